@@ -32,6 +32,11 @@ public final class ProjectFiles {
      */
     public static Path sharedAsset(String name) {
         Path p = root().resolveSibling("shared").resolve("assets").resolve(name);
+        // a git worktree (/work/wt/NAME) sits one level deeper than the main checkout: look further up
+        for (Path up = root().getParent(); !Files.isRegularFile(p) && up != null && up.getParent() != null; up = up.getParent()) {
+            Path candidate = up.resolveSibling("shared").resolve("assets").resolve(name);
+            if (Files.isRegularFile(candidate)) p = candidate;
+        }
         if (!Files.isRegularFile(p)) {
             String msg = "SKIPPED (missing test asset): " + p + " does not exist; this test needs ../shared/assets";
             System.err.println("!!! " + msg);

@@ -66,9 +66,18 @@ public interface TensorSource {
 
     /** Writes all of {@code bytes}, in slices a ByteBuffer can address. */
     static void writeFully(MemorySegment bytes, WritableByteChannel out) throws IOException {
-        final long slice = 1L << 26;
+        boolean viewable = bytes.isNative() || bytes.heapBase().map(base -> base instanceof byte[]).orElse(false);
+        final long slice = viewable ? 1L << 26 : 1L << 16;
+        byte[] copy = viewable ? null : new byte[(int) Math.min(slice, bytes.byteSize())];
         for (long off = 0; off < bytes.byteSize(); off += slice) {
-            ByteBuffer b = bytes.asSlice(off, Math.min(slice, bytes.byteSize() - off)).asByteBuffer();
+            long len = Math.min(slice, bytes.byteSize() - off);
+            ByteBuffer b;
+            if (viewable) {
+                b = bytes.asSlice(off, len).asByteBuffer();
+            } else { // a heap segment over float[], short[] ...: no ByteBuffer view, so copy a chunk
+                MemorySegment.copy(bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, off, copy, 0, (int) len);
+                b = ByteBuffer.wrap(copy, 0, (int) len);
+            }
             while (b.hasRemaining()) out.write(b);
         }
     }
