@@ -65,6 +65,7 @@ public final class Sampler {
         float floor = 0f;
         if (p.minP() > 0) floor = Math.max(floor, (float) (p.minP() * pmax));
         if (p.topP() < 1) floor = Math.max(floor, (float) ((1 - p.topP()) / V / 2)); // excluded mass < (1-topP)/2
+        if (p.topK() > 0 && p.topK() < V) floor = Math.max(floor, kthLargest(work, V, p.topK()));
         for (int i = 0; i < V; i++) if (work[i] >= floor && work[i] > 0) candidates[n++] = i;
         n = sortByProbability(n);
         if (p.topK() > 0) n = Math.min(n, p.topK());
@@ -123,6 +124,35 @@ public final class Sampler {
         Arrays.sort(keys);
         for (int i = 0; i < n; i++) candidates[i] = (int) keys[i];
         return n;
+    }
+
+    /** The k-th largest of x[0..n) (a min-heap of the k best: O(n log k), no full sort of a 150k vocabulary). */
+    static float kthLargest(float[] x, int n, int k) {
+        float[] heap = new float[k];
+        int size = 0;
+        for (int i = 0; i < n; i++) {
+            float v = x[i];
+            if (size < k) {
+                int j = size++;
+                while (j > 0 && heap[(j - 1) / 2] > v) {
+                    heap[j] = heap[(j - 1) / 2];
+                    j = (j - 1) / 2;
+                }
+                heap[j] = v;
+            } else if (v > heap[0]) {
+                int j = 0;
+                while (true) { // sift v down from the root
+                    int c = 2 * j + 1;
+                    if (c >= k) break;
+                    if (c + 1 < k && heap[c + 1] < heap[c]) c++;
+                    if (heap[c] >= v) break;
+                    heap[j] = heap[c];
+                    j = c;
+                }
+                heap[j] = v;
+            }
+        }
+        return heap[0];
     }
 
     static int argmax(float[] x, int n) {
