@@ -19,6 +19,17 @@ public class ModelFileException extends IOException {
         this.problem = problem;
     }
 
+    private ModelFileException(String file, String problem, String message) {
+        super(message);
+        this.file = file;
+        this.problem = problem;
+    }
+
+    /** For a message that already names the file in its own words ("model dir /m has no config.json: ..."). */
+    public static ModelFileException worded(Path file, String message) {
+        return new ModelFileException(String.valueOf(file), message, message);
+    }
+
     public ModelFileException(Path file, String problem) {
         this(String.valueOf(file), problem);
     }
