@@ -2,6 +2,7 @@ package dev.slmops.model.format.safetensors;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -101,7 +102,9 @@ public final class SafetensorsWriter {
     /** The header bytes (JSON + space padding to a multiple of 8) for tensors already in data order. */
     static byte[] header(List<TensorToWrite> ordered, Map<String, String> metadata) {
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        try (JsonGenerator g = new JsonFactory().createGenerator(json)) {
+        // Characters above U+FFFF go out as 4-byte UTF-8 (serde_json does), not as \uD835\uDD18 escape pairs.
+        JsonFactory factory = JsonFactory.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
+        try (JsonGenerator g = factory.createGenerator(json)) {
             g.writeStartObject();
             if (metadata != null && !metadata.isEmpty()) {
                 g.writeObjectFieldStart("__metadata__");
