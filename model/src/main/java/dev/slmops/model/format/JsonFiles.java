@@ -48,14 +48,17 @@ public final class JsonFiles {
         }
     }
 
-    /** Parses a JSON string (already decoded and validated as UTF-8). */
-    public static JsonNode parse(String json, String source) throws ModelFileException {
+    /**
+     * Parses a JSON string (already decoded and validated as UTF-8) that is part of {@code source};
+     * {@code what} names the part in errors: {@code "model.safetensors: header is not valid JSON: ..."}.
+     */
+    public static JsonNode parse(String json, String source, String what) throws ModelFileException {
         try {
             JsonNode node = MAPPER.readTree(json);
-            if (node == null || node.isMissingNode()) throw new ModelFileException(source, "is empty: expected JSON");
+            if (node == null || node.isMissingNode()) throw new ModelFileException(source, what + " is empty: expected JSON");
             return node;
         } catch (JacksonException e) {
-            throw new ModelFileException(source, "is not valid JSON: " + describe(e), e);
+            throw new ModelFileException(source, what + " is not valid JSON: " + describe(e), e);
         }
     }
 

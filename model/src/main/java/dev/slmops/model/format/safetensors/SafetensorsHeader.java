@@ -83,7 +83,7 @@ public record SafetensorsHeader(long headerLength, List<Entry> entries, Map<Stri
         if (json.stripLeading().isEmpty() || json.stripLeading().charAt(0) != '{') {
             throw new ModelFileException(source, "header does not start with '{': not a safetensors file");
         }
-        JsonNode root = JsonFiles.parse(json, source + " (safetensors header)");
+        JsonNode root = JsonFiles.parse(json, source, "header");
         if (!root.isObject()) {
             throw new ModelFileException(source, "header is " + JsonFiles.kindOf(root) + ", expected a JSON object");
         }
