@@ -105,7 +105,7 @@ final class GgufTokenizer {
                         types[i] == SpmTokenizer.CONTROL));
             }
         }
-        spec.specials = specials(md, tokens, types, 11, 11, -1, -1);
+        spec.specials = specials(md, tokens, types, -1, -1, -1, -1);   // llama.cpp would default BOS/EOS to 11; absent means none here
         spec.addBos = bool(md, ADD_BOS, defaultAddBos) && spec.specials.bos().isPresent();
         spec.addEos = bool(md, ADD_EOS, false) && spec.specials.eos().isPresent();
         spec.prefixIds = spec.addBos ? new int[]{spec.specials.bos().getAsInt()} : new int[0];
