@@ -92,6 +92,33 @@ public final class LlamaCpp {
         return LlamaNative.RELEASE;
     }
 
+    /** {@code llama_version()} of the loaded library. */
+    public static String version() {
+        return cString(n -> (MemorySegment) n.version.invokeExact());
+    }
+
+    /**
+     * {@code llama_print_system_info()}: the CPU features of the ggml CPU backend variant that
+     * {@code ggml_backend_load_all_from_path} picked for this machine (e.g. {@code AVX512 = 1}).
+     */
+    public static String systemInfo() {
+        return cString(n -> (MemorySegment) n.printSystemInfo.invokeExact());
+    }
+
+    @FunctionalInterface
+    private interface CStringCall {
+        MemorySegment call(LlamaNative n) throws Throwable;
+    }
+
+    private static String cString(CStringCall f) {
+        try {
+            MemorySegment p = f.call(lib());
+            return p.equals(MemorySegment.NULL) ? "" : p.reinterpret(1 << 16).getString(0, StandardCharsets.UTF_8);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** A llama.cpp call failed; the message names what and quotes llama.cpp's log. */
     public static final class LlamaException extends RuntimeException {
         LlamaException(String message) {
@@ -533,6 +560,11 @@ public final class LlamaCpp {
                 MemorySegment ctx = (MemorySegment) n.initFromModel.invokeExact(handle(), p);
                 if (ctx.equals(MemorySegment.NULL)) {
                     throw failure(n, "llama_init_from_model failed for " + file + " (n_ctx " + nCtx + ")");
+                }
+                int granted = (int) n.nCtx.invokeExact(ctx);
+                if (granted < nCtx) {
+                    n.free.invokeExact(ctx);
+                    throw failure(n, "llama.cpp opened a context of " + granted + " positions, asked for " + nCtx);
                 }
                 Context c = new Context(this, ctx, nCtx);
                 contexts.add(c);

@@ -136,6 +136,13 @@ class LlamaCppTest {
     }
 
     @Test
+    void versionAndSystemInfoAreReported() {
+        assertThat(LlamaCpp.version()).isNotBlank();
+        assertThat(LlamaCpp.systemInfo()).contains("CPU");
+        System.out.println("llama.cpp " + LlamaCpp.version() + " (" + LlamaCpp.release() + "): " + LlamaCpp.systemInfo());
+    }
+
+    @Test
     void tokenizeParsesSpecialTokensOnlyWhenAsked() {
         assertThat(model.tokenize("<s>hi", false, true)[0]).isEqualTo(1);
         assertThat(model.tokenize("<s>hi", false, false)).doesNotContain(1);
