@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +69,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * quotes the lines llama.cpp logged. llama.cpp's warnings and errors are echoed to stderr; run with
  * {@code -Dslmops.llama.log=true} to see all of its log.
  */
+@SuppressWarnings("restricted") // FFM: sizes native pointers that llama.cpp returns
 public final class LlamaCpp {
     private LlamaCpp() {
     }
@@ -325,7 +327,7 @@ public final class LlamaCpp {
             return intOf(n.modelNCtxTrain);
         }
 
-        private int intOf(java.lang.invoke.MethodHandle h) {
+        private int intOf(MethodHandle h) {
             try {
                 return (int) h.invokeExact(handle());
             } catch (Throwable t) {
@@ -400,7 +402,7 @@ public final class LlamaCpp {
             return vocabInt(n.vocabEos);
         }
 
-        private int vocabInt(java.lang.invoke.MethodHandle h) {
+        private int vocabInt(MethodHandle h) {
             handle();
             try {
                 return (int) h.invokeExact(vocab);
@@ -842,14 +844,14 @@ public final class LlamaCpp {
             }
         }
 
-        private float[][] rows(java.lang.invoke.MethodHandle getter, int count, int width, String what) {
+        private float[][] rows(MethodHandle getter, int count, int width, String what) {
             float[][] out = new float[count][];
             for (int i = 0; i < count; i++) out[i] = row(getter, i, width, what);
             return out;
         }
 
         /** Row {@code i} of the last decode's outputs ({@code -1}: the last output row). */
-        private float[] row(java.lang.invoke.MethodHandle getter, int i, int width, String what) {
+        private float[] row(MethodHandle getter, int i, int width, String what) {
             try {
                 MemorySegment p = (MemorySegment) getter.invokeExact(handle(), i);
                 if (p.equals(MemorySegment.NULL)) throw failure(n, "llama.cpp has no " + what + " for output row " + i);

@@ -39,6 +39,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Only {@link LlamaCpp} uses this class; tests call {@link LlamaCpp}.
  */
+@SuppressWarnings("restricted") // FFM: loading llama.cpp and calling it is the point of this class
 final class LlamaNative {
     /** The release whose llama.h these layouts transcribe. */
     static final String RELEASE = "llama.cpp v0.4.0 as built by node-llama-cpp 3.21.1";
