@@ -12,10 +12,10 @@ import java.lang.foreign.MemorySegment;
  * <pre>  y[M, N] = x[M, K] . W[N, K]^T      y[m][n] = sum_k x[m][k] * W[n][k]</pre>
  *
  * M = 1 is the decode GEMV (bandwidth-bound: every weight byte is read once per token); M > 1 is prefill or a
- * batch, run as a BLIS-style GEMM on 64-wide F32 panels (quantized and half-precision weights are expanded to an
- * F32 panel of [KC, 64] at a time, then the F32 6x64 micro-kernel runs on it).
+ * batch, run as a BLIS-style GEMM on F32 panels NR = 4 vectors wide (64 outputs on AVX-512, 32 on AVX2); quantized
+ * and half-precision weights are expanded to an F32 panel of [KC, NR] at a time, then the F32 6 x NR micro-kernel runs.
  *
- * <p>Families: F32/F16/BF16 keep [N/64][K][64] panels (the decode kernel streams them with no horizontal sums);
+ * <p>Families: F32/F16/BF16 keep [N/NR][K][NR] panels (the decode kernel streams them with no horizontal sums);
  * Q8_0 keeps int8 quants and one float scale per 32; Q6_K int8 quants (q-32) and one float scale per 16;
  * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
  * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower).
@@ -23,7 +23,7 @@ import java.lang.foreign.MemorySegment;
  * <p>Instances are immutable and safe to share between threads.
  */
 public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows {
-    /** K elements per F32 panel slab in GEMM: B slab [KC][64] floats = 48 KiB, about L1. */
+    /** K elements per F32 panel slab in GEMM: B slab [KC][NR] floats = 48 KiB with AVX-512 (about L1), 24 with AVX2. */
     static final int KC = 192;
 
     final DType dtype;
@@ -109,12 +109,12 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     abstract void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector);
 
     /**
-     * Writes the F32 panel B[kc][64] = W[64p + j][k0 + k] (zero where 64p + j >= N) into {@code dst[0..kc*64)}.
+     * Writes the F32 panel B[kc][NR] = W[NR*p + j][k0 + k] (zero where NR*p + j >= N) into {@code dst[0..kc*NR)}.
      * k0 and kc are multiples of 32 unless k0 + kc == K.
      */
     abstract void panel(int p, int k0, int kc, float[] dst);
 
-    /** Number of 64-row panels, the last one possibly partial. */
+    /** Number of NR-row panels, the last one possibly partial. */
     final int panels() {
         return (rows + MicroKernel.NR - 1) / MicroKernel.NR;
     }
@@ -165,10 +165,10 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
                     int r = 0;
                     if (vector) {
                         for (; r + MicroKernel.MR <= m; r += MicroKernel.MR) {
-                            MicroKernel.kernel6x64(x, xOff + r * cols + k0, cols, b, bOff, kc, c, cOff + r * ldc, ldc, acc);
+                            MicroKernel.kernel6(x, xOff + r * cols + k0, cols, b, bOff, kc, c, cOff + r * ldc, ldc, acc);
                         }
                         for (; r < m; r++) {
-                            MicroKernel.kernel1x64(x, xOff + r * cols + k0, b, bOff, kc, c, cOff + r * ldc, acc);
+                            MicroKernel.kernel1(x, xOff + r * cols + k0, b, bOff, kc, c, cOff + r * ldc, acc);
                         }
                     } else {
                         MicroKernel.kernelScalar(x, xOff + k0, cols, m, b, bOff, kc, c, cOff, ldc, acc);

@@ -15,15 +15,17 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * F32, F16 and BF16 weights as 64-wide panels: element W[n][k] sits at {@code ((n/64) * K + k) * 64 + n%64}, the
- * last panel zero-padded. The decode GEMV streams each panel front to back (broadcast x[k], 4 FMAs into 64 outputs),
- * and GEMM uses an F32 panel slab directly (F16/BF16 are widened one [KC][64] slab at a time).
+ * F32, F16 and BF16 weights as NR-wide panels (NR = 4 vectors): W[n][k] sits at {@code ((n/NR) * K + k) * NR + n%NR},
+ * the last panel zero-padded. The decode GEMV streams each panel front to back (broadcast x[k], 4 FMAs into NR
+ * outputs, no horizontal sums), and GEMM uses an F32 panel slab in place (F16/BF16 are widened a [KC][NR] slab at a
+ * time). Re-laying F32 out costs a copy at load, but one layout then serves decode and prefill.
  * Half-precision weights stay 16-bit in memory: decode reads half the bytes.
  */
 final class PanelWeights extends PackedWeights {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final VectorSpecies<Short> S = VectorPath.S;
+    private static final VectorSpecies<Integer> I = VectorPath.I;
+    private static final int L = VectorPath.L;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int NR = MicroKernel.NR;
@@ -55,7 +57,15 @@ final class PanelWeights extends PackedWeights {
         for (int n = 0; n < rows; n++) {
             long rowAt = offset + 2L * n * cols;
             int base = (n / NR) * cols * NR + n % NR;
-            for (int k = 0; k < cols; k++) w[base + k * NR] = src.get(HALF, rowAt + 2L * k);
+            for (int k = 0; k < cols; k++) {
+                short h = src.get(HALF, rowAt + 2L * k);
+                if (type == DType.F16 && (h & 0x7C00) == 0x7C00) {
+                    throw new IllegalArgumentException("F16 weight [" + rows + ", " + cols + "] holds "
+                            + Float.float16ToFloat(h) + " at row " + n + ", column " + k
+                            + ": infinite or NaN weights mean a broken model file; re-export it");
+                }
+                w[base + k * NR] = h;
+            }
         }
         return new PanelWeights(type, rows, cols, null, w);
     }
@@ -72,10 +82,10 @@ final class PanelWeights extends PackedWeights {
         if (f32 != null) {
             System.arraycopy(f32, base, dst, 0, len);
         } else if (VectorPath.ENABLED) {
-            boolean f16 = dtype == DType.F16;
-            for (int i = 0; i < len; i += 16) {
-                ShortVector h = ShortVector.fromArray(S, bits, base + i);
-                (f16 ? f16ToFloat(h) : bf16ToFloat(h)).intoArray(dst, i);
+            if (dtype == DType.F16) {
+                for (int i = 0; i < len; i += L) f16ToFloat(ShortVector.fromArray(S, bits, base + i)).intoArray(dst, i);
+            } else {
+                for (int i = 0; i < len; i += L) bf16ToFloat(ShortVector.fromArray(S, bits, base + i)).intoArray(dst, i);
             }
         } else {
             for (int i = 0; i < len; i++) dst[i] = widen(bits[base + i]);
@@ -86,20 +96,18 @@ final class PanelWeights extends PackedWeights {
         return dtype == DType.F16 ? Float.float16ToFloat(h) : Bf16.toFloat(h);
     }
 
-    /** 16 IEEE halves to floats, exactly (subnormals, infinities and NaNs included). */
+    /**
+     * L finite IEEE halves to floats, exactly (subnormals included): shifting the half left by 16 then
+     * arithmetically right by 3 lines sign, exponent and mantissa up with a float's (smearing the sign over three
+     * bits the mask clears); multiplying by 2^112 rebias the exponent. Infinities and NaNs are refused at pack time.
+     */
     static FloatVector f16ToFloat(ShortVector h) {
         IntVector v = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-        IntVector magnitude = v.and(0x7FFF);
-        IntVector sign = v.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        // Rebias the exponent by multiplying by 2^112: exact for normals and subnormals alike.
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-        IntVector out = finite.blend(shifted.or(0x7F800000), special).or(sign);
-        return out.reinterpretAsFloats();
+        IntVector bits = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFFFFF);
+        return bits.reinterpretAsFloats().mul(0x1p112f);
     }
 
-    /** 16 bfloat16s to floats (exact: they are the top halves). */
+    /** L bfloat16s to floats (exact: they are the top halves). */
     static FloatVector bf16ToFloat(ShortVector h) {
         IntVector v = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
@@ -147,18 +155,18 @@ final class PanelWeights extends PackedWeights {
         System.arraycopy(acc, 0, out, outOff, NR);
     }
 
-    /** out[0..64) = panel[K][64]^T . x[K] for one F32 panel at {@code w[base..]}. */
+    /** out[0..NR) = panel[K][NR]^T . x[K] for one F32 panel at {@code w[base..]}. */
     static void gemvPanelF32(float[] w, int base, int k, float[] x, int xOff, float[] out, int outOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int i = 0, o = base; i < k; i++, o += NR) {
             FloatVector xv = FloatVector.broadcast(F, x[xOff + i]);
             a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, w, o + 16).fma(xv, a1);
-            a2 = FloatVector.fromArray(F, w, o + 32).fma(xv, a2);
-            a3 = FloatVector.fromArray(F, w, o + 48).fma(xv, a3);
+            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, o + 2 * L).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, w, o + 3 * L).fma(xv, a3);
         }
-        a0.intoArray(out, outOff); a1.intoArray(out, outOff + 16);
-        a2.intoArray(out, outOff + 32); a3.intoArray(out, outOff + 48);
+        a0.intoArray(out, outOff); a1.intoArray(out, outOff + L);
+        a2.intoArray(out, outOff + 2 * L); a3.intoArray(out, outOff + 3 * L);
     }
 
     static void gemvPanelF16(short[] w, int base, int k, float[] x, int xOff, float[] out, int outOff) {
@@ -166,12 +174,12 @@ final class PanelWeights extends PackedWeights {
         for (int i = 0, o = base; i < k; i++, o += NR) {
             FloatVector xv = FloatVector.broadcast(F, x[xOff + i]);
             a0 = f16ToFloat(ShortVector.fromArray(S, w, o)).fma(xv, a0);
-            a1 = f16ToFloat(ShortVector.fromArray(S, w, o + 16)).fma(xv, a1);
-            a2 = f16ToFloat(ShortVector.fromArray(S, w, o + 32)).fma(xv, a2);
-            a3 = f16ToFloat(ShortVector.fromArray(S, w, o + 48)).fma(xv, a3);
+            a1 = f16ToFloat(ShortVector.fromArray(S, w, o + L)).fma(xv, a1);
+            a2 = f16ToFloat(ShortVector.fromArray(S, w, o + 2 * L)).fma(xv, a2);
+            a3 = f16ToFloat(ShortVector.fromArray(S, w, o + 3 * L)).fma(xv, a3);
         }
-        a0.intoArray(out, outOff); a1.intoArray(out, outOff + 16);
-        a2.intoArray(out, outOff + 32); a3.intoArray(out, outOff + 48);
+        a0.intoArray(out, outOff); a1.intoArray(out, outOff + L);
+        a2.intoArray(out, outOff + 2 * L); a3.intoArray(out, outOff + 3 * L);
     }
 
     static void gemvPanelBf16(short[] w, int base, int k, float[] x, int xOff, float[] out, int outOff) {
@@ -179,11 +187,11 @@ final class PanelWeights extends PackedWeights {
         for (int i = 0, o = base; i < k; i++, o += NR) {
             FloatVector xv = FloatVector.broadcast(F, x[xOff + i]);
             a0 = bf16ToFloat(ShortVector.fromArray(S, w, o)).fma(xv, a0);
-            a1 = bf16ToFloat(ShortVector.fromArray(S, w, o + 16)).fma(xv, a1);
-            a2 = bf16ToFloat(ShortVector.fromArray(S, w, o + 32)).fma(xv, a2);
-            a3 = bf16ToFloat(ShortVector.fromArray(S, w, o + 48)).fma(xv, a3);
+            a1 = bf16ToFloat(ShortVector.fromArray(S, w, o + L)).fma(xv, a1);
+            a2 = bf16ToFloat(ShortVector.fromArray(S, w, o + 2 * L)).fma(xv, a2);
+            a3 = bf16ToFloat(ShortVector.fromArray(S, w, o + 3 * L)).fma(xv, a3);
         }
-        a0.intoArray(out, outOff); a1.intoArray(out, outOff + 16);
-        a2.intoArray(out, outOff + 32); a3.intoArray(out, outOff + 48);
+        a0.intoArray(out, outOff); a1.intoArray(out, outOff + L);
+        a2.intoArray(out, outOff + 2 * L); a3.intoArray(out, outOff + 3 * L);
     }
 }

@@ -19,9 +19,10 @@ import java.lang.foreign.MemorySegment;
  * sub-block computed once per call.
  */
 final class Q4Rows extends PackedWeights {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
+    private static final VectorSpecies<Integer> I = VectorPath.I;
 
     private final byte[] nib;
     private final float[] scale;
@@ -99,33 +100,29 @@ final class Q4Rows extends PackedWeights {
         return sum;
     }
 
-    /** sum_b scale[sb + b] * (q_b . x_b) over one row of k elements (no offsets). */
+    /**
+     * sum_b scale[sb + b] * (q_b . x_b) over one row of k elements (offsets are added by the caller). Bytes are
+     * widened to ints before the nibble shifts; byte j of a block holds elements j (low) and j + 16 (high).
+     */
     static float dotVector(byte[] nib, float[] scale, int sb, int k, float[] x, int xOff) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int nb = k / 32;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
-            IntVector w0 = (IntVector) ByteVector.fromArray(B, nib, 16 * (sb + b)).convertShape(VectorOperators.B2I, I, 0);
-            IntVector w1 = (IntVector) ByteVector.fromArray(B, nib, 16 * (sb + b + 1)).convertShape(VectorOperators.B2I, I, 0);
-            int xo = xOff + 32 * b;
-            FloatVector lo0 = (FloatVector) w0.and(0xF).convert(VectorOperators.I2F, 0);
-            FloatVector hi0 = (FloatVector) w0.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
-            FloatVector lo1 = (FloatVector) w1.and(0xF).convert(VectorOperators.I2F, 0);
-            FloatVector hi1 = (FloatVector) w1.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
-            FloatVector t0 = lo0.fma(FloatVector.fromArray(F, x, xo), hi0.mul(FloatVector.fromArray(F, x, xo + 16)));
-            FloatVector t1 = lo1.fma(FloatVector.fromArray(F, x, xo + 32), hi1.mul(FloatVector.fromArray(F, x, xo + 48)));
-            acc0 = t0.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
-            acc1 = t1.fma(FloatVector.broadcast(F, scale[sb + b + 1]), acc1);
-        }
-        if (b < nb) {
-            IntVector w0 = (IntVector) ByteVector.fromArray(B, nib, 16 * (sb + b)).convertShape(VectorOperators.B2I, I, 0);
-            int xo = xOff + 32 * b;
-            FloatVector lo0 = (FloatVector) w0.and(0xF).convert(VectorOperators.I2F, 0);
-            FloatVector hi0 = (FloatVector) w0.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
-            FloatVector t0 = lo0.fma(FloatVector.fromArray(F, x, xo), hi0.mul(FloatVector.fromArray(F, x, xo + 16)));
-            acc0 = t0.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
+        for (int b = 0; b < nb; b++) {
+            int no = 16 * (sb + b), xo = xOff + 32 * b;
+            FloatVector t = nibbleDot(nib, no, x, xo);
+            for (int j = L; j < 16; j += L) t = t.add(nibbleDot(nib, no + j, x, xo + j));
+            if ((b & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
+            else acc1 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc1);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane-wise low-nibble . x[xo..xo+L) + high-nibble . x[xo+16..xo+16+L) for the L bytes at nib[no..]. */
+    private static FloatVector nibbleDot(byte[] nib, int no, float[] x, int xo) {
+        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.B2I, I, 0);
+        FloatVector lo = (FloatVector) w.and(0xF).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
+        return lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
     }
 
     @Override

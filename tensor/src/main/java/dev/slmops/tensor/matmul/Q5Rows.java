@@ -15,11 +15,13 @@ import java.lang.foreign.MemorySegment;
  * {@code high[b]}, a 32-bit plane whose bit j is the fifth bit of element j of sub-block b. W = q * scale + offset.
  */
 final class Q5Rows extends PackedWeights {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-    private static final int[] LANES_0_15 = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    private static final int[] LANES_16_31 = {16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
+    private static final VectorSpecies<Integer> I = VectorPath.I;
+    /** Shift counts: lane i of the vector loaded at j holds j + i. */
+    private static final int[] LANE_INDEX = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
     private final byte[] nib;
     private final int[] high;
@@ -92,23 +94,27 @@ final class Q5Rows extends PackedWeights {
     }
 
     static float dotVector(byte[] nib, int[] high, float[] scale, int sb, int k, float[] x, int xOff) {
-        IntVector shiftLo = IntVector.fromArray(I, LANES_0_15, 0);
-        IntVector shiftHi = IntVector.fromArray(I, LANES_16_31, 0);
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int nb = k / 32;
         for (int b = 0; b < nb; b++) {
-            IntVector w = (IntVector) ByteVector.fromArray(B, nib, 16 * (sb + b)).convertShape(VectorOperators.B2I, I, 0);
+            int no = 16 * (sb + b), xo = xOff + 32 * b;
             IntVector h = IntVector.broadcast(I, high[sb + b]);
-            IntVector lo = w.and(0xF).or(h.lanewise(VectorOperators.LSHR, shiftLo).and(1).lanewise(VectorOperators.LSHL, 4));
-            IntVector hi = w.lanewise(VectorOperators.LSHR, 4).and(0xF)
-                    .or(h.lanewise(VectorOperators.LSHR, shiftHi).and(1).lanewise(VectorOperators.LSHL, 4));
-            int xo = xOff + 32 * b;
-            FloatVector t = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xo),
-                    ((FloatVector) hi.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xo + 16)));
+            FloatVector t = quintDot(nib, no, h, 0, x, xo);
+            for (int j = L; j < 16; j += L) t = t.add(quintDot(nib, no + j, h, j, x, xo + j));
             if ((b & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
             else acc1 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc1);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As Q4Rows' nibble dot, with fifth bits j.. (low) and 16 + j.. (high) taken from the broadcast plane h. */
+    private static FloatVector quintDot(byte[] nib, int no, IntVector h, int j, float[] x, int xo) {
+        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.B2I, I, 0);
+        IntVector h0 = h.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, LANE_INDEX, j)).and(1).lanewise(VectorOperators.LSHL, 4);
+        IntVector h1 = h.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, LANE_INDEX, 16 + j)).and(1).lanewise(VectorOperators.LSHL, 4);
+        FloatVector lo = (FloatVector) w.and(0xF).or(h0).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h1).convert(VectorOperators.I2F, 0);
+        return lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
     }
 
     @Override

@@ -16,8 +16,9 @@ import java.lang.foreign.ValueLayout;
  * One byte per weight instead of 6/8 bits: decode reads 1.25 B/weight, simple and vector-friendly.
  */
 final class Q6Rows extends PackedWeights {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
 
     private final byte[] q;
     private final float[] s;
@@ -76,14 +77,20 @@ final class Q6Rows extends PackedWeights {
         return sum;
     }
 
+    /** sum_k q[base + k] * s[(base + k)/16] * x[xOff + k]; per 16-element sub-block acc += (q . x) * s. */
     static float dotVector(byte[] q, float[] s, int base, int k, float[] x, int xOff) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int sb = base / 16;
-        for (int i = 0; i < k; i += 32, sb += 2) { // k is a multiple of 256
-            FloatVector q0 = (FloatVector) ByteVector.fromArray(B, q, base + i).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q1 = (FloatVector) ByteVector.fromArray(B, q, base + i + 16).convertShape(VectorOperators.B2F, F, 0);
-            acc0 = q0.mul(FloatVector.fromArray(F, x, xOff + i)).fma(FloatVector.broadcast(F, s[sb]), acc0);
-            acc1 = q1.mul(FloatVector.fromArray(F, x, xOff + i + 16)).fma(FloatVector.broadcast(F, s[sb + 1]), acc1);
+        for (int i = 0; i < k; i += 32, sb += 2) { // k is a multiple of 256: two sub-blocks per step
+            FloatVector t0 = FloatVector.zero(F), t1 = t0;
+            for (int j = 0; j < 16; j += L) {
+                FloatVector q0 = (FloatVector) ByteVector.fromArray(B, q, base + i + j).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q1 = (FloatVector) ByteVector.fromArray(B, q, base + i + 16 + j).convertShape(VectorOperators.B2F, F, 0);
+                t0 = q0.fma(FloatVector.fromArray(F, x, xOff + i + j), t0);
+                t1 = q1.fma(FloatVector.fromArray(F, x, xOff + i + 16 + j), t1);
+            }
+            acc0 = t0.fma(FloatVector.broadcast(F, s[sb]), acc0);
+            acc1 = t1.fma(FloatVector.broadcast(F, s[sb + 1]), acc1);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }

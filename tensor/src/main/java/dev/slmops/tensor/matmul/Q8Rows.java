@@ -15,8 +15,9 @@ import java.lang.foreign.ValueLayout;
  * W[n][k] = q[n*K + k] * d[(n*K + k)/32] (bit-identical to ggml's dequantization).
  */
 final class Q8Rows extends PackedWeights {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
 
     private final byte[] q;
     private final float[] d;
@@ -61,24 +62,33 @@ final class Q8Rows extends PackedWeights {
         return sum;
     }
 
-    /** sum_k q[base + k] * d[(base + k)/32] * x[xOff + k] over one row of {@code k} elements. */
+    /**
+     * sum_k q[base + k] * d[(base + k)/32] * x[xOff + k] over one row of {@code k} elements: per block the
+     * quant.x products are summed in a vector t, then acc += t * d; two accumulators alternate blocks.
+     */
     static float dotVector(byte[] q, float[] d, int base, int k, float[] x, int xOff) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int sb = base / 32;
-        for (int i = 0; i < k; i += 64, sb += 2) {
-            // two 32-element blocks per iteration, two accumulators to hide FMA latency
-            FloatVector q0 = (FloatVector) ByteVector.fromArray(B, q, base + i).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q1 = (FloatVector) ByteVector.fromArray(B, q, base + i + 16).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector t = q0.fma(FloatVector.fromArray(F, x, xOff + i), q1.mul(FloatVector.fromArray(F, x, xOff + i + 16)));
-            acc0 = t.fma(FloatVector.broadcast(F, d[sb]), acc0);
-            if (i + 32 < k) {
-                FloatVector q2 = (FloatVector) ByteVector.fromArray(B, q, base + i + 32).convertShape(VectorOperators.B2F, F, 0);
-                FloatVector q3 = (FloatVector) ByteVector.fromArray(B, q, base + i + 48).convertShape(VectorOperators.B2F, F, 0);
-                FloatVector u = q2.fma(FloatVector.fromArray(F, x, xOff + i + 32), q3.mul(FloatVector.fromArray(F, x, xOff + i + 48)));
-                acc1 = u.fma(FloatVector.broadcast(F, d[sb + 1]), acc1);
-            }
+        for (int i = 0; i < k; i += 32, sb++) {
+            FloatVector t = blockDot(q, base + i, x, xOff + i);
+            if ((sb & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, d[sb]), acc0);
+            else acc1 = t.fma(FloatVector.broadcast(F, d[sb]), acc1);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane-wise partial sums of q[qo..qo+32) . x[xo..xo+32) (not yet reduced). */
+    static FloatVector blockDot(byte[] q, int qo, float[] x, int xo) {
+        FloatVector t = pairDot(q, qo, x, xo);
+        for (int j = 2 * L; j < 32; j += 2 * L) t = t.add(pairDot(q, qo + j, x, xo + j));
+        return t;
+    }
+
+    /** q[qo..qo+2L) . x[xo..xo+2L), lane-wise (two vectors folded into one). */
+    private static FloatVector pairDot(byte[] q, int qo, float[] x, int xo) {
+        FloatVector q0 = (FloatVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector q1 = (FloatVector) ByteVector.fromArray(B, q, qo + L).convertShape(VectorOperators.B2F, F, 0);
+        return q0.fma(FloatVector.fromArray(F, x, xo), q1.mul(FloatVector.fromArray(F, x, xo + L)));
     }
 
     @Override
