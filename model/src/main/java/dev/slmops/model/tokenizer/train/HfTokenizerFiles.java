@@ -37,16 +37,13 @@ final class HfTokenizerFiles {
 
     /**
      * ChatML as Qwen2 uses it, without tools or a default system prompt: every message is
-     * {@code <|im_start|>role\ncontent<|im_end|>\n}; the generation prompt opens an assistant turn.
+     * {@code <|im_start|>role\ncontent<|im_end|>\n}; the generation prompt opens an assistant turn. One line
+     * with no whitespace control, so Jinja2, Jinjava and minijinja all render it the same.
      */
-    static final String CHATML_TEMPLATE = """
-            {%- for message in messages %}
-                {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}
-            {%- endfor %}
-            {%- if add_generation_prompt %}
-                {{- '<|im_start|>assistant\\n' }}
-            {%- endif %}
-            """;
+    static final String CHATML_TEMPLATE = "{% for message in messages %}"
+            + "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+            + "{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
