@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  *   <li>inside tags: string literals re-spelled for Jinjava's scanner (JS escapes {@code \n \t \r \b \f \v
  *       \xHH} and backslash-u HHHH decoded), slices {@code a[x:y:z]} become {@code a[__slmops_slice(x, y, z)]} (Jinjava has
  *       no step), keyword-argument values are parenthesized (Jinjava reads {@code f(k=a - 1)} as
- *       {@code (k=a) - 1}), and every {@code {{ expr }}} prints through {@code |__slmops_display} (JS's spelling of
+ *       {@code (k=a) - 1}), so is the operand of {@code not} (Jinjava reads {@code not a == b} as
+ *       {@code (not a) == b}), and every {@code {{ expr }}} prints through {@code |__slmops_display} (JS's spelling of
  *       values).</li>
  * </ol>
  */
@@ -198,6 +199,12 @@ final class TemplatePreprocessor {
                     sb.append('[').append(rewriteExpression(inner)).append(']');
                 }
                 i = close + 1;
+            } else if (isKeywordAt(expr, i, "not") && !precededBy(expr, i, "is") && !followedBy(expr, i + 3, "in")) {
+                // Jinja's `not` takes a whole comparison (`not a|length == 1` is `not (a|length == 1)`);
+                // Jinjava's binds to the nearest operand, so the operand gets parentheses.
+                int end = notOperandEnd(expr, i + 3);
+                sb.append("not (").append(rewriteExpression(expr.substring(i + 3, end), wrapNamedArguments).strip()).append(')');
+                i = end;
             } else if (c == '(') {
                 int close = matchingBracket(expr, i);
                 List<String> args = new ArrayList<>();
@@ -219,6 +226,47 @@ final class TemplatePreprocessor {
 
     /** {@code name=value} in a call; Jinjava binds {@code k=a - 1} as {@code (k=a) - 1}, so values get parentheses. */
     private static final Pattern NAMED_ARGUMENT = Pattern.compile("(\\s*[A-Za-z_]\\w*\\s*=)(?!=)(.*)", Pattern.DOTALL);
+
+    private static boolean isWordChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_';
+    }
+
+    /** {@code word} as a whole identifier at {@code i} (not part of a longer name or an attribute). */
+    private static boolean isKeywordAt(String s, int i, String word) {
+        if (!s.startsWith(word, i)) return false;
+        if (i > 0 && (isWordChar(s.charAt(i - 1)) || s.charAt(i - 1) == '.')) return false;
+        int end = i + word.length();
+        return end == s.length() || !isWordChar(s.charAt(end));
+    }
+
+    private static boolean precededBy(String s, int i, String word) {
+        int j = i;
+        while (j > 0 && Character.isWhitespace(s.charAt(j - 1))) j--;
+        return j >= word.length() && isKeywordAt(s, j - word.length(), word);
+    }
+
+    private static boolean followedBy(String s, int i, String word) {
+        while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
+        return isKeywordAt(s, i, word);
+    }
+
+    /** Where the operand of a `not` starting at {@code from} ends: the next and/or/if/else, ',' or ':' at this level. */
+    private static int notOperandEnd(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\'' || c == '"') {
+                i = skipString(s, i);
+            } else if (c == '[' || c == '(' || c == '{') {
+                i = matchingBracket(s, i);
+            } else if (c == ']' || c == ')' || c == '}' || c == ',' || c == ':') {
+                return i;
+            } else if (isKeywordAt(s, i, "and") || isKeywordAt(s, i, "or") || isKeywordAt(s, i, "if")
+                    || isKeywordAt(s, i, "else")) {
+                return i;
+            }
+        }
+        return s.length();
+    }
 
     private static int matchingBracket(String s, int open) {
         int depth = 0;

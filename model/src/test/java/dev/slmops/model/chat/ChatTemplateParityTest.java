@@ -84,7 +84,9 @@ class ChatTemplateParityTest {
         texts.put("zephyr", new String[] {template("zephyr"), "<s>", "</s>"});
         texts.put("gemma", new String[] {template("gemma"), "<bos>", "<eos>"});
         texts.put("tools_json", new String[] {template("tools_json"), "<|begin_of_text|>", "<|eot_id|>"});
-        for (String f : List.of("features_strings", "features_loops", "features_values", "features_whitespace")) {
+        texts.put("llama31_style", new String[] {template("llama31_style"), "<|begin_of_text|>", "<|eot_id|>"});
+        for (String f : List.of("features_strings", "features_loops", "features_values", "features_whitespace",
+                "features_numbers")) {
             texts.put(f, new String[] {template(f), "<s>", "</s>"});
         }
         for (Map.Entry<String, String[]> t : texts.entrySet()) {
@@ -93,15 +95,32 @@ class ChatTemplateParityTest {
                     String[] spec = t.getValue();
                     cases.add(new Case(t.getKey() + "/" + conv + "/gen=" + gen, qwen3, spec[0], spec[1], spec[2],
                             conversations.get(conv), gen, null, JSON.createObjectNode(), false));
-                    if (t.getKey().equals("tools_json") && withTools.contains(conv)) {
+                    if (t.getKey().matches("tools_json|llama31_style") && withTools.contains(conv)) {
                         cases.add(new Case(t.getKey() + "/" + conv + "/gen=" + gen + "/tools", qwen3, spec[0], spec[1],
                                 spec[2], conversations.get(conv), gen, tools, JSON.createObjectNode(), false));
+                    }
+                    if (t.getKey().equals("llama31_style") && withTools.contains(conv)) {
+                        ObjectNode kw = JSON.createObjectNode().put("tools_in_user_message", false);
+                        cases.add(new Case(t.getKey() + "/" + conv + "/gen=" + gen + "/tools/system", qwen3, spec[0],
+                                spec[1], spec[2], conversations.get(conv), gen, tools, kw, false));
                     }
                 }
             }
         }
         cases.add(new Case("tools_json/string_arguments", qwen3, texts.get("tools_json")[0], "<|begin_of_text|>",
                 "<|eot_id|>", stringArgs, true, tools, JSON.createObjectNode(), true));
+
+        // A tokenizer_config.json with named templates (default / tool_use) and AddedToken-object special tokens:
+        // transformers.js picks "tool_use" when tools are passed, "default" otherwise.
+        Path named = namedTemplatesTokenizer(qwen3, template("tools_json"));
+        for (String conv : withTools) {
+            for (boolean gen : new boolean[] {false, true}) {
+                cases.add(new Case("named/" + conv + "/gen=" + gen, named, null, null, null, conversations.get(conv), gen,
+                        null, JSON.createObjectNode(), false));
+                cases.add(new Case("named/" + conv + "/gen=" + gen + "/tools", named, null, null, null,
+                        conversations.get(conv), gen, tools, JSON.createObjectNode(), false));
+            }
+        }
 
         Map<String, JsonNode> reference = runReference(cases);
         int identical = 0;
@@ -173,6 +192,21 @@ class ChatTemplateParityTest {
 
     private static String text(JsonNode m, String field) {
         return m.hasNonNull(field) ? m.get(field).asText() : null;
+    }
+
+    /** A tokenizer folder: Qwen3's tokenizer.json (linked) and a config with named templates and object tokens. */
+    private static Path namedTemplatesTokenizer(Path qwen3, String toolUseTemplate) throws IOException {
+        Path dir = Files.createTempDirectory("chat-named").resolve("named-templates");
+        Files.createDirectories(dir);
+        Files.createSymbolicLink(dir.resolve("tokenizer.json"), qwen3.resolve("tokenizer.json"));
+        ObjectNode config = (ObjectNode) JSON.readTree(qwen3.resolve("tokenizer_config.json").toFile());
+        ArrayNode templates = config.putArray("chat_template");
+        templates.addObject().put("name", "default").put("template", ChatTemplate.CHATML_TEMPLATE);
+        templates.addObject().put("name", "tool_use").put("template", toolUseTemplate);
+        templates.addObject().put("name", "rag").put("template", "{{ raise_exception('not this one') }}");
+        config.putObject("bos_token").put("__type", "AddedToken").put("content", "<|endoftext|>").put("lstrip", false);
+        JSON.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
+        return dir;
     }
 
     private static JsonNode withStringArguments(JsonNode conversation) {
