@@ -224,10 +224,15 @@ public final class ChatTemplate {
                 + templateNames() + "; pick one with named(..)");
     }
 
+    /** How many distinct template texts are compiled and cached (for tests of the cache). */
+    static int cachedTemplates() {
+        return COMPILED.size();
+    }
+
     private static Node compiled(String template) {
         Node node = COMPILED.get(template);
         if (node != null) return node;
-        Node fresh = TemplateEngine.compile(TemplatePreprocessor.toJinjava(template));
+        Node fresh = TemplateEngine.compile(template);
         if (COMPILED.size() >= CACHE_LIMIT) COMPILED.clear();
         Node raced = COMPILED.putIfAbsent(template, fresh);
         return raced != null ? raced : fresh;

@@ -43,8 +43,9 @@ final class TemplateEngine {
         return j;
     }
 
-    /** Parses a preprocessed template once; syntax errors Jinjava finds at parse time become IAE. */
-    static Node compile(String jinjavaSource) {
+    /** Preprocesses and parses an HF template once; syntax errors found at this point become IAE. */
+    static Node compile(String hfTemplate) {
+        String jinjavaSource = TemplatePreprocessor.toJinjava(hfTemplate, name -> JINJAVA.getGlobalContext().getFilter(name) != null);
         JinjavaInterpreter interpreter = JINJAVA.newInterpreter();
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
@@ -67,7 +68,7 @@ final class TemplateEngine {
             return out;
         } catch (RuntimeException e) {
             if (e instanceof IllegalArgumentException iae && iae.getMessage() != null && iae.getMessage().startsWith("chat template")) throw iae;
-            throw new IllegalArgumentException(messageOf(e), e);
+            throw new IllegalArgumentException("chat template: " + messageOf(e), e);
         } finally {
             JinjavaInterpreter.popCurrent();
         }

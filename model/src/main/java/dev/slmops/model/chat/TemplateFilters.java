@@ -32,6 +32,7 @@ final class TemplateFilters {
         return List.of(
                 simple(TemplatePreprocessor.DISPLAY_FILTER, JsValues::display),
                 new ToJson(),
+                new UnknownFilter(),
                 new Indent(),
                 simple("trim", v -> v instanceof String s ? JsValues.trim(s) : v),
                 simple("title", v -> v instanceof String s ? JsValues.title(s) : v),
@@ -92,6 +93,24 @@ final class TemplateFilters {
                 return p.test(var);
             }
         };
+    }
+
+    /** Stands in for a filter Jinjava does not have; fails when the template reaches it. */
+    private static final class UnknownFilter implements Filter {
+        @Override
+        public String getName() {
+            return TemplatePreprocessor.UNKNOWN_FILTER;
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            throw new IllegalArgumentException("Unknown filter: " + (args.length > 0 ? args[0] : "?"));
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            throw new IllegalArgumentException("Unknown filter: " + (args.length > 0 ? args[0] : "?"));
+        }
     }
 
     /** {@code |indent(width=4, first=false, blank=false)}: Jinjava would also indent blank lines. */

@@ -2,6 +2,7 @@ package dev.slmops.model.chat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,7 +24,11 @@ import java.util.regex.Pattern;
  * </ol>
  */
 final class TemplatePreprocessor {
-    private TemplatePreprocessor() {
+    /** Whether Jinjava has a filter of this name. */
+    private final Predicate<String> isFilter;
+
+    private TemplatePreprocessor(Predicate<String> isFilter) {
+        this.isFilter = isFilter;
     }
 
     static final String SLICE_FUNCTION = "__slmops_slice";
@@ -34,9 +39,15 @@ final class TemplatePreprocessor {
     private static final Pattern GENERATION = Pattern.compile("(\\s*)\\{%(-?)\\s*(?:end)?generation\\s*(-?)%}(\\s*)",
             Pattern.DOTALL);
 
-    /** The Jinjava source for an HF template; a malformed template gives IllegalArgumentException. */
-    static String toJinjava(String template) {
-        return rewriteTags(hfSourcePass(template));
+    static final String UNKNOWN_FILTER = "__slmops_unknown_filter";
+
+    /**
+     * The Jinjava source for an HF template; a malformed template gives IllegalArgumentException. Filters for
+     * which {@code isFilter} is false become {@code __slmops_unknown_filter("name")}, which fails when used
+     * (Jinjava would silently give none; transformers.js fails).
+     */
+    static String toJinjava(String template, Predicate<String> isFilter) {
+        return new TemplatePreprocessor(isFilter).rewriteTags(hfSourcePass(template));
     }
 
     /** transformers.js's preprocess(): trailing newline, lstrip_blocks, trim_blocks, generation tags. */
@@ -55,7 +66,7 @@ final class TemplatePreprocessor {
     }
 
     /** Splits into text and tags, applies the hyphen whitespace control, and rewrites each tag's inside. */
-    private static String rewriteTags(String src) {
+    private String rewriteTags(String src) {
         List<String> out = new ArrayList<>();      // pieces; text pieces are trimmed in place by a following {%-
         List<Boolean> isText = new ArrayList<>();
         int i = 0;
@@ -170,11 +181,11 @@ final class TemplatePreprocessor {
     }
 
     /** Re-spells string literals and turns slices into {@code [__slmops_slice(start, stop, step)]}. */
-    static String rewriteExpression(String expr) {
+    String rewriteExpression(String expr) {
         return rewriteExpression(expr, true);
     }
 
-    private static String rewriteExpression(String expr, boolean wrapNamedArguments) {
+    private String rewriteExpression(String expr, boolean wrapNamedArguments) {
         StringBuilder sb = new StringBuilder(expr.length() + 16);
         int i = 0;
         while (i < expr.length()) {
@@ -205,6 +216,20 @@ final class TemplatePreprocessor {
                 int end = notOperandEnd(expr, i + 3);
                 sb.append("not (").append(rewriteExpression(expr.substring(i + 3, end), wrapNamedArguments).strip()).append(')');
                 i = end;
+            } else if (c == '|') {
+                int j = i + 1;
+                while (j < expr.length() && Character.isWhitespace(expr.charAt(j))) j++;
+                int k = j;
+                while (k < expr.length() && isWordChar(expr.charAt(k))) k++;
+                String name = expr.substring(j, k);
+                if (!name.isEmpty() && !isFilter.test(name)) {
+                    boolean hasArgs = k < expr.length() && expr.charAt(k) == '(';
+                    sb.append('|').append(UNKNOWN_FILTER).append('(').append(jinjavaLiteral(name)).append(hasArgs ? ", " : ")");
+                    i = hasArgs ? k + 1 : k;
+                } else {
+                    sb.append(c);
+                    i++;
+                }
             } else if (c == '(') {
                 int close = matchingBracket(expr, i);
                 List<String> args = new ArrayList<>();
