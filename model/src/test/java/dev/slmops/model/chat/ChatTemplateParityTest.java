@@ -85,6 +85,11 @@ class ChatTemplateParityTest {
         texts.put("gemma", new String[] {template("gemma"), "<bos>", "<eos>"});
         texts.put("tools_json", new String[] {template("tools_json"), "<|begin_of_text|>", "<|eot_id|>"});
         texts.put("llama31_style", new String[] {template("llama31_style"), "<|begin_of_text|>", "<|eot_id|>"});
+        texts.put("phi3", new String[] {template("phi3"), "<s>", "<|endoftext|>"});
+        texts.put("smollm2", new String[] {template("smollm2"), "<|im_start|>", "<|im_end|>"});
+        texts.put("gemma3_style", new String[] {template("gemma3_style"), "<bos>", "<eos>"});
+        texts.put("deepseek_r1_style", new String[] {template("deepseek_r1_style"), "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"});
+        texts.put("mistral_tools_style", new String[] {template("mistral_tools_style"), "<s>", "</s>"});
         for (String f : List.of("features_strings", "features_loops", "features_values", "features_whitespace",
                 "features_numbers")) {
             texts.put(f, new String[] {template(f), "<s>", "</s>"});
@@ -95,7 +100,7 @@ class ChatTemplateParityTest {
                     String[] spec = t.getValue();
                     cases.add(new Case(t.getKey() + "/" + conv + "/gen=" + gen, qwen3, spec[0], spec[1], spec[2],
                             conversations.get(conv), gen, null, JSON.createObjectNode(), false));
-                    if (t.getKey().matches("tools_json|llama31_style") && withTools.contains(conv)) {
+                    if (t.getKey().matches("tools_json|llama31_style|mistral_tools_style") && withTools.contains(conv)) {
                         cases.add(new Case(t.getKey() + "/" + conv + "/gen=" + gen + "/tools", qwen3, spec[0], spec[1],
                                 spec[2], conversations.get(conv), gen, tools, JSON.createObjectNode(), false));
                     }
