@@ -31,13 +31,26 @@ public final class ProjectFiles {
      * aborted, which JUnit counts as skipped, with a loud message on stderr: it never passes silently.
      */
     public static Path sharedAsset(String name) {
-        Path p = root().resolveSibling("shared").resolve("assets").resolve(name);
+        Path p = sharedAssetsDir().resolve(name);
         if (!Files.isRegularFile(p)) {
             String msg = "SKIPPED (missing test asset): " + p + " does not exist; this test needs ../shared/assets";
             System.err.println("!!! " + msg);
             Assumptions.abort(msg);
         }
         return p;
+    }
+
+    /**
+     * {@code shared/assets} beside the project root, or beside the nearest ancestor that has one (a git worktree
+     * under {@code /work/wt/NAME} finds {@code /work/shared/assets}); {@code ../shared/assets} when none exists.
+     */
+    static Path sharedAssetsDir() {
+        Path root = root();
+        for (Path p = root.getParent(); p != null; p = p.getParent()) {
+            Path candidate = p.resolve("shared").resolve("assets");
+            if (Files.isDirectory(candidate)) return candidate;
+        }
+        return root.resolveSibling("shared").resolve("assets");
     }
 
     /**

@@ -1,0 +1,168 @@
+package dev.slmops.model.engine;
+
+import dev.slmops.model.arch.ModelConfig;
+
+import dev.slmops.tensor.parallel.WorkerPool;
+
+import java.util.List;
+
+/**
+ * The forward pass of every supported architecture: one straight line with a few named switches from
+ * {@link ModelConfig}. It runs a batch of token chunks from one or more sequences, each with its own
+ * {@link KvCache}: projections run over all rows of the batch at once, attention per row over its own sequence.
+ *
+ * <p>Legend: T rows in the batch, D hidden, F feed-forward, H/Hkv heads, Dh head dim, V vocab.
+ */
+public final class Transformer {
+    private final ModelConfig c;
+    private final ModelWeights w;
+    private final RopeTable ropeGlobal; // full-attention layers (with rope scaling)
+    private final RopeTable ropeLocal;  // sliding-window layers (Gemma 3: own base, no scaling)
+    private final WorkerPool pool;
+
+    /** A chunk of new tokens of one sequence, appended after what its cache holds. */
+    public record SequenceInput(KvCache cache, int[] tokens, boolean allLogits) {
+    }
+
+    /**
+     * @param contextInUse the longest sequence this instance will see; LongRoPE picks its long factors when it
+     *                     exceeds the trained context, as llama.cpp does with n_ctx
+     */
+    public Transformer(ModelWeights weights, int contextInUse, WorkerPool pool) {
+        this.w = weights;
+        this.pool = pool;
+        this.c = weights.config;
+        boolean longFactors = c.ropeScaling() != null && c.ropeScaling().type().equals("longrope")
+                && contextInUse > c.ropeScaling().originalContext();
+        this.ropeGlobal = new RopeTable(c.ropeDims(), c.ropeTheta(), c.ropeScaling(), longFactors);
+        this.ropeLocal = new RopeTable(c.ropeDims(), c.ropeLocalTheta(), null, false);
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    /** One sequence: logits [T, V] for every new token when allLogits, else [1, V] for the last one. */
+    public float[] forward(KvCache cache, int[] tokens, boolean allLogits) {
+        return forward(List.of(new SequenceInput(cache, tokens, allLogits)))[0];
+    }
+
+    /** A batch; returns per input its logits, [T_i, V] flattened when allLogits else [1, V]. */
+    public float[][] forward(List<SequenceInput> inputs) {
+        int rows = 0;
+        for (SequenceInput in : inputs) {
+            if (in.tokens.length == 0) throw new IllegalArgumentException("a sequence input needs at least one token");
+            if (in.cache.length() + in.tokens.length > in.cache.capacity()) {
+                throw new IllegalArgumentException("sequence of " + (in.cache.length() + in.tokens.length)
+                        + " tokens exceeds the context of " + in.cache.capacity() + " tokens");
+            }
+            for (int t : in.tokens) {
+                if (t < 0 || t >= c.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+                }
+            }
+            rows += in.tokens.length;
+        }
+        // Row bookkeeping: which cache and position each row belongs to.
+        KvCache[] rowCache = new KvCache[rows];
+        int[] rowPos = new int[rows];
+        int[] tokens = new int[rows];
+        int r = 0;
+        for (SequenceInput in : inputs) {
+            for (int i = 0; i < in.tokens.length; i++, r++) {
+                rowCache[r] = in.cache;
+                rowPos[r] = in.cache.length() + i;
+                tokens[r] = in.tokens[i];
+            }
+        }
+
+        final int D = c.hiddenSize(), F = c.intermediateSize(), H = c.numHeads(), Hkv = c.numKvHeads();
+        final int Dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim();
+        float[] x = new float[rows * D];      // residual stream [T, D]
+        float[] xn = new float[rows * D];     // normed input of a sub-block [T, D]
+        float[] q = new float[rows * qDim];   // [T, H*Dh]
+        float[] k = new float[rows * kvDim];  // [T, Hkv*Dh]
+        float[] v = new float[rows * kvDim];  // [T, Hkv*Dh]
+        float[] att = new float[rows * qDim]; // attention output [T, H*Dh]
+        float[] proj = new float[rows * D];   // sub-block output before the residual add [T, D]
+        float[] gate = new float[rows * F];   // [T, F]
+        float[] up = new float[rows * F];     // [T, F]
+        float[] fused = null;                 // Phi-3 fused projection outputs
+
+        for (int t = 0; t < rows; t++) {
+            w.embed(tokens[t], x, t * D);
+            if (c.embeddingScale() != 1f) Ops.scale(x, t * D, D, c.embeddingScale());
+        }
+
+        for (int l = 0; l < c.numLayers(); l++) {
+            ModelWeights.Layer lw = w.layers[l];
+            boolean sliding = c.isSliding(l);
+            RopeTable rope = sliding ? ropeLocal : ropeGlobal;
+
+            // --- attention: x = x + [postAttnNorm](o(attention(rope(qk-norm(q, k)), v)))
+            Ops.rmsNorm(xn, x, lw.attnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
+            if (lw.qkv != null) {
+                if (fused == null || fused.length < rows * Math.max(qDim + 2 * kvDim, 2 * F)) {
+                    fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
+                }
+                lw.qkv.forward(xn, rows, fused, pool);
+                Ops.split3(fused, rows, q, qDim, k, kvDim, v, kvDim);
+            } else {
+                lw.q.forward(xn, rows, q, pool);
+                lw.k.forward(xn, rows, k, pool);
+                lw.v.forward(xn, rows, v, pool);
+            }
+            if (lw.qNorm != null) {
+                Ops.rmsNorm(q, q, lw.qNorm, rows * H, Dh, c.rmsNormEps(), c.normPlusOne());
+                Ops.rmsNorm(k, k, lw.kNorm, rows * Hkv, Dh, c.rmsNormEps(), c.normPlusOne());
+            }
+            for (int t = 0; t < rows; t++) {
+                rope.apply(q, t * qDim, H, Dh, rowPos[t]);
+                rope.apply(k, t * kvDim, Hkv, Dh, rowPos[t]);
+                rowCache[t].put(l, rowPos[t], k, t * kvDim, v, t * kvDim);
+            }
+            int window = sliding ? c.slidingWindow() : 0;
+            for (int t = 0; t < rows; t++) {
+                Attention.row(att, t * qDim, q, t * qDim, rowCache[t], l, rowPos[t], H, Hkv, Dh, window,
+                        c.attentionScale(), c.attnSoftcap());
+            }
+            lw.o.forward(att, rows, proj, pool);
+            if (lw.postAttnNorm != null) Ops.rmsNorm(proj, proj, lw.postAttnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
+            Ops.add(x, proj, rows * D);
+
+            // --- MLP: x = x + [postFfnNorm](down(act(gate(xn)) * up(xn)))
+            Ops.rmsNorm(xn, x, lw.ffnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
+            if (lw.gateUp != null) {
+                lw.gateUp.forward(xn, rows, fused, pool);
+                Ops.split2(fused, rows, gate, up, F);
+            } else {
+                lw.gate.forward(xn, rows, gate, pool);
+                lw.up.forward(xn, rows, up, pool);
+            }
+            Ops.gatedActivation(gate, up, rows * F, c.activation());
+            lw.down.forward(gate, rows, proj, pool);
+            if (lw.postFfnNorm != null) Ops.rmsNorm(proj, proj, lw.postFfnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
+            Ops.add(x, proj, rows * D);
+        }
+        for (SequenceInput in : inputs) in.cache.advance(in.tokens.length);
+
+        // --- output: logits of the rows asked for
+        float[][] result = new float[inputs.size()][];
+        int V = c.vocabSize();
+        r = 0;
+        for (int s = 0; s < inputs.size(); s++) {
+            SequenceInput in = inputs.get(s);
+            int n = in.tokens.length;
+            int first = in.allLogits ? r : r + n - 1;
+            int count = in.allLogits ? n : 1;
+            float[] h = new float[count * D];
+            Ops.rmsNorm(h, 0, x, first * D, w.outputNorm, count, D, c.rmsNormEps(), c.normPlusOne());
+            float[] logits = new float[count * V];
+            w.output.forward(h, count, logits, pool);
+            if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
+            result[s] = logits;
+            r += n;
+        }
+        return result;
+    }
+}

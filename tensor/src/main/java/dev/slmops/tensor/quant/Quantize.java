@@ -1,0 +1,159 @@
+package dev.slmops.tensor.quant;
+
+import dev.slmops.tensor.DType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Reference quantizers for the simple block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) plus F32/F16/BF16, producing
+ * exactly the bytes ggml's {@code quantize_row_*_ref} functions produce (the deterministic ones llama.cpp uses to
+ * write model files). Block layouts are documented in {@link Dequantize}.
+ *
+ * <p>Floating-point steps follow ggml's C order in float (binary32) arithmetic so rounding matches bit for bit;
+ * C's {@code roundf} (half away from zero) and the float-to-int truncation are written out explicitly.
+ */
+public final class Quantize {
+    private Quantize() {
+    }
+
+    /**
+     * Quantizes {@code src[srcOffset .. srcOffset + n)} into {@code type}'s blocks written at
+     * {@code dst[dstOffset ..]}. {@code n} must be a whole number of blocks.
+     */
+    public static void fromFloat(DType type, float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
+        long bytes = type.bytesFor(n);
+        if (srcOffset < 0 || n < 0 || srcOffset + n > src.length) {
+            throw new IndexOutOfBoundsException("cannot read " + n + " floats at " + srcOffset + " from float[" + src.length + "]");
+        }
+        if (dstOffset < 0 || dstOffset + bytes > dst.byteSize()) {
+            throw new IndexOutOfBoundsException(n + " " + type + " elements need " + bytes + " bytes at offset " + dstOffset
+                    + " but the segment holds " + dst.byteSize());
+        }
+        int blocks = n / type.blockSize;
+        long b = dstOffset;
+        int x = srcOffset;
+        switch (type) {
+            case F32 -> { for (int i = 0; i < n; i++) dst.set(Dequantize.FLOAT, b + 4L * i, src[x + i]); }
+            case F16 -> { for (int i = 0; i < n; i++) dst.set(Dequantize.HALF, b + 2L * i, Float.floatToFloat16(src[x + i])); }
+            case BF16 -> { for (int i = 0; i < n; i++) dst.set(Dequantize.HALF, b + 2L * i, Bf16.fromFloat(src[x + i])); }
+            case Q8_0 -> { for (int i = 0; i < blocks; i++, b += 34, x += 32) q8_0(src, x, dst, b); }
+            case Q4_0 -> { for (int i = 0; i < blocks; i++, b += 18, x += 32) q4_0(src, x, dst, b); }
+            case Q4_1 -> { for (int i = 0; i < blocks; i++, b += 20, x += 32) q4_1(src, x, dst, b); }
+            case Q5_0 -> { for (int i = 0; i < blocks; i++, b += 22, x += 32) q5_0(src, x, dst, b); }
+            case Q5_1 -> { for (int i = 0; i < blocks; i++, b += 24, x += 32) q5_1(src, x, dst, b); }
+            default -> throw new UnsupportedOperationException("no reference quantizer for " + type
+                    + ": supported are F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (K-quants need an importance-aware"
+                    + " quantizer, not written yet)");
+        }
+    }
+
+    /** Convenience: quantizes all of {@code src} into a new heap segment. */
+    public static MemorySegment fromFloat(DType type, float[] src) {
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(type.bytesFor(src.length))]);
+        fromFloat(type, src, 0, out, 0, src.length);
+        return out;
+    }
+
+    /** C's roundf: round half away from zero. */
+    static float roundf(float v) {
+        return (float) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v);
+    }
+
+    /** C's {@code (int8_t) f}: truncate toward zero, then keep the low 8 bits (as x86's cvttss2si does). */
+    static int toInt8(float v) {
+        return (byte) (int) v;
+    }
+
+    private static void putHalf(MemorySegment s, long at, float v) {
+        s.set(Dequantize.HALF, at, Float.floatToFloat16(v));
+    }
+
+    private static void q8_0(float[] x, int o, MemorySegment s, long b) {
+        float amax = 0f;
+        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[o + j]));
+        float d = amax / 127f;
+        float id = d != 0f ? 1.0f / d : 0f;
+        putHalf(s, b, d);
+        for (int j = 0; j < 32; j++) s.set(ValueLayout.JAVA_BYTE, b + 2 + j, (byte) (int) roundf(x[o + j] * id));
+    }
+
+    /** The value of largest magnitude in a block, sign kept (the first one wins on ties, as in ggml). */
+    private static float signedAbsMax(float[] x, int o) {
+        float amax = 0f, max = 0f;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        return max;
+    }
+
+    private static void q4_0(float[] x, int o, MemorySegment s, long b) {
+        float d = signedAbsMax(x, o) / -8f;
+        float id = d != 0f ? 1.0f / d : 0f;
+        putHalf(s, b, d);
+        for (int j = 0; j < 16; j++) {
+            int xi0 = Math.min(15, toInt8(x[o + j] * id + 8.5f));
+            int xi1 = Math.min(15, toInt8(x[o + 16 + j] * id + 8.5f));
+            s.set(ValueLayout.JAVA_BYTE, b + 2 + j, (byte) ((xi0 & 0xFF) | (xi1 << 4)));
+        }
+    }
+
+    private static void q4_1(float[] x, int o, MemorySegment s, long b) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 15f;
+        float id = d != 0f ? 1.0f / d : 0f;
+        putHalf(s, b, d);
+        putHalf(s, b + 2, min);
+        for (int j = 0; j < 16; j++) {
+            int xi0 = Math.min(15, toInt8((x[o + j] - min) * id + 0.5f));
+            int xi1 = Math.min(15, toInt8((x[o + 16 + j] - min) * id + 0.5f));
+            s.set(ValueLayout.JAVA_BYTE, b + 4 + j, (byte) ((xi0 & 0xFF) | (xi1 << 4)));
+        }
+    }
+
+    private static void q5_0(float[] x, int o, MemorySegment s, long b) {
+        float d = signedAbsMax(x, o) / -16f;
+        float id = d != 0f ? 1.0f / d : 0f;
+        putHalf(s, b, d);
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int xi0 = Math.min(31, toInt8(x[o + j] * id + 16.5f)) & 0xFF;
+            int xi1 = Math.min(31, toInt8(x[o + 16 + j] * id + 16.5f)) & 0xFF;
+            s.set(ValueLayout.JAVA_BYTE, b + 6 + j, (byte) ((xi0 & 0xF) | ((xi1 & 0xF) << 4)));
+            qh |= ((xi0 & 0x10) >>> 4) << j;
+            qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
+        }
+        s.set(Dequantize.INT, b + 2, qh);
+    }
+
+    private static void q5_1(float[] x, int o, MemorySegment s, long b) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 31f;
+        float id = d != 0f ? 1.0f / d : 0f;
+        putHalf(s, b, d);
+        putHalf(s, b + 2, min);
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int xi0 = ((int) ((x[o + j] - min) * id + 0.5f)) & 0xFF; // C: (uint8_t)(float)
+            int xi1 = ((int) ((x[o + 16 + j] - min) * id + 0.5f)) & 0xFF;
+            s.set(ValueLayout.JAVA_BYTE, b + 8 + j, (byte) ((xi0 & 0xF) | ((xi1 & 0xF) << 4)));
+            qh |= ((xi0 & 0x10) >>> 4) << j;
+            qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
+        }
+        s.set(Dequantize.INT, b + 4, qh);
+    }
+}
