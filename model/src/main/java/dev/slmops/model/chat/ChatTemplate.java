@@ -34,6 +34,7 @@ public final class ChatTemplate {
     public static final String SOURCE_GGUF = "gguf";
     public static final String SOURCE_FALLBACK = "fallback (ChatML)";
     public static final String SOURCE_STRING = "string";
+    public static final String SOURCE_JINJA_FILE = "chat_template.jinja";
 
     /**
      * The fallback when a model ships no template: ChatML, as HF documents it. Each message renders as
@@ -108,6 +109,23 @@ public final class ChatTemplate {
         return new ChatTemplate(SOURCE_TOKENIZER_CONFIG, templates, null, tokens);
     }
 
+    /**
+     * The template of a Hugging Face model directory: {@code chat_template.jinja} when present (newer
+     * transformers save it there, and it wins over the config, as in Python transformers), else
+     * tokenizer_config.json's, else the ChatML fallback; special tokens from tokenizer_config.json either way.
+     */
+    public static ChatTemplate fromModelDir(Path dir) {
+        Path config = dir.resolve("tokenizer_config.json");
+        Path jinja = dir.resolve("chat_template.jinja");
+        ChatTemplate fromConfig = Files.isRegularFile(config) ? fromTokenizerConfig(config) : chatMlFallback();
+        if (!Files.isRegularFile(jinja)) return fromConfig;
+        try {
+            return new ChatTemplate(SOURCE_JINJA_FILE, Map.of("default", Files.readString(jinja)), null, fromConfig.specialTokens);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + jinja + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A special token as the config spells it: a string, or an AddedToken object's "content"; null if unset. */
     private static String tokenText(JsonNode node, Path file, String key) {
         if (node == null || node.isNull()) return null;
@@ -163,7 +181,10 @@ public final class ChatTemplate {
 
     // ---- facts ----
 
-    /** Where the template came from: "tokenizer_config.json", "gguf", "string" or "fallback (ChatML)". */
+    /**
+     * Where the template came from: "tokenizer_config.json", "chat_template.jinja", "gguf", "string" or
+     * "fallback (ChatML)".
+     */
     public String source() {
         return source;
     }

@@ -52,8 +52,11 @@ final class TemplateMethodResolver extends ELResolver {
     /** A subscript as an integer: a Number, or the text of one (how Jinjava passes it); else null. */
     private static Long integerIndex(Object property) {
         if (property instanceof Long || property instanceof Integer) return ((Number) property).longValue();
-        if (property instanceof String s && s.matches("-?\\d{1,18}")) return Long.parseLong(s);
-        return null;
+        if (!(property instanceof String s) || s.isEmpty() || s.length() > 18) return null;
+        for (int i = s.charAt(0) == '-' ? 1 : 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') return null;
+        }
+        return s.equals("-") ? null : Long.parseLong(s);
     }
 
     @Override

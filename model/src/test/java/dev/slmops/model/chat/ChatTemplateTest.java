@@ -1,5 +1,6 @@
 package dev.slmops.model.chat;
 
+import dev.slmops.model.format.gguf.GgufFile;
 import dev.slmops.testkit.ProjectFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +58,27 @@ class ChatTemplateTest {
         ChatTemplate t = ChatTemplate.fromGgufMetadata(kv);
         assertThat(t.source()).isEqualTo("gguf");
         assertThat(t.render(HELLO, RenderOptions.defaults())).isEqualTo("<s>Be brief.Hi</s>");
+    }
+
+    @Test
+    void ggufFileTemplateOrFallbackWithItsOwnTokens() throws Exception {
+        try (GgufFile gguf = GgufFile.open(ProjectFiles.sharedAsset("llama-2-tiny-random.gguf"))) {
+            ChatTemplate t = ChatTemplate.fromGgufMetadata(gguf.metadata());
+            assertThat(t.source()).isIn("gguf", "fallback (ChatML)");
+            assertThat(t.isFallback()).isEqualTo(!gguf.metadata().containsKey("tokenizer.chat_template"));
+            assertThat(t.specialTokens()).containsEntry("bos_token", "<s>").containsEntry("eos_token", "</s>");
+            assertThat(t.render(HELLO, RenderOptions.forGeneration())).contains("Hi");
+        }
+    }
+
+    @Test
+    void modelDirPrefersChatTemplateJinjaAndKeepsConfigTokens(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"config\", \"bos_token\": \"<s>\"}");
+        assertThat(ChatTemplate.fromModelDir(dir).render(HELLO, RenderOptions.defaults())).isEqualTo("config");
+        Files.writeString(dir.resolve("chat_template.jinja"), "{{ bos_token }}jinja\n");
+        ChatTemplate t = ChatTemplate.fromModelDir(dir);
+        assertThat(t.source()).isEqualTo("chat_template.jinja");
+        assertThat(t.render(HELLO, RenderOptions.defaults())).isEqualTo("<s>jinja");
     }
 
     @Test
