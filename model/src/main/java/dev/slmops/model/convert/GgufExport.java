@@ -66,7 +66,7 @@ public final class GgufExport {
         w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
         GgufHyperParams.fromHfConfig(c.arch(), config).forEach((k, v) -> w.put(k, v.type(), v.value()));
         putTokenizer(w, src.tokenizer().toGgufMetadata());
-        src.chatTemplateText().ifPresent(t -> w.putString(GgufKeys.CHAT_TEMPLATE, t.template()));
+        if (!src.chatTemplate().isFallback()) w.putString(GgufKeys.CHAT_TEMPLATE, src.chatTemplate().templateText(false));
 
         for (StoredTensor t : src.storedTensors()) {
             var resolved = GgufTensorNames.toGguf(c.arch(), t.name());

@@ -52,7 +52,7 @@ public final class HfExport {
             w.config(HfConfigWriter.toJson(c, torchDtype));
             var meta = src.gguf().orElseThrow().metadata();
             ObjectNode tc = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-            src.chatTemplateText().ifPresent(t -> tc.put("chat_template", t.template()));
+            if (!src.chatTemplate().isFallback()) tc.put("chat_template", src.chatTemplate().templateText(false));
             var tok = src.tokenizer();
             tok.specials().bos().ifPresent(id -> tc.put("bos_token", tok.token(id)));
             if (tok.specials().eosIds().length > 0) tc.put("eos_token", tok.token(tok.specials().eosIds()[0]));

@@ -1,6 +1,7 @@
 package dev.slmops.model.load;
 
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.chat.ChatTemplate;
 import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.engine.ModelWeights;
 import dev.slmops.model.engine.Transformer;
@@ -72,6 +73,11 @@ public final class LoadedModel implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e.getMessage(), e); // checked in load(): cannot happen
         }
+    }
+
+    /** The model's chat template, or the ChatML fallback. */
+    public ChatTemplate chatTemplate() {
+        return files.chatTemplate();
     }
 
     public Transformer transformer() {

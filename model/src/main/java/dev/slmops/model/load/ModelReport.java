@@ -61,8 +61,13 @@ public record ModelReport(String path, String format, String architecture, long 
         } catch (IOException | RuntimeException e) {
             tok = new TokenizerInfo("none", 0, "none", List.of(), e.getMessage());
         }
-        String template = files.chatTemplateText().map(ModelFiles.TemplateText::source)
-                .orElse("none in the files: the ChatML fallback is used");
+        String template;
+        try {
+            var t = files.chatTemplate();
+            template = t.isFallback() ? "none in the files: the ChatML fallback is used" : t.source();
+        } catch (RuntimeException e) {
+            template = "unreadable: " + e.getMessage();
+        }
         return new ModelReport(files.path().toString(), files.format() == ModelFiles.Format.GGUF ? "gguf" : "hf-dir",
                 c.arch().hfModelType, params, bytes, dtypes, hyper, tok, template, rows);
     }
