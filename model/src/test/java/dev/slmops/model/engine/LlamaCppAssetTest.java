@@ -29,7 +29,7 @@ class LlamaCppAssetTest {
             assertThat(prompt).containsExactly(1, 9038, 2501, 263, 931);
 
             WeightSource weights = new GgufWeightSource(gguf, config.arch(), config.numHeads(), config.numKvHeads());
-            Transformer model = new Transformer(ModelWeights.bind(config, weights), 256);
+            Transformer model = new Transformer(ModelWeights.bind(config, weights), 256, new dev.slmops.tensor.parallel.WorkerPool(2));
             Generator.Result r = new Generator(model, tokenizer)
                     .generate(prompt, SamplingParams.greedy(16), new KvCache(config, 256), null);
             assertThat(r.tokens()).containsExactly(17196, 5211, 21440, 25431, 7455, 3285, 29710, 4660, 29509, 31364,
