@@ -14,7 +14,7 @@ import dev.slmops.tensor.DType;
 import dev.slmops.testkit.llama.LlamaCpp;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -39,15 +39,23 @@ class HfToGgufLlamaCppParityTest {
     @TempDir
     Path dir;
 
-    static String config(Arch arch) {
+    static String config(Arch arch, String scaling) {
         String common = "\"hidden_size\":64,\"intermediate_size\":128,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
                 + "\"num_hidden_layers\":2,\"max_position_embeddings\":256,\"rms_norm_eps\":1e-5,\"rope_theta\":10000.0,"
                 + "\"vocab_size\":" + VOCAB + ",\"tie_word_embeddings\":false,";
+        common += switch (scaling) {
+            case "llama3" -> "\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,"
+                    + "\"high_freq_factor\":4.0,\"original_max_position_embeddings\":32},";
+            case "longrope" -> "\"rope_scaling\":{\"type\":\"longrope\",\"long_factor\":[1.0,1.5,2.0,3.0,4.0,6.0,8.0,9.0],"
+                    + "\"short_factor\":[1.0,1.0,1.1,1.2,1.3,1.5,1.8,2.0]},";
+            default -> "";
+        };
         return "{" + common + switch (arch) {
             case LLAMA -> "\"model_type\":\"llama\"}";
             case QWEN2 -> "\"model_type\":\"qwen2\"}";
             case QWEN3 -> "\"model_type\":\"qwen3\",\"head_dim\":16}";
-            case PHI3 -> "\"model_type\":\"phi3\",\"original_max_position_embeddings\":256,\"partial_rotary_factor\":1.0}";
+            case PHI3 -> "\"model_type\":\"phi3\",\"original_max_position_embeddings\":" + (scaling.equals("longrope") ? 32 : 256)
+                    + ",\"partial_rotary_factor\":1.0}";
             case GEMMA3 -> "\"model_type\":\"gemma3_text\",\"head_dim\":16,\"sliding_window\":4,\"query_pre_attn_scalar\":16,"
                     + "\"hidden_activation\":\"gelu_pytorch_tanh\",\"rope_local_base_freq\":10000.0}";
         };
@@ -128,6 +136,10 @@ class HfToGgufLlamaCppParityTest {
         }
         GgufTokenizerMetadata.putSentencePiece(w, tokens, scores, types,
                 new GgufTokenizerMetadata.SpecialTokens(1, 2, 0, -1, true, false));
+        for (Map.Entry<String, float[]> g : GgufRopeTensors.fromHfConfig(arch, config).entrySet()) {
+            assertThat(GgufTensorNames.isGenerated(arch, g.getKey())).isTrue();
+            w.addTensor(g.getKey(), DType.F32, new long[]{g.getValue().length}, TensorSource.ofFloats(g.getValue(), DType.F32));
+        }
         for (StoredTensor t : hf.values()) {
             GgufTensorNames.Resolved r = GgufTensorNames.toGguf(arch, t.name())
                     .orElseThrow(() -> new AssertionError("no GGUF name for " + t.name()));
@@ -146,13 +158,13 @@ class HfToGgufLlamaCppParityTest {
         w.write(out);
     }
 
-    @ParameterizedTest
-    @EnumSource(Arch.class)
-    void llamaCppOnTheConvertedFileMatchesTheEngineOnHfWeights(Arch arch) throws Exception {
-        JsonNode json = JSON.readTree(config(arch));
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"LLAMA, none", "LLAMA, llama3", "QWEN2, none", "QWEN3, none", "PHI3, none", "PHI3, longrope", "GEMMA3, none"})
+    void llamaCppOnTheConvertedFileMatchesTheEngineOnHfWeights(Arch arch, String scaling) throws Exception {
+        JsonNode json = JSON.readTree(config(arch, scaling));
         ModelConfig c = ModelConfig.fromHf(HfConfig.fromJson(json, "config.json"));
         Map<String, StoredTensor> hf = randomHfWeights(c, 11);
-        Path gguf = dir.resolve(arch + ".gguf");
+        Path gguf = dir.resolve(arch + "-" + scaling + ".gguf");
         convert(arch, json, c, hf, gguf);
 
         int[] tokens = {1, 50, 100, 7, 260, 299, 3, 42, 42, 17, 200, 5};
@@ -186,7 +198,7 @@ class HfToGgufLlamaCppParityTest {
                     worst = Math.max(worst, diff);
                 }
             }
-            System.out.printf("%s: max relative logit difference engine(HF) vs llama.cpp(GGUF) = %.2e%n", arch, worst);
+            System.out.printf("%s %s: max relative logit difference engine(HF) vs llama.cpp(GGUF) = %.2e%n", arch, scaling, worst);
             // Gemma 3 differs by ~1.7e-4 with or without the sliding window (every other arch: ~1e-6), which fits
             // ggml's CPU GELU (a float16 lookup table), not a mapping error: a wrong name, transform or key
             // moves logits by O(1).
