@@ -41,7 +41,7 @@ class HfToGgufLlamaCppParityTest {
 
     static String config(Arch arch, String scaling) {
         String common = "\"hidden_size\":64,\"intermediate_size\":128,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"num_hidden_layers\":2,\"max_position_embeddings\":256,\"rms_norm_eps\":1e-5,\"rope_theta\":10000.0,"
+                + "\"num_hidden_layers\":" + (arch == Arch.GEMMA3 ? 6 : 2) + ",\"max_position_embeddings\":256,\"rms_norm_eps\":1e-5,\"rope_theta\":10000.0,"
                 + "\"vocab_size\":" + VOCAB + ",\"tie_word_embeddings\":false,";
         common += switch (scaling) {
             case "llama3" -> "\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,"
@@ -117,10 +117,6 @@ class HfToGgufLlamaCppParityTest {
         GgufWriter w = new GgufWriter();
         GgufHyperParams.putInto(w, arch, config);
         w.putUint32(GgufKeys.FILE_TYPE, GgufKeys.fileTypeOf(DType.F32));
-        if (arch == Arch.GEMMA3) {
-            // not in config.json as such: llama.cpp reads the sliding pattern from the key below when present
-            w.putUint32("gemma3.attention.sliding_window_pattern", 6);
-        }
         List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
         List<Float> scores = new ArrayList<>(List.of(0f, 0f, 0f));
         List<Integer> types = new ArrayList<>(List.of(2, 3, 3));
