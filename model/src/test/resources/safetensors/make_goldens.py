@@ -18,7 +18,10 @@ Files named after OUT_DIR (ours) are loaded with the reference and their tensors
 reference reads what slmops writes (run by SafetensorsGoldenRegenerationTest, opt-in).
 
 Needs the `safetensors` Python package (Debian trixie: python3-safetensors; pip: safetensors) and numpy.
-On Debian bookworm run it through reference-python.sh beside this file.
+On Debian bookworm run it through reference-python.sh beside this file. The committed goldens were made with
+Debian trixie's python3-safetensors 0.5.2-1+b1 (its extension reports __version__ 0.4.5) and bookworm's numpy
+1.24.2. Regenerate and check for drift: SLMOPS_REGENERATE_GOLDENS=1 ./mvnw -pl model -am test
+-Dtest=SafetensorsGoldenRegenerationTest -Dsurefire.failIfNoSpecifiedTests=false
 """
 import json
 import os

@@ -2,11 +2,21 @@ package dev.slmops.model.arch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.slmops.model.format.ModelFileException;
+import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.format.gguf.GgufFile;
+import dev.slmops.model.format.gguf.GgufHyperParams;
+import dev.slmops.model.format.gguf.GgufKeys;
+import dev.slmops.model.format.gguf.GgufRopeTensors;
 import dev.slmops.model.format.hf.HfConfig;
+import dev.slmops.tensor.quant.Dequantize;
 import dev.slmops.model.format.hf.RopeScalingConfig;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The hyper-parameters of one model, in one place, whatever file they came from (config.json or GGUF
@@ -170,6 +180,71 @@ public record ModelConfig(
         return new ModelConfig(arch, hf.vocabSize(), hidden, ffn, layers, heads, hf.numKeyValueHeads(), headDim,
                 ropeDims, theta, localTheta, scaling, eps, ctx, tie, bias, qkNorm, window, sliding, act, plusOne,
                 sandwich, embScale, attnScale, attnCap, finalCap);
+    }
+
+    /**
+     * The model config of a GGUF file: the hyper-parameter keys mapped back to config.json's names through
+     * {@link GgufHyperParams}, then read as {@link #fromHf}; RoPE scaling that llama.cpp stores as tensors
+     * (llama3's rope_freqs, LongRoPE's rope_factors_long/short) is read from them.
+     */
+    public static ModelConfig fromGguf(GgufFile gguf) throws ModelFileException {
+        Arch arch = Arch.fromGgufName(gguf.architecture());
+        Map<String, Object> meta = gguf.metadata();
+        String a = arch.ggufName + ".";
+        ObjectNode json = JsonNodeFactory.instance.objectNode();
+        json.put("model_type", arch.hfModelType);
+        GgufHyperParams.toHfConfig(arch, meta).forEach((k, v) -> {
+            switch (v) {
+                case Long l -> json.put(k, l);
+                case Double d -> json.put(k, d);
+                case Boolean b -> json.put(k, b);
+                default -> json.put(k, String.valueOf(v));
+            }
+        });
+        if (!json.has("vocab_size")) {
+            long vocab = gguf.hasTensor("token_embd.weight") ? gguf.tensor("token_embd.weight").dim(0)
+                    : meta.get(GgufKeys.TOKENS) instanceof List<?> l ? l.size() : 0;
+            json.put("vocab_size", vocab);
+        }
+        if (meta.get(a + GgufKeys.KEY_LENGTH) instanceof Number n) json.put("head_dim", n.longValue());
+        int heads = ((Number) meta.getOrDefault(a + GgufKeys.HEAD_COUNT, 1L)).intValue();
+        int hidden = ((Number) meta.getOrDefault(a + GgufKeys.EMBEDDING_LENGTH, 0L)).intValue();
+        long headDim = json.has("head_dim") ? json.get("head_dim").asLong() : heads == 0 ? 0 : hidden / heads;
+        if (meta.get(a + GgufKeys.ROPE_DIMENSION_COUNT) instanceof Number n && headDim > 0 && n.longValue() != headDim) {
+            json.put("partial_rotary_factor", n.doubleValue() / headDim);
+        }
+        json.put("tie_word_embeddings", !gguf.hasTensor("output.weight"));
+        if (arch == Arch.QWEN2) json.put("use_sliding_window", false);
+        if (meta.get(a + GgufKeys.ROPE_SCALING_TYPE) instanceof String type && type.equals("linear")
+                && meta.get(a + GgufKeys.ROPE_SCALING_FACTOR) instanceof Number f) {
+            json.putObject("rope_scaling").put("rope_type", "linear").put("factor", f.doubleValue());
+        }
+        ModelConfig c = fromHf(HfConfig.fromJson(json, gguf.source()));
+        RopeScaling scaling = c.ropeScaling;
+        if (gguf.hasTensor(GgufRopeTensors.LLAMA3_FREQS)) {
+            scaling = RopeScaling.frequencyFactors(vectorOf(gguf, GgufRopeTensors.LLAMA3_FREQS, c.ropeDims / 2));
+        } else if (gguf.hasTensor(GgufRopeTensors.LONGROPE_LONG)) {
+            int orig = meta.get(a + GgufKeys.ROPE_SCALING_ORIG_CTX) instanceof Number n ? n.intValue() : c.contextLength;
+            Double af = meta.get(a + GgufKeys.ROPE_SCALING_ATTN_FACTOR) instanceof Number n ? n.doubleValue() : null;
+            scaling = RopeScaling.longRope(vectorOf(gguf, GgufRopeTensors.LONGROPE_LONG, c.ropeDims / 2),
+                    vectorOf(gguf, GgufRopeTensors.LONGROPE_SHORT, c.ropeDims / 2), orig, c.contextLength, af);
+        }
+        return new ModelConfig(c.arch, c.vocabSize, c.hiddenSize, c.intermediateSize, c.numLayers, c.numHeads,
+                c.numKvHeads, c.headDim, c.ropeDims, c.ropeTheta, c.ropeLocalTheta, scaling, c.rmsNormEps,
+                c.contextLength, c.tieEmbeddings, c.attentionBias, c.qkNorm, c.slidingWindow, c.slidingLayers,
+                c.activation, c.normPlusOne, c.sandwichNorms, c.embeddingScale, c.attentionScale, c.attnSoftcap,
+                c.finalSoftcap);
+    }
+
+    private static float[] vectorOf(GgufFile gguf, String name, int n) throws ModelFileException {
+        StoredTensor t = gguf.tensor(name);
+        if (t.elementCount() != n) {
+            throw new ModelFileException(gguf.source(), "tensor " + name + " has " + t.elementCount()
+                    + " values; the rotary dims imply " + n);
+        }
+        float[] f = new float[n];
+        Dequantize.toFloat(t.dtype(), t.data(), 0, f, 0, n);
+        return f;
     }
 
     private static RopeScaling ropeScaling(RopeScalingConfig s, int ropeDims, int ctx, HfKeys k) {

@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class TorchForwardParityTest {
     static final double TOLERANCE = 1e-4;
+    static final dev.slmops.tensor.parallel.WorkerPool POOL = new dev.slmops.tensor.parallel.WorkerPool(2);
 
     @ParameterizedTest
     @ValueSource(strings = {"llama", "llama3-rope", "qwen2", "qwen3", "phi3", "gemma3"})
@@ -31,7 +32,7 @@ class TorchForwardParityTest {
         float[] expected = readFloats(dir.resolve("logits.bin"));
         try (HfModelDir hf = HfModelDir.open(dir)) {
             ModelConfig config = ModelConfig.fromHf(hf.config());
-            Transformer model = new Transformer(ModelWeights.bind(config, new HfWeightSource(hf)), config.contextLength());
+            Transformer model = new Transformer(ModelWeights.bind(config, new HfWeightSource(hf)), config.contextLength(), POOL);
             KvCache cache = new KvCache(config, config.contextLength());
             // Prefill half in one batch, then the rest one token at a time: both paths must agree with PyTorch.
             int half = tokens.length / 2;
