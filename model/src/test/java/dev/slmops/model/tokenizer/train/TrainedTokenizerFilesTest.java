@@ -26,17 +26,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the plain reference encoder, and keep special tokens whole.
  */
 class TrainedTokenizerFilesTest {
-    static final int VOCAB = 4096;
+    static final int VOCAB = TrainedFixture.VOCAB;
 
-    @TempDir
     static Path dir;
     static TrainedBpe bpe;
 
     @BeforeAll
     static void train() {
-        bpe = BpeTrainer.train(BuiltinCorpus.documents(), BpeTrainer.Options.defaults(VOCAB)
-                .withCorpusName(BuiltinCorpus.DESCRIPTION));
-        bpe.writeHfFiles(dir);
+        bpe = TrainedFixture.bpe();
+        dir = TrainedFixture.dir();
         System.out.println(bpe.note());
     }
 
