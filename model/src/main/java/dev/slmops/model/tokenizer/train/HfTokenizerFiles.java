@@ -13,6 +13,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,11 +83,22 @@ final class HfTokenizerFiles {
         Path tmp = Files.createTempFile(dir, "." + name + ".", ".tmp");
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             body.writeTo(w);
+            w.flush();
+            readableByAll(tmp);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
         return new Path[]{tmp, dir.resolve(name)};
+    }
+
+    /** Temp files are created owner-only (rw-------); model files are meant to be shared, like any other file. */
+    private static void readableByAll(Path p) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // Windows and other non-POSIX file systems: the default ACL applies
+        }
     }
 
     private static void move(Path tmp, Path target) throws IOException {

@@ -153,6 +153,8 @@ class TrainedTokenizerFilesTest {
         for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
             assertThat(Files.readAllBytes(again.resolve(f))).as(f).isEqualTo(Files.readAllBytes(dir.resolve(f)));
         }
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(again.resolve("tokenizer.json")))).isEqualTo("rw-r--r--");
         try (Stream<Path> files = Files.list(again)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).as("no temp files left")
                     .containsExactly("special_tokens_map.json", "tokenizer.json", "tokenizer_config.json");
