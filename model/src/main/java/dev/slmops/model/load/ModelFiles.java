@@ -86,11 +86,8 @@ public final class ModelFiles implements AutoCloseable {
     }
 
     /** The weights by Hugging Face name and layout (GGUF names mapped, transforms undone). */
-    public synchronized WeightSource weights() {
-        if (weights == null) {
-            weights = hf != null ? new HfWeightSource(hf)
-                    : new GgufWeightSource(gguf, config.arch(), config.numHeads(), config.numKvHeads());
-        }
+    public synchronized WeightSource weights() throws ModelFileException {
+        if (weights == null) weights = hf != null ? new HfWeightSource(hf) : new GgufWeightSource(gguf);
         return weights;
     }
 

@@ -179,8 +179,11 @@ class HfToGgufLlamaCppParityTest {
             public void close() {
             }
         };
-        Transformer engine = new Transformer(ModelWeights.bind(c, src), 64);
-        float[] ours = engine.forward(new KvCache(c, 64), tokens, true);
+        float[] ours;
+        try (var pool = new dev.slmops.tensor.parallel.WorkerPool(2)) {
+            Transformer engine = new Transformer(ModelWeights.bind(c, src), 64, pool);
+            ours = engine.forward(new KvCache(c, 64), tokens, true);
+        }
 
         try (LlamaCpp.Model model = LlamaCpp.load(gguf); LlamaCpp.Context ctx = model.newContext(64, true)) {
             assertThat(model.nVocab()).isEqualTo(VOCAB);
