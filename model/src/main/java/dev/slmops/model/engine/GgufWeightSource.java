@@ -52,7 +52,7 @@ public final class GgufWeightSource implements WeightSource {
 
     private StoredTensor unpermute(StoredTensor t, String name, int nHead) {
         long rows = t.dim(0);
-        long rowBytes = t.byteSize() / rows; // weight [rows, cols] or bias [rows]
+        long rowBytes = t.dtype().bytesFor(t.dim(1));
         MemorySegment dst = arena.allocate(t.byteSize(), 64);
         LlamaQkPermutation.ggufToHf(t.data(), dst, rows, rowBytes, nHead);
         return rename(t, name, dst);

@@ -9,7 +9,8 @@
  *   <li>{@link dev.slmops.model.format.gguf.GgufHyperParams}: config.json ↔ {@code {arch}.*} keys per architecture;</li>
  *   <li>{@link dev.slmops.model.format.gguf.GgufRopeTensors}: RoPE scaling llama.cpp stores as tensors;</li>
  *   <li>{@link dev.slmops.model.format.gguf.GgufTokenizerMetadata}: the {@code tokenizer.*} keys;</li>
- *   <li>{@link dev.slmops.model.format.gguf.LlamaQkPermutation}: the Llama q/k row permutation and its inverse.</li>
+ *   <li>{@link dev.slmops.model.format.gguf.LlamaQkPermutation}: the Llama q/k row permutation and its inverse;</li>
+ *   <li>{@link dev.slmops.model.format.gguf.GgufHfTensors}: a GGUF's tensors under HF names, in HF layout.</li>
  * </ul>
  * Shapes are outermost first everywhere, as in {@link dev.slmops.model.format.StoredTensor}; GGUF's innermost-first
  * {@code ne[]} exists only inside the reader and writer.
