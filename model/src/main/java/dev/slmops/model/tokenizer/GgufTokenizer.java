@@ -101,12 +101,12 @@ final class GgufTokenizer {
         boolean defaultAddBos = false;
         switch (pre) {
             case "llama-bpe", "llama3", "llama-v3" -> {
-                spec.preTokenizer = new Llama3Scanner(3);
+                spec.preTokenizer = new Llama3Scanner(3, false);
                 spec.ignoreMerges = true;
                 defaultAddBos = true;
                 pre = "llama-bpe";
             }
-            case "qwen2" -> spec.preTokenizer = new Llama3Scanner(1);
+            case "qwen2" -> spec.preTokenizer = new Llama3Scanner(1, false);
             case "smollm" -> spec.preTokenizer = PreTokenizer.sequence(new DigitsPreTokenizer(true), new Gpt2Scanner());
             case "gpt-2" -> spec.preTokenizer = new Gpt2Scanner();
             case "default" -> spec.preTokenizer = PreTokenizer.sequence(
