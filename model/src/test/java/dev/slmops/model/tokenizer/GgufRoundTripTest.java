@@ -29,7 +29,7 @@ class GgufRoundTripTest {
     }
 
     private static void roundTrip(String name, Path json, String expectedPre, boolean nfc) {
-        Tokenizer hf = Tokenizers.fromHfFiles(json, json.resolveSibling("tokenizer_config.json"));
+        Tokenizer hf = TestTokenizers.hf(json);
         Map<String, Object> md = hf.toGgufMetadata();
         assertThat(md.get("tokenizer.ggml.model")).isEqualTo("gpt2");
         assertThat(md.get("tokenizer.ggml.pre")).isEqualTo(expectedPre);

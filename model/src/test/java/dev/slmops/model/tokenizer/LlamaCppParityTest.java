@@ -43,7 +43,7 @@ class LlamaCppParityTest {
     @Test
     void qwen3GgufMatchesLlamaCpp(@TempDir Path dir) throws Exception {
         Path json = HfParityTest.qwen3Json();
-        Tokenizer hf = Tokenizers.fromHfFiles(json, json.resolveSibling("tokenizer_config.json"));
+        Tokenizer hf = TestTokenizers.hf(json);
         Path file = writeModel(hf, dir.resolve("qwen3-tok.gguf"));
         Tokenizer ours = fromFile(file);
         try (LlamaCpp.Model llama = LlamaCpp.load(file)) {
@@ -54,7 +54,7 @@ class LlamaCppParityTest {
     @Test
     void llama3GgufMatchesLlamaCpp(@TempDir Path dir) throws Exception {
         Path json = HfParityTest.llama3Json();
-        Tokenizer hf = Tokenizers.fromHfFiles(json, json.resolveSibling("tokenizer_config.json"));
+        Tokenizer hf = TestTokenizers.hf(json);
         Path file = writeModel(hf, dir.resolve("llama3-tok.gguf"));
         Tokenizer ours = fromFile(file);
         try (LlamaCpp.Model llama = LlamaCpp.load(file)) {

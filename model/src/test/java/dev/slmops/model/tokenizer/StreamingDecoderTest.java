@@ -20,7 +20,7 @@ class StreamingDecoderTest {
 
     @Test
     void qwen3StreamsCompleteCharactersOnly() {
-        Tokenizer t = Tokenizers.fromHfFiles(HfParityTest.qwen3Json(), null);
+        Tokenizer t = TestTokenizers.qwen3();
         String text = "Emoji 👨‍👩‍👧‍👦 and 中文 and ภาษาไทย 🇯🇵!";
         StreamingDecoder d = t.streamingDecoder();
         StringBuilder all = new StringBuilder();
@@ -37,7 +37,7 @@ class StreamingDecoderTest {
 
     @Test
     void skipsSpecialTokensWhenAsked() {
-        Tokenizer t = Tokenizers.fromHfFiles(HfParityTest.qwen3Json(), null);
+        Tokenizer t = TestTokenizers.qwen3();
         int[] ids = t.encode("<|im_start|>user\nhi<|im_end|>");
         assertThat(t.decode(ids, true)).isEqualTo("user\nhi");
         assertThat(t.decode(ids, false)).isEqualTo("<|im_start|>user\nhi<|im_end|>");

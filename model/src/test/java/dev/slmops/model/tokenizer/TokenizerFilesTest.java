@@ -15,7 +15,7 @@ class TokenizerFilesTest {
 
     @Test
     void llama3SpecialsIncludeEndOfTurn() {
-        Tokenizer t = Tokenizers.fromHfFiles(HfParityTest.llama3Json(), HfParityTest.llama3Json().resolveSibling("tokenizer_config.json"));
+        Tokenizer t = TestTokenizers.llama3();
         assertThat(t.kind()).isEqualTo("bpe-bytelevel");
         assertThat(t.specials().bos()).hasValue(128000);
         assertThat(t.specials().eos()).hasValue(128001);
