@@ -2,7 +2,21 @@ package dev.slmops.model.arch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.slmops.model.format.ModelFileException;
+import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.format.gguf.GgufFile;
+import dev.slmops.model.format.gguf.GgufHyperParams;
+import dev.slmops.model.format.gguf.GgufKeys;
+import dev.slmops.model.format.gguf.GgufRopeTensors;
+import dev.slmops.model.format.hf.HfConfig;
+import dev.slmops.tensor.quant.Dequantize;
+import dev.slmops.model.format.hf.RopeScalingConfig;
+
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The hyper-parameters of one model, in one place, whatever file they came from (config.json or GGUF
@@ -92,32 +106,27 @@ public record ModelConfig(
         return numKvHeads * headDim;
     }
 
-    /** Reads a Hugging Face config.json (for Gemma 3 multimodal configs, its text_config). */
-    public static ModelConfig fromHfConfig(JsonNode root) {
-        JsonNode c = root.has("text_config") && root.path("model_type").asText().equals("gemma3")
-                ? root.get("text_config") : root;
-        String modelType = c.path("model_type").asText(root.path("model_type").asText(null));
-        Arch arch = Arch.fromHfModelType(modelType);
+    /**
+     * The model config of a Hugging Face config.json (already checked for types by {@link HfConfig}); for Gemma 3
+     * multimodal configs, give the text_config. Architecture-specific keys are read from {@link HfConfig#raw()}.
+     */
+    public static ModelConfig fromHf(HfConfig hf) {
+        JsonNode c = hf.raw();
+        Arch arch = Arch.fromHfModelType(hf.modelType());
         HfKeys k = new HfKeys(c);
-
-        int hidden = k.requiredInt("hidden_size");
-        int heads = k.requiredInt("num_attention_heads");
-        int kvHeads = k.optInt("num_key_value_heads", heads);
-        int layers = k.requiredInt("num_hidden_layers");
-        int headDim = k.optInt("head_dim", hidden / heads);
-        int vocab = k.requiredInt("vocab_size");
-        int ffn = k.requiredInt("intermediate_size");
-        int ctx = k.optInt("max_position_embeddings", 2048);
-        double eps = k.optDouble("rms_norm_eps", 1e-6);
-        double theta = k.optDouble("rope_theta", 10000.0);
-        boolean tie = k.optBool("tie_word_embeddings", arch == Arch.GEMMA3);
-        int ropeDims = headDim;
-        if (c.has("partial_rotary_factor")) ropeDims = (int) Math.round(headDim * c.get("partial_rotary_factor").asDouble());
+        int hidden = hf.hiddenSize(), heads = hf.numAttentionHeads(), layers = hf.numHiddenLayers();
+        int headDim = hf.headDim();
+        int ffn = hf.intermediateSize().orElseThrow(() -> new IllegalArgumentException("config.json has no intermediate_size"));
+        int ctx = hf.maxPositionEmbeddings().orElse(2048);
+        double eps = hf.rmsNormEps().orElse(1e-6);
+        double theta = hf.ropeTheta().orElse(10000.0);
+        boolean tie = hf.tieWordEmbeddings().orElse(arch == Arch.GEMMA3);
+        int ropeDims = (int) Math.round(headDim * hf.partialRotaryFactor().orElse(1.0));
 
         boolean[] sliding = new boolean[layers];
         int window = 0;
         double localTheta = theta;
-        ModelConfig.Activation act = Activation.SILU;
+        Activation act = Activation.SILU;
         boolean plusOne = false, sandwich = false, qkNorm = false, bias = false;
         float embScale = 1f, attnScale = (float) (1.0 / Math.sqrt(headDim)), attnCap = 0f, finalCap = 0f;
 
@@ -126,7 +135,7 @@ public record ModelConfig(
             case QWEN2 -> {
                 bias = true;
                 if (k.optBool("use_sliding_window", false)) {
-                    window = k.optInt("sliding_window", 0);
+                    window = hf.slidingWindow().orElse(0);
                     int maxWindowLayers = k.optInt("max_window_layers", layers);
                     for (int i = maxWindowLayers; i < layers; i++) sliding[i] = true; // HF: layers >= max_window_layers
                 }
@@ -136,11 +145,10 @@ public record ModelConfig(
                 bias = k.optBool("attention_bias", false);
             }
             case PHI3 -> {
-                // Phi-3-mini's config has sliding_window 2047 but HF and llama.cpp both apply it to every layer only
-                // when it is smaller than the context; we follow: window on all layers when set.
-                if (c.hasNonNull("sliding_window") && c.get("sliding_window").asInt() > 0
-                        && c.get("sliding_window").asInt() < ctx) {
-                    window = c.get("sliding_window").asInt();
+                // Phi-3-mini sets sliding_window 2047 for every layer; Phi-4-mini sets one beyond its context (none).
+                int w = hf.slidingWindow().orElse(0);
+                if (w > 0 && w < ctx) {
+                    window = w;
                     Arrays.fill(sliding, true);
                 }
             }
@@ -151,71 +159,125 @@ public record ModelConfig(
                 qkNorm = true;
                 embScale = (float) Math.sqrt(hidden);
                 attnScale = (float) (1.0 / Math.sqrt(k.optDouble("query_pre_attn_scalar", headDim)));
-                window = k.optInt("sliding_window", 512);
+                window = hf.slidingWindow().orElse(512);
                 localTheta = k.optDouble("rope_local_base_freq", 10000.0);
-                JsonNode types = c.get("layer_types");
-                if (types != null && types.isArray()) {
-                    check(types.size() == layers, "layer_types has " + types.size() + " entries for " + layers + " layers");
-                    for (int i = 0; i < layers; i++) sliding[i] = types.get(i).asText().equals("sliding_attention");
+                if (!hf.layerTypes().isEmpty()) {
+                    check(hf.layerTypes().size() == layers, "layer_types has " + hf.layerTypes().size()
+                            + " entries for " + layers + " layers");
+                    for (int i = 0; i < layers; i++) sliding[i] = hf.layerTypes().get(i).equals("sliding_attention");
                 } else {
                     int pattern = k.optInt("sliding_window_pattern", 6);
-                    for (int i = 0; i < layers; i++) sliding[i] = (i + 1) % pattern != 0;
+                    for (int i = 0; i < layers; i++) sliding[i] = (i + 1) % pattern != 0; // HF: every pattern-th is global
                 }
-                if (c.hasNonNull("attn_logit_softcapping")) attnCap = (float) c.get("attn_logit_softcapping").asDouble();
-                if (c.hasNonNull("final_logit_softcapping")) finalCap = (float) c.get("final_logit_softcapping").asDouble();
+                attnCap = (float) k.optDouble("attn_logit_softcapping", 0);
+                finalCap = (float) k.optDouble("final_logit_softcapping", 0);
             }
         }
         if (arch != Arch.GEMMA3 && c.hasNonNull("hidden_act")) {
-            String a = c.get("hidden_act").asText();
-            act = a.startsWith("gelu") ? Activation.GELU_TANH : Activation.SILU;
+            act = c.get("hidden_act").asText().startsWith("gelu") ? Activation.GELU_TANH : Activation.SILU;
         }
-        RopeScaling scaling = ropeScaling(c.get("rope_scaling"), ropeDims, ctx, k);
-        return new ModelConfig(arch, vocab, hidden, ffn, layers, heads, kvHeads, headDim, ropeDims, theta,
-                localTheta, scaling, eps, ctx, tie, bias, qkNorm, window, sliding, act, plusOne, sandwich,
-                embScale, attnScale, attnCap, finalCap);
+        RopeScaling scaling = hf.ropeScaling().map(s -> ropeScaling(s, ropeDims, ctx, k)).orElse(null);
+        return new ModelConfig(arch, hf.vocabSize(), hidden, ffn, layers, heads, hf.numKeyValueHeads(), headDim,
+                ropeDims, theta, localTheta, scaling, eps, ctx, tie, bias, qkNorm, window, sliding, act, plusOne,
+                sandwich, embScale, attnScale, attnCap, finalCap);
     }
 
-    private static RopeScaling ropeScaling(JsonNode s, int ropeDims, int ctx, HfKeys k) {
-        if (s == null || s.isNull()) return null;
-        String type = s.has("rope_type") ? s.get("rope_type").asText() : s.path("type").asText("");
-        return switch (type) {
-            case "default", "" -> null;
-            case "linear" -> RopeScaling.linear(s.path("factor").asDouble(1.0));
-            case "llama3" -> RopeScaling.llama3(s.path("factor").asDouble(8.0),
-                    s.path("low_freq_factor").asDouble(1.0), s.path("high_freq_factor").asDouble(4.0),
-                    s.path("original_max_position_embeddings").asInt(8192));
+    /**
+     * The model config of a GGUF file: the hyper-parameter keys mapped back to config.json's names through
+     * {@link GgufHyperParams}, then read as {@link #fromHf}; RoPE scaling that llama.cpp stores as tensors
+     * (llama3's rope_freqs, LongRoPE's rope_factors_long/short) is read from them.
+     */
+    public static ModelConfig fromGguf(GgufFile gguf) throws ModelFileException {
+        Arch arch = Arch.fromGgufName(gguf.architecture());
+        Map<String, Object> meta = gguf.metadata();
+        String a = arch.ggufName + ".";
+        ObjectNode json = JsonNodeFactory.instance.objectNode();
+        json.put("model_type", arch.hfModelType);
+        GgufHyperParams.toHfConfig(arch, meta).forEach((k, v) -> {
+            switch (v) {
+                case Long l -> json.put(k, l);
+                case Double d -> json.put(k, d);
+                case Boolean b -> json.put(k, b);
+                default -> json.put(k, String.valueOf(v));
+            }
+        });
+        if (json.path("sliding_window").asLong(-1) == 0) json.remove("sliding_window"); // llama.cpp's "none"
+        if (!json.has("vocab_size")) {
+            long vocab = gguf.hasTensor("token_embd.weight") ? gguf.tensor("token_embd.weight").dim(0)
+                    : meta.get(GgufKeys.TOKENS) instanceof List<?> l ? l.size() : 0;
+            json.put("vocab_size", vocab);
+        }
+        if (meta.get(a + GgufKeys.KEY_LENGTH) instanceof Number n) json.put("head_dim", n.longValue());
+        int heads = ((Number) meta.getOrDefault(a + GgufKeys.HEAD_COUNT, 1L)).intValue();
+        int hidden = ((Number) meta.getOrDefault(a + GgufKeys.EMBEDDING_LENGTH, 0L)).intValue();
+        long headDim = json.has("head_dim") ? json.get("head_dim").asLong() : heads == 0 ? 0 : hidden / heads;
+        if (meta.get(a + GgufKeys.ROPE_DIMENSION_COUNT) instanceof Number n && headDim > 0 && n.longValue() != headDim) {
+            json.put("partial_rotary_factor", n.doubleValue() / headDim);
+        }
+        json.put("tie_word_embeddings", !gguf.hasTensor("output.weight"));
+        if (arch == Arch.QWEN2) json.put("use_sliding_window", false);
+        if (meta.get(a + GgufKeys.ROPE_SCALING_TYPE) instanceof String type && type.equals("linear")
+                && meta.get(a + GgufKeys.ROPE_SCALING_FACTOR) instanceof Number f) {
+            json.putObject("rope_scaling").put("rope_type", "linear").put("factor", f.doubleValue());
+        }
+        ModelConfig c = fromHf(HfConfig.fromJson(json, gguf.source()));
+        RopeScaling scaling = c.ropeScaling;
+        if (gguf.hasTensor(GgufRopeTensors.LLAMA3_FREQS)) {
+            scaling = RopeScaling.frequencyFactors(vectorOf(gguf, GgufRopeTensors.LLAMA3_FREQS, c.ropeDims / 2));
+        } else if (gguf.hasTensor(GgufRopeTensors.LONGROPE_LONG)) {
+            int orig = meta.get(a + GgufKeys.ROPE_SCALING_ORIG_CTX) instanceof Number n ? n.intValue() : c.contextLength;
+            Double af = meta.get(a + GgufKeys.ROPE_SCALING_ATTN_FACTOR) instanceof Number n ? n.doubleValue() : null;
+            scaling = RopeScaling.longRope(vectorOf(gguf, GgufRopeTensors.LONGROPE_LONG, c.ropeDims / 2),
+                    vectorOf(gguf, GgufRopeTensors.LONGROPE_SHORT, c.ropeDims / 2), orig, c.contextLength, af);
+        }
+        return new ModelConfig(c.arch, c.vocabSize, c.hiddenSize, c.intermediateSize, c.numLayers, c.numHeads,
+                c.numKvHeads, c.headDim, c.ropeDims, c.ropeTheta, c.ropeLocalTheta, scaling, c.rmsNormEps,
+                c.contextLength, c.tieEmbeddings, c.attentionBias, c.qkNorm, c.slidingWindow, c.slidingLayers,
+                c.activation, c.normPlusOne, c.sandwichNorms, c.embeddingScale, c.attentionScale, c.attnSoftcap,
+                c.finalSoftcap);
+    }
+
+    private static float[] vectorOf(GgufFile gguf, String name, int n) throws ModelFileException {
+        StoredTensor t = gguf.tensor(name);
+        if (t.elementCount() != n) {
+            throw new ModelFileException(gguf.source(), "tensor " + name + " has " + t.elementCount()
+                    + " values; the rotary dims imply " + n);
+        }
+        float[] f = new float[n];
+        Dequantize.toFloat(t.dtype(), t.data(), 0, f, 0, n);
+        return f;
+    }
+
+    private static RopeScaling ropeScaling(RopeScalingConfig s, int ropeDims, int ctx, HfKeys k) {
+        return switch (s.ropeType()) {
+            case "default" -> null;
+            case "linear" -> RopeScaling.linear(s.factor().orElse(1.0));
+            case "llama3" -> RopeScaling.llama3(s.factor().orElse(8.0), s.lowFreqFactor().orElse(1.0),
+                    s.highFreqFactor().orElse(4.0), s.originalMaxPositionEmbeddings().orElse(8192));
             case "longrope", "su" -> {
-                float[] lf = floats(s.get("long_factor"), "rope_scaling.long_factor", ropeDims / 2);
-                float[] sf = floats(s.get("short_factor"), "rope_scaling.short_factor", ropeDims / 2);
-                int orig = k.optInt("original_max_position_embeddings",
-                        s.path("original_max_position_embeddings").asInt(ctx));
-                Double af = s.hasNonNull("attention_factor") ? s.get("attention_factor").asDouble() : null;
+                float[] lf = floats(s.longFactor(), "rope_scaling.long_factor", ropeDims / 2);
+                float[] sf = floats(s.shortFactor(), "rope_scaling.short_factor", ropeDims / 2);
+                int orig = k.optInt("original_max_position_embeddings", s.originalMaxPositionEmbeddings().orElse(ctx));
+                Double af = s.raw().hasNonNull("attention_factor") ? s.raw().get("attention_factor").asDouble() : null;
                 yield RopeScaling.longRope(lf, sf, orig, ctx, af);
             }
-            default -> throw new IllegalArgumentException("unsupported rope_scaling type \"" + type
+            default -> throw new IllegalArgumentException("unsupported rope_scaling type \"" + s.ropeType()
                     + "\"; supported: linear, llama3, longrope");
         };
     }
 
-    private static float[] floats(JsonNode arr, String what, int expected) {
-        if (arr == null || !arr.isArray() || arr.size() != expected) {
+    private static float[] floats(List<Double> list, String what, int expected) {
+        if (list.size() != expected) {
             throw new IllegalArgumentException("config.json " + what + " must be a list of " + expected
-                    + " numbers (rotary dims / 2)");
+                    + " numbers (rotary dims / 2), got " + list.size());
         }
         float[] f = new float[expected];
-        for (int i = 0; i < expected; i++) f[i] = (float) arr.get(i).asDouble();
+        for (int i = 0; i < expected; i++) f[i] = list.get(i).floatValue();
         return f;
     }
 
     /** Typed reads of config.json keys with errors that name the key. */
     private record HfKeys(JsonNode c) {
-        int requiredInt(String key) {
-            JsonNode n = c.get(key);
-            if (n == null || n.isNull()) throw new IllegalArgumentException("config.json has no " + key);
-            if (!n.canConvertToInt()) throw new IllegalArgumentException("config.json " + key + " must be an integer, got " + n);
-            return n.asInt();
-        }
-
         int optInt(String key, int dflt) {
             JsonNode n = c.get(key);
             if (n == null || n.isNull()) return dflt;

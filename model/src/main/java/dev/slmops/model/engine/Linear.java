@@ -1,6 +1,8 @@
 package dev.slmops.model.engine;
 
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.tensor.matmul.PackedWeights;
+import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
 
 /**
@@ -17,6 +19,7 @@ public final class Linear {
     final int out;
     private final StoredTensor weight;
     private final float[] bias; // [out] or null
+    private final PackedWeights packed; // the fast kernels' layout, or null where the dtype has none
 
     Linear(String name, StoredTensor weight, float[] bias) {
         if (weight.rank() != 2) {
@@ -30,6 +33,8 @@ public final class Linear {
             throw new IllegalArgumentException(name + " bias has " + bias.length + " entries for " + out + " outputs");
         }
         this.bias = bias;
+        this.packed = PackedWeights.supports(weight.dtype())
+                ? PackedWeights.pack(weight.dtype(), weight.data(), 0, out, in) : null;
     }
 
     public int in() {
@@ -40,8 +45,23 @@ public final class Linear {
         return out;
     }
 
-    /** y[T, out] = x[T, in] W^T + b. Rows of x start at xOff and are {@code in} apart; rows of y {@code out}. */
-    public void forward(float[] x, int rows, float[] y) {
+    /** y[T, out] = x[T, in] W^T + b, on the pool's threads. */
+    public void forward(float[] x, int rows, float[] y, WorkerPool pool) {
+        if (packed == null) {
+            forwardReference(x, rows, y);
+            return;
+        }
+        packed.matmul(x, 0, y, 0, rows, pool);
+        if (bias != null) {
+            for (int t = 0; t < rows; t++) {
+                int yo = t * out;
+                for (int o = 0; o < out; o++) y[yo + o] += bias[o];
+            }
+        }
+    }
+
+    /** The same product, naively: the reference the fast path is tested against. */
+    public void forwardReference(float[] x, int rows, float[] y) {
         // Naive reference path: dequantize one weight row at a time, dot with every input row, in double.
         float[] w = new float[in];
         long rowBytes = weight.dtype().bytesFor(in);

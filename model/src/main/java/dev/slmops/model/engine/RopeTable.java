@@ -28,6 +28,7 @@ final class RopeTable {
                 switch (scaling.type()) {
                     case "linear" -> f = (float) (f / scaling.factor());
                     case "llama3" -> f = llama3(f, scaling);
+                    case "factors" -> f = f / scaling.freqFactors()[i];
                     case "longrope" -> f = (float) (f / (useLongFactors ? scaling.longFactor()[i] : scaling.shortFactor()[i]));
                     default -> throw new IllegalArgumentException("unsupported rope scaling " + scaling.type());
                 }

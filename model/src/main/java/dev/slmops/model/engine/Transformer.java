@@ -2,6 +2,8 @@ package dev.slmops.model.engine;
 
 import dev.slmops.model.arch.ModelConfig;
 
+import dev.slmops.tensor.parallel.WorkerPool;
+
 import java.util.List;
 
 /**
@@ -16,6 +18,7 @@ public final class Transformer {
     private final ModelWeights w;
     private final RopeTable ropeGlobal; // full-attention layers (with rope scaling)
     private final RopeTable ropeLocal;  // sliding-window layers (Gemma 3: own base, no scaling)
+    private final WorkerPool pool;
 
     /** A chunk of new tokens of one sequence, appended after what its cache holds. */
     public record SequenceInput(KvCache cache, int[] tokens, boolean allLogits) {
@@ -25,8 +28,9 @@ public final class Transformer {
      * @param contextInUse the longest sequence this instance will see; LongRoPE picks its long factors when it
      *                     exceeds the trained context, as llama.cpp does with n_ctx
      */
-    public Transformer(ModelWeights weights, int contextInUse) {
+    public Transformer(ModelWeights weights, int contextInUse, WorkerPool pool) {
         this.w = weights;
+        this.pool = pool;
         this.c = weights.config;
         boolean longFactors = c.ropeScaling() != null && c.ropeScaling().type().equals("longrope")
                 && contextInUse > c.ropeScaling().originalContext();
@@ -101,12 +105,12 @@ public final class Transformer {
                 if (fused == null || fused.length < rows * Math.max(qDim + 2 * kvDim, 2 * F)) {
                     fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
                 }
-                lw.qkv.forward(xn, rows, fused);
+                lw.qkv.forward(xn, rows, fused, pool);
                 Ops.split3(fused, rows, q, qDim, k, kvDim, v, kvDim);
             } else {
-                lw.q.forward(xn, rows, q);
-                lw.k.forward(xn, rows, k);
-                lw.v.forward(xn, rows, v);
+                lw.q.forward(xn, rows, q, pool);
+                lw.k.forward(xn, rows, k, pool);
+                lw.v.forward(xn, rows, v, pool);
             }
             if (lw.qNorm != null) {
                 Ops.rmsNorm(q, q, lw.qNorm, rows * H, Dh, c.rmsNormEps(), c.normPlusOne());
@@ -122,21 +126,21 @@ public final class Transformer {
                 Attention.row(att, t * qDim, q, t * qDim, rowCache[t], l, rowPos[t], H, Hkv, Dh, window,
                         c.attentionScale(), c.attnSoftcap());
             }
-            lw.o.forward(att, rows, proj);
+            lw.o.forward(att, rows, proj, pool);
             if (lw.postAttnNorm != null) Ops.rmsNorm(proj, proj, lw.postAttnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
             Ops.add(x, proj, rows * D);
 
             // --- MLP: x = x + [postFfnNorm](down(act(gate(xn)) * up(xn)))
             Ops.rmsNorm(xn, x, lw.ffnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
             if (lw.gateUp != null) {
-                lw.gateUp.forward(xn, rows, fused);
+                lw.gateUp.forward(xn, rows, fused, pool);
                 Ops.split2(fused, rows, gate, up, F);
             } else {
-                lw.gate.forward(xn, rows, gate);
-                lw.up.forward(xn, rows, up);
+                lw.gate.forward(xn, rows, gate, pool);
+                lw.up.forward(xn, rows, up, pool);
             }
             Ops.gatedActivation(gate, up, rows * F, c.activation());
-            lw.down.forward(gate, rows, proj);
+            lw.down.forward(gate, rows, proj, pool);
             if (lw.postFfnNorm != null) Ops.rmsNorm(proj, proj, lw.postFfnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
             Ops.add(x, proj, rows * D);
         }
@@ -154,7 +158,7 @@ public final class Transformer {
             float[] h = new float[count * D];
             Ops.rmsNorm(h, 0, x, first * D, w.outputNorm, count, D, c.rmsNormEps(), c.normPlusOne());
             float[] logits = new float[count * V];
-            w.output.forward(h, count, logits);
+            w.output.forward(h, count, logits, pool);
             if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
             result[s] = logits;
             r += n;

@@ -4,30 +4,53 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A model file (GGUF, safetensors, ...) that cannot be read because its bytes are wrong: truncated, corrupt,
- * of another format, or of a version or feature slmops does not support. The message always starts with the
- * file and says what is wrong (and, where there is one, what to do); {@link #file()} names the file alone.
+ * A model file (safetensors, GGUF, config.json, an index) that is malformed or inconsistent. The message names
+ * the file and what is wrong with it, so the user can act on it without a stack trace:
+ * {@code /models/x/model.safetensors: tensor "lm_head.weight" data_offsets [0, 96] end past the data section (64 bytes)}.
  */
 public class ModelFileException extends IOException {
-
     private final String file;
+    private final String problem;
 
+    /** {@code file}: the path (or a description of the source, e.g. "in-memory bytes"); {@code problem}: what is wrong. */
     public ModelFileException(String file, String problem) {
         super(file + ": " + problem);
         this.file = file;
+        this.problem = problem;
     }
 
-    public ModelFileException(String file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
+    private ModelFileException(String file, String problem, String message) {
+        super(message);
         this.file = file;
+        this.problem = problem;
+    }
+
+    /** For a message that already names the file in its own words ("model dir /m has no config.json: ..."). */
+    public static ModelFileException worded(Path file, String message) {
+        return new ModelFileException(String.valueOf(file), message, message);
     }
 
     public ModelFileException(Path file, String problem) {
-        this(file.toString(), problem);
+        this(String.valueOf(file), problem);
     }
 
-    /** The file (or in-memory source name) the problem is in. */
+    public ModelFileException(Path file, String problem, Throwable cause) {
+        this(String.valueOf(file), problem);
+        initCause(cause);
+    }
+
+    public ModelFileException(String file, String problem, Throwable cause) {
+        this(file, problem);
+        initCause(cause);
+    }
+
+    /** The file (or source description) this is about. */
     public String file() {
         return file;
+    }
+
+    /** What is wrong, without the file name. */
+    public String problem() {
+        return problem;
     }
 }

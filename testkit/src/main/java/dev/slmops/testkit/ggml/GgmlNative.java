@@ -25,6 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code ggml/include/ggml.h} of the llama.cpp the npm package {@code @node-llama-cpp/linux-x64@3.21.1} ships
  * (node-llama-cpp's llama.cpp release {@code v0.4.0}). Only {@link GgmlQuants} uses it.
  */
+@SuppressWarnings("restricted") // FFM: loading ggml and calling it is the point of this class
 final class GgmlNative {
     static final String LIB = "libggml-base.so";
     /** {@code GGML_TYPE_COUNT} of this release: valid type ids are 0..GGML_TYPE_COUNT-1. */

@@ -26,6 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * quantizers for the legacy and K types; with one, the importance-weighted search. All functions here are
  * thread-safe (ggml's quantization tables are initialised once under a lock).
  */
+@SuppressWarnings("restricted") // FFM: sizes native pointers that ggml returns
 public final class GgmlQuants {
     private GgmlQuants() {
     }

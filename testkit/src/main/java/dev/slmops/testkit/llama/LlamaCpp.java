@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,9 +39,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * <ul>
  *   <li>Open the context with {@code newContext(nCtx, true)}: F32 K/V cache (the default F16 cache alone moves
  *       logits by ~1e-3), flash attention off, one ubatch of {@code nCtx} tokens, 2 threads.</li>
- *   <li>Get the reference with {@link Context#logitsAll(int[])}: {@code [nTokens][nVocab]} raw logits (before any
- *       softmax or sampling) for positions 0..n-1 of a fresh sequence. Compare position by position with
- *       {@code |ours - theirs| <= 1e-4 * max(1, max|theirs| of that row)}; report the worst position and token.</li>
+ *   <li>Get the reference with {@link Context#logitsAll(int[])} (or {@link #referenceLogits(Path, int[])} in one
+ *       call): {@code [nTokens][nVocab]} raw logits (before any softmax or sampling) for positions 0..n-1 of a
+ *       fresh sequence, e.g. a 64-token prompt. Compare position by position with
+ *       {@code |ours - theirs| <= 1e-4 * max(1, max|theirs| of that row)}: {@code LogitsDiff.of(ours, theirs)
+ *       .assertWithin(1e-4)} does it and names the worst position and token.</li>
  *   <li>Expect that tolerance on F32 weights only. For F16 (and BF16) weights, ggml's CPU matmul rounds the
  *       activations to F16 before the dot product (the weight type's {@code vec_dot_type}), and for Q8_0/Q4_x/K
  *       weights it quantizes the activations to Q8_0/Q8_K: an engine that keeps activations in F32 then differs
@@ -50,15 +53,23 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * </ul>
  *
  * <h2>Threads and lifetime</h2>
- * The libraries are loaded once per JVM (from {@link ProjectFiles#llamaCppLibDir()}) and stay loaded. A
- * {@link Model} and its {@link Context}s are confined to one thread at a time (llama.cpp contexts are not
- * thread-safe; tokenization is); tests should hold one model at a time and close it (try-with-resources).
- * Closing a model closes its contexts and adapters first. Each context runs its own 2 ggml worker threads.
+ * The libraries are loaded once per JVM (from {@link ProjectFiles#llamaCppLibDir()}) and stay loaded. One
+ * {@link Context} must be used by one thread at a time (llama.cpp contexts are not thread-safe); several
+ * contexts of one model may run in parallel threads (the weights are read-only; tested), and tokenization is
+ * thread-safe. Opening and closing models, contexts and adapters is not synchronised: do it from one thread.
+ * Tests should hold one model at a time and close it (try-with-resources); closing a model closes its contexts
+ * and adapters first. Each context runs 2 ggml worker threads while it decodes.
+ *
+ * <h2>Untrusted files</h2>
+ * llama.cpp refuses most bad GGUF files with an error, which {@link #load} turns into a {@link LlamaException};
+ * but some still abort the process from a {@code GGML_ASSERT} (seen: a vocabulary with a duplicated token text,
+ * about 1 in 100 random bit flips of a header). Probe such files with {@link LlamaLoadProbe}, in a child JVM.
  *
  * <p>Errors: a native call that fails throws {@link LlamaException} whose message names the file or call and
  * quotes the lines llama.cpp logged. llama.cpp's warnings and errors are echoed to stderr; run with
  * {@code -Dslmops.llama.log=true} to see all of its log.
  */
+@SuppressWarnings("restricted") // FFM: sizes native pointers that llama.cpp returns
 public final class LlamaCpp {
     private LlamaCpp() {
     }
@@ -81,6 +92,33 @@ public final class LlamaCpp {
     /** Which llama.cpp these bindings were written against. */
     public static String release() {
         return LlamaNative.RELEASE;
+    }
+
+    /** {@code llama_version()} of the loaded library. */
+    public static String version() {
+        return cString(n -> (MemorySegment) n.version.invokeExact());
+    }
+
+    /**
+     * {@code llama_print_system_info()}: the CPU features of the ggml CPU backend variant that
+     * {@code ggml_backend_load_all_from_path} picked for this machine (e.g. {@code AVX512 = 1}).
+     */
+    public static String systemInfo() {
+        return cString(n -> (MemorySegment) n.printSystemInfo.invokeExact());
+    }
+
+    @FunctionalInterface
+    private interface CStringCall {
+        MemorySegment call(LlamaNative n) throws Throwable;
+    }
+
+    private static String cString(CStringCall f) {
+        try {
+            MemorySegment p = f.call(lib());
+            return p.equals(MemorySegment.NULL) ? "" : p.reinterpret(1 << 16).getString(0, StandardCharsets.UTF_8);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /** A llama.cpp call failed; the message names what and quotes llama.cpp's log. */
@@ -142,6 +180,18 @@ public final class LlamaCpp {
     }
 
     // ------------------------------------------------------------------ model
+
+    /**
+     * The reference for an engine-parity test in one call: loads {@code gguf}, opens an F32-KV context of
+     * {@code tokens.length} positions, returns {@link Context#logitsAll} and closes everything.
+     *
+     * @return [tokens.length][nVocab] raw logits
+     */
+    public static float[][] referenceLogits(Path gguf, int[] tokens) {
+        try (Model model = load(gguf); Context ctx = model.newContext(Math.max(1, tokens.length), true)) {
+            return ctx.logitsAll(tokens);
+        }
+    }
 
     /** Loads a GGUF model on the CPU, memory-mapped. */
     public static Model load(Path gguf) {
@@ -277,7 +327,7 @@ public final class LlamaCpp {
             return intOf(n.modelNCtxTrain);
         }
 
-        private int intOf(java.lang.invoke.MethodHandle h) {
+        private int intOf(MethodHandle h) {
             try {
                 return (int) h.invokeExact(handle());
             } catch (Throwable t) {
@@ -352,7 +402,7 @@ public final class LlamaCpp {
             return vocabInt(n.vocabEos);
         }
 
-        private int vocabInt(java.lang.invoke.MethodHandle h) {
+        private int vocabInt(MethodHandle h) {
             handle();
             try {
                 return (int) h.invokeExact(vocab);
@@ -512,6 +562,11 @@ public final class LlamaCpp {
                 MemorySegment ctx = (MemorySegment) n.initFromModel.invokeExact(handle(), p);
                 if (ctx.equals(MemorySegment.NULL)) {
                     throw failure(n, "llama_init_from_model failed for " + file + " (n_ctx " + nCtx + ")");
+                }
+                int granted = (int) n.nCtx.invokeExact(ctx);
+                if (granted < nCtx) {
+                    n.free.invokeExact(ctx);
+                    throw failure(n, "llama.cpp opened a context of " + granted + " positions, asked for " + nCtx);
                 }
                 Context c = new Context(this, ctx, nCtx);
                 contexts.add(c);
@@ -789,14 +844,14 @@ public final class LlamaCpp {
             }
         }
 
-        private float[][] rows(java.lang.invoke.MethodHandle getter, int count, int width, String what) {
+        private float[][] rows(MethodHandle getter, int count, int width, String what) {
             float[][] out = new float[count][];
             for (int i = 0; i < count; i++) out[i] = row(getter, i, width, what);
             return out;
         }
 
         /** Row {@code i} of the last decode's outputs ({@code -1}: the last output row). */
-        private float[] row(java.lang.invoke.MethodHandle getter, int i, int width, String what) {
+        private float[] row(MethodHandle getter, int i, int width, String what) {
             try {
                 MemorySegment p = (MemorySegment) getter.invokeExact(handle(), i);
                 if (p.equals(MemorySegment.NULL)) throw failure(n, "llama.cpp has no " + what + " for output row " + i);

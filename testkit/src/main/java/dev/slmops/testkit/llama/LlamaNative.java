@@ -39,6 +39,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Only {@link LlamaCpp} uses this class; tests call {@link LlamaCpp}.
  */
+@SuppressWarnings("restricted") // FFM: loading llama.cpp and calling it is the point of this class
 final class LlamaNative {
     /** The release whose llama.h these layouts transcribe. */
     static final String RELEASE = "llama.cpp v0.4.0 as built by node-llama-cpp 3.21.1";
@@ -213,7 +214,8 @@ final class LlamaNative {
     final MethodHandle backendLoadAllFromPath; // void ggml_backend_load_all_from_path(const char * dir)
     final MethodHandle backendInit;            // void llama_backend_init(void)
     final MethodHandle logSet;                 // void llama_log_set(ggml_log_callback, void *)
-    final MethodHandle version;                // const char * llama_version(void)   (may be absent)
+    final MethodHandle version;                // const char * llama_version(void)
+    final MethodHandle printSystemInfo;        // const char * llama_print_system_info(void)
     // params (returned by value: the handle takes a SegmentAllocator first)
     final MethodHandle modelDefaultParams;
     final MethodHandle contextDefaultParams;
@@ -292,8 +294,8 @@ final class LlamaNative {
         backendLoadAllFromPath = fn("ggml_backend_load_all_from_path", FunctionDescriptor.ofVoid(ADDRESS));
         backendInit = fn("llama_backend_init", FunctionDescriptor.ofVoid());
         logSet = fn("llama_log_set", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
-        version = lookup.find("llama_version").isPresent()
-                ? fn("llama_version", FunctionDescriptor.of(ADDRESS)) : null;
+        version = fn("llama_version", FunctionDescriptor.of(ADDRESS));
+        printSystemInfo = fn("llama_print_system_info", FunctionDescriptor.of(ADDRESS));
 
         modelDefaultParams = fn("llama_model_default_params", FunctionDescriptor.of(MODEL_PARAMS));
         contextDefaultParams = fn("llama_context_default_params", FunctionDescriptor.of(CONTEXT_PARAMS));

@@ -66,6 +66,24 @@ class GgmlQuantsTest {
     }
 
     @Test
+    void awkwardBlockAndRowCountsRoundTrip() {
+        for (int type : new int[] {Q8_0, Q4_0, Q4_K, Q6_K}) {
+            int block = blockSize(type);
+            for (int blocksPerRow : new int[] {1, 3, 7, 17}) {
+                for (int rows : new int[] {1, 3}) {
+                    float[] src = gaussian(rows * blocksPerRow * block, 31L * blocksPerRow + rows);
+                    byte[] q = quantize(type, src, rows, blocksPerRow * block, null);
+                    assertThat((long) q.length).isEqualTo(rows * rowSize(type, (long) blocksPerRow * block));
+                    float[] back = dequantize(type, q, src.length);
+                    double worst = 0;
+                    for (int i = 0; i < src.length; i++) worst = Math.max(worst, Math.abs(back[i] - src[i]));
+                    assertThat(worst).as("%s, %d blocks x %d rows", typeName(type), blocksPerRow, rows).isLessThan(1.0);
+                }
+            }
+        }
+    }
+
+    @Test
     void q8_0BlocksDecodeByHandAsGgmlDoes() {
         float[] src = gaussian(3 * 32, 2);
         byte[] blocks = quantize(Q8_0, src, 1, src.length, null);

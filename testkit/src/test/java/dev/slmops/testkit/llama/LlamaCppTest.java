@@ -9,10 +9,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 /**
  * llama.cpp through our bindings reproduces the results recorded in ../shared/assets/README.md for
@@ -91,13 +93,13 @@ class LlamaCppTest {
         try (LlamaCpp.Context ctx = model.newContext(64, true)) {
             float[][] all = ctx.logitsAll(prompt);
             ctx.clear();
-            float[][] head = ctx.logitsContinue(java.util.Arrays.copyOf(prompt, 7));
-            float[][] tail = ctx.logitsContinue(java.util.Arrays.copyOfRange(prompt, 7, prompt.length));
+            float[][] head = ctx.logitsContinue(Arrays.copyOf(prompt, 7));
+            float[][] tail = ctx.logitsContinue(Arrays.copyOfRange(prompt, 7, prompt.length));
             assertThat(ctx.nPast()).isEqualTo(prompt.length);
             for (int v = 0; v < model.nVocab(); v += 97) {
-                assertThat(head[6][v]).isCloseTo(all[6][v], org.assertj.core.data.Offset.offset(1e-4f));
+                assertThat(head[6][v]).isCloseTo(all[6][v], offset(1e-4f));
                 assertThat(tail[tail.length - 1][v])
-                        .isCloseTo(all[prompt.length - 1][v], org.assertj.core.data.Offset.offset(1e-4f));
+                        .isCloseTo(all[prompt.length - 1][v], offset(1e-4f));
             }
         }
     }
@@ -133,6 +135,13 @@ class LlamaCppTest {
         assertThat(model.detokenize(new int[] {9038, 2501, 263, 931})).isEqualTo("Once upon a time");
         assertThat(model.detokenize(ONCE_UPON_A_TIME, false, true)).isEqualTo("<s> Once upon a time");
         assertThatThrownBy(() -> model.tokenText(32000)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void versionAndSystemInfoAreReported() {
+        assertThat(LlamaCpp.version()).isNotBlank();
+        assertThat(LlamaCpp.systemInfo()).contains("CPU");
+        System.out.println("llama.cpp " + LlamaCpp.version() + " (" + LlamaCpp.release() + "): " + LlamaCpp.systemInfo());
     }
 
     @Test
@@ -174,7 +183,7 @@ class LlamaCppTest {
     }
 
     static int[] concat(int[] a, int[] b) {
-        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        int[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }

@@ -59,20 +59,55 @@ final class GgufSamples {
      * A tiny Llama model (random weights, F32/F16/BF16) with a hand-made SentencePiece ("llama") vocabulary:
      * control tokens, the 256 byte tokens, and a few pieces; every key llama.cpp needs to load it.
      */
+    /** Which hand-made vocabulary {@link #tinyLlama} carries. */
+    enum Vocab {
+        /** SentencePiece ("llama"): control tokens, 256 byte tokens, a few scored pieces. */
+        SPM,
+        /** Byte-level BPE ("gpt2"): the 256 byte symbols, a few merges, one control token. */
+        GPT2
+    }
+
     static GgufWriter tinyLlama(DType weights, int layers, int dim, int heads, int kvHeads, int ffn, long seed) {
-        List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
-        List<Float> scores = new ArrayList<>(List.of(0f, 0f, 0f));
-        List<Long> types = new ArrayList<>(List.of(2L, 3L, 3L));
-        for (int b = 0; b < 256; b++) {
-            tokens.add(String.format("<0x%02X>", b));
-            scores.add(0f);
-            types.add(6L);
-        }
-        String[] pieces = {"▁", "▁a", "▁the", "e", "t", "a", "o", "n", "▁t", "he", "▁Once", "▁upon", "▁time", "in", "er"};
-        for (int i = 0; i < pieces.length; i++) {
-            tokens.add(pieces[i]);
-            scores.add(-1f - i);
-            types.add(1L);
+        return tinyLlama(weights, Vocab.SPM, layers, dim, heads, kvHeads, ffn, seed);
+    }
+
+    /**
+     * A tiny Llama model (random weights, F32/F16/BF16) with a hand-made vocabulary and every key llama.cpp
+     * needs to load it.
+     */
+    static GgufWriter tinyLlama(DType weights, Vocab vocabKind, int layers, int dim, int heads, int kvHeads, int ffn, long seed) {
+        List<String> tokens = new ArrayList<>();
+        List<Float> scores = new ArrayList<>();
+        List<Long> types = new ArrayList<>();
+        List<String> merges = new ArrayList<>();
+        if (vocabKind == Vocab.SPM) {
+            tokens.addAll(List.of("<unk>", "<s>", "</s>"));
+            scores.addAll(List.of(0f, 0f, 0f));
+            types.addAll(List.of(2L, 3L, 3L));
+            for (int b = 0; b < 256; b++) {
+                tokens.add(String.format("<0x%02X>", b));
+                scores.add(0f);
+                types.add(6L);
+            }
+            String[] pieces = {"▁", "▁a", "▁the", "e", "t", "a", "o", "n", "▁t", "he", "▁Once", "▁upon", "▁time", "in", "er"};
+            for (int i = 0; i < pieces.length; i++) {
+                tokens.add(pieces[i]);
+                scores.add(-1f - i);
+                types.add(1L);
+            }
+        } else {
+            for (int b = 0; b < 256; b++) {
+                tokens.add(gpt2ByteSymbol(b));
+                types.add(1L);
+            }
+            String[][] pairs = {{"Ġ", "t"}, {"h", "e"}, {"Ġt", "he"}, {"i", "n"}, {"Ġ", "a"}, {"e", "r"}, {"o", "n"}};
+            for (String[] p : pairs) {
+                merges.add(p[0] + " " + p[1]);
+                tokens.add(p[0] + p[1]);
+                types.add(1L);
+            }
+            tokens.add("<|endoftext|>");
+            types.add(3L);
         }
         int vocab = tokens.size();
         GgufWriter w = new GgufWriter()
@@ -88,17 +123,15 @@ final class GgufSamples {
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
                 .putFloat32("llama.rope.freq_base", 10000f)
                 .putUint32("llama.vocab_size", vocab)
-                .putUint32("general.file_type", weights == DType.F32 ? 0 : weights == DType.F16 ? 1 : 32)
-                .putString("tokenizer.ggml.model", "llama")
-                .putString("tokenizer.ggml.pre", "default")
-                .putArray("tokenizer.ggml.tokens", GgufValueType.STRING, tokens)
-                .putArray("tokenizer.ggml.scores", GgufValueType.FLOAT32, scores)
-                .putArray("tokenizer.ggml.token_type", GgufValueType.INT32, types)
-                .putUint32("tokenizer.ggml.bos_token_id", 1)
-                .putUint32("tokenizer.ggml.eos_token_id", 2)
-                .putUint32("tokenizer.ggml.unknown_token_id", 0)
-                .putBool("tokenizer.ggml.add_bos_token", true)
-                .putBool("tokenizer.ggml.add_eos_token", false);
+                .putUint32("general.file_type", GgufKeys.fileTypeOf(weights));
+        List<Integer> typeIds = types.stream().map(Long::intValue).toList();
+        if (vocabKind == Vocab.SPM) {
+            GgufTokenizerMetadata.putSentencePiece(w, tokens, scores, typeIds,
+                    new GgufTokenizerMetadata.SpecialTokens(1, 2, 0, -1, true, false));
+        } else {
+            GgufTokenizerMetadata.putByteLevelBpe(w, "default", tokens, typeIds, merges,
+                    new GgufTokenizerMetadata.SpecialTokens(vocab - 1, vocab - 1, -1, -1, false, false));
+        }
         Random r = new Random(seed);
         int headDim = dim / heads;
         w.addTensor("token_embd.weight", weights, new long[]{vocab, dim}, random(r, vocab * dim, 0.5f, weights));
@@ -117,6 +150,18 @@ final class GgufSamples {
         w.addTensor("output_norm.weight", DType.F32, new long[]{dim}, ones(r, dim));
         w.addTensor("output.weight", weights, new long[]{vocab, dim}, random(r, vocab * dim, 0.5f, weights));
         return w;
+    }
+
+    /** GPT-2's byte-to-symbol map: printable Latin-1 bytes stand for themselves, the rest map to U+0100 upward. */
+    static String gpt2ByteSymbol(int b) {
+        boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        if (printable) return String.valueOf((char) b);
+        int n = 0;
+        for (int x = 0; x < b; x++) {
+            boolean p = (x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF);
+            if (!p) n++;
+        }
+        return String.valueOf((char) (256 + n));
     }
 
     private static TensorSource random(Random r, int n, float scale, DType t) {

@@ -1,0 +1,140 @@
+package dev.slmops.model.convert;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.format.ModelFileException;
+import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.format.gguf.GgufFile;
+import dev.slmops.model.format.gguf.GgufHyperParams;
+import dev.slmops.model.format.gguf.GgufKeys;
+import dev.slmops.model.format.gguf.GgufRopeTensors;
+import dev.slmops.model.format.gguf.GgufTensorNames;
+import dev.slmops.model.format.gguf.GgufValueType;
+import dev.slmops.model.format.gguf.GgufWriter;
+import dev.slmops.model.format.gguf.LlamaQkPermutation;
+import dev.slmops.model.format.gguf.TensorSource;
+import dev.slmops.model.load.ModelFiles;
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.Dequantize;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Writes a model as a GGUF v3 file llama.cpp loads: its keys and tensor names, Llama q/k rows permuted,
+ * Gemma norms stored as 1 + w, llama3 / LongRoPE scaling as llama.cpp's factor tensors, the tokenizer as
+ * tokenizer.ggml.* and the chat template. Matrices are written in the asked float type; vectors (norms, biases,
+ * rope factors) stay F32 as llama.cpp's converter keeps them.
+ */
+public final class GgufExport {
+    private GgufExport() {
+    }
+
+    /** llama.cpp's general.file_type for a whole-file float type. */
+    static long fileType(DType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case BF16 -> 32;
+            default -> throw new IllegalArgumentException("convert writes f32, f16 or bf16; for " + t
+                    + " use slmops quantize");
+        };
+    }
+
+    /**
+     * @param warnings receives one line per thing worth telling the user (skipped tensors ...)
+     */
+    public static void write(ModelFiles src, DType dtype, Path out, Consumer<String> warnings) throws IOException {
+        ModelConfig c = src.config();
+        GgufWriter w = new GgufWriter();
+        if (src.gguf().isPresent()) {
+            GgufFile g = src.gguf().get();
+            w.putAll(g);
+            w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
+            for (StoredTensor t : g.tensors()) w.addTensor(t.name(), targetType(t, dtype), t.shape(), convert(t, dtype));
+            w.write(out);
+            return;
+        }
+        JsonNode config = src.hf().orElseThrow().config().raw();
+        w.putString(GgufKeys.ARCHITECTURE, c.arch().ggufName);
+        w.putString(GgufKeys.NAME, src.path().toAbsolutePath().getFileName().toString());
+        w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
+        GgufHyperParams.fromHfConfig(c.arch(), config).forEach((k, v) -> w.put(k, v.type(), v.value()));
+        putTokenizer(w, src.tokenizer().toGgufMetadata());
+        if (!src.chatTemplate().isFallback()) w.putString(GgufKeys.CHAT_TEMPLATE, src.chatTemplate().templateText(false));
+
+        for (StoredTensor t : src.storedTensors()) {
+            var resolved = GgufTensorNames.toGguf(c.arch(), t.name());
+            if (resolved.isEmpty()) {
+                warnings.accept("skipped tensor " + t.name() + ": not part of the " + c.arch().hfModelType + " graph");
+                continue;
+            }
+            String name = resolved.get().name();
+            DType target = targetType(t, dtype);
+            TensorSource bytes = switch (resolved.get().mapping().transform()) {
+                case NONE -> convert(t, target);
+                case PERMUTE_Q -> LlamaQkPermutation.hfToGguf(t, c.numHeads(), target);
+                case PERMUTE_K -> LlamaQkPermutation.hfToGguf(t, c.numKvHeads(), target);
+                case ADD_ONE -> {
+                    float[] v = floats(t);
+                    for (int i = 0; i < v.length; i++) v[i] += 1f;
+                    yield TensorSource.ofFloats(v, DType.F32);
+                }
+            };
+            w.addTensor(name, target, t.shape(), bytes);
+        }
+        // llama3 / LongRoPE scaling as llama.cpp stores it: factor tensors generated from config.json
+        GgufRopeTensors.fromHfConfig(c.arch(), config).forEach((name, f) ->
+                w.addTensor(name, DType.F32, new long[]{f.length}, TensorSource.ofFloats(f, DType.F32)));
+        w.write(out);
+    }
+
+    /** Vectors stay F32 (as llama.cpp's converter keeps norms and biases); matrices take the asked type. */
+    private static DType targetType(StoredTensor t, DType asked) {
+        if (t.dtype().isQuantized()) return t.dtype();
+        return t.rank() <= 1 ? DType.F32 : asked;
+    }
+
+    private static TensorSource convert(StoredTensor t, DType target) {
+        if (t.dtype() == target || t.dtype().isQuantized()) return TensorSource.of(t);
+        return TensorSource.converting(t, target);
+    }
+
+    private static float[] floats(StoredTensor t) {
+        int n = Math.toIntExact(t.elementCount());
+        float[] v = new float[n];
+        Dequantize.toFloat(t.dtype(), t.data(), 0, v, 0, n);
+        return v;
+    }
+
+    /** tokenizer.ggml.* values (plain Java, as Tokenizer#toGgufMetadata gives them) with llama.cpp's GGUF types. */
+    static void putTokenizer(GgufWriter w, Map<String, Object> meta) throws ModelFileException {
+        for (Map.Entry<String, Object> e : meta.entrySet()) {
+            String k = e.getKey();
+            Object v = e.getValue();
+            switch (v) {
+                case String s -> w.putString(k, s);
+                case Boolean b -> w.putBool(k, b);
+                case Long l -> w.putUint32(k, l);
+                case Integer i -> w.putUint32(k, i);
+                case Float f -> w.putFloat32(k, f);
+                case List<?> list -> w.putArray(k, elementType(k, list), list);
+                default -> throw new IllegalArgumentException("tokenizer metadata " + k + " has an unsupported value "
+                        + v.getClass().getSimpleName());
+            }
+        }
+    }
+
+    private static GgufValueType elementType(String key, List<?> list) {
+        if (list.isEmpty()) return GgufValueType.STRING;
+        Object first = list.getFirst();
+        if (first instanceof String) return GgufValueType.STRING;
+        if (first instanceof Float || first instanceof Double) return GgufValueType.FLOAT32;
+        if (first instanceof Boolean) return GgufValueType.BOOL;
+        return GgufValueType.INT32; // token_type is int32 in llama.cpp
+    }
+
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the tensor module's JMH benchmarks: scripts/bench-tensor.sh [JMH args], e.g.
+#   scripts/bench-tensor.sh GemvBenchmark -p dtype=Q8_0 -p shape=576x576 -wi 2 -i 3
+# Builds the test classes first. Timings on a shared machine are noisy: report medians.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+./mvnw -q -B -pl tensor test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+cp="tensor/target/test-classes:tensor/target/classes:$(cat tensor/target/bench.classpath)"
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main "$@"

@@ -1,0 +1,196 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix W [N, K] (N = rows = output features, K = cols = input features, row-major as models store
+ * linear layers) repacked at load into the layout its kernels read fastest, and the products with it:
+ *
+ * <pre>  y[M, N] = x[M, K] . W[N, K]^T      y[m][n] = sum_k x[m][k] * W[n][k]</pre>
+ *
+ * M = 1 is the decode GEMV (bandwidth-bound: every weight byte is read once per token); M > 1 is prefill or a
+ * batch, run as a BLIS-style GEMM on F32 panels NR = 4 vectors wide (64 outputs on AVX-512, 32 on AVX2); quantized
+ * and half-precision weights are expanded to an F32 panel of [KC, NR] at a time, then the F32 6 x NR micro-kernel runs.
+ *
+ * <p>Families: F32/F16/BF16 keep [N/NR][K][NR] panels (the decode kernel streams them with no horizontal sums);
+ * Q8_0 keeps int8 quants and one float scale per 32; Q6_K int8 quants (q-32) and one float scale per 16;
+ * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
+ * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower).
+ *
+ * <p>Instances are immutable and safe to share between threads.
+ */
+public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows {
+    /** K elements per F32 panel slab in GEMM: B slab [KC][NR] floats = 48 KiB with AVX-512 (about L1), 24 with AVX2. */
+    static final int KC = 192;
+
+    final DType dtype;
+    final int rows;
+    final int cols;
+
+    PackedWeights(DType dtype, int rows, int cols) {
+        this.dtype = dtype;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /** The dtypes {@link #pack} accepts. */
+    public static boolean supports(DType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Repacks W [rows, cols] of type {@code type}, stored as ggml/safetensors do (row-major, little-endian, rows
+     * of whole blocks) at {@code src[offset..]}. The source is only read here; it may be unmapped afterwards.
+     */
+    public static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols) {
+        if (rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("weight shape [" + rows + ", " + cols + "] must be positive");
+        }
+        if (cols % type.blockSize != 0) {
+            throw new IllegalArgumentException("a " + type + " weight row must be a whole number of " + type.blockSize
+                    + "-element blocks, but the shape is [" + rows + ", " + cols + "]");
+        }
+        long need = type.bytesFor((long) rows * cols);
+        if (offset < 0 || offset + need > src.byteSize()) {
+            throw new IllegalArgumentException("a " + type + " weight [" + rows + ", " + cols + "] needs " + need
+                    + " bytes at offset " + offset + " but only " + (src.byteSize() - offset) + " are there");
+        }
+        return switch (type) {
+            case F32, F16, BF16 -> PanelWeights.from(type, src, offset, rows, cols);
+            case Q8_0 -> Q8Rows.from(src, offset, rows, cols);
+            case Q6_K -> Q6Rows.from(src, offset, rows, cols);
+            case Q4_0, Q4_1, Q4_K -> Q4Rows.from(type, src, offset, rows, cols);
+            case Q5_0, Q5_1, Q5_K -> Q5Rows.from(type, src, offset, rows, cols);
+            default -> throw new UnsupportedOperationException("no matmul kernel for " + type
+                    + " weights; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
+        };
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** N: output features. */
+    public int rows() {
+        return rows;
+    }
+
+    /** K: input features. */
+    public int cols() {
+        return cols;
+    }
+
+    /**
+     * y[M, N] = x[M, K] . W[N, K]^T. {@code x} holds M rows of K floats from {@code xOffset}, {@code y} receives
+     * M rows of N floats from {@code yOffset} (overwritten, not accumulated). Runs on {@code pool}.
+     */
+    public final void matmul(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
+        if (m < 1) throw new IllegalArgumentException("matmul needs at least one activation row, got m=" + m);
+        if (xOffset < 0 || xOffset + (long) m * cols > x.length) {
+            throw new IndexOutOfBoundsException("x needs " + m + " x " + cols + " floats at " + xOffset + ", has " + x.length);
+        }
+        if (yOffset < 0 || yOffset + (long) m * rows > y.length) {
+            throw new IndexOutOfBoundsException("y needs " + m + " x " + rows + " floats at " + yOffset + ", has " + y.length);
+        }
+        if (m == 1) {
+            gemv(x, xOffset, y, yOffset, pool, VectorPath.ENABLED);
+        } else {
+            gemm(x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
+        }
+    }
+
+    /** Decode product y[N] = W[N, K] . x[K]. */
+    abstract void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector);
+
+    /**
+     * Writes the F32 panel B[kc][NR] = W[NR*p + j][k0 + k] (zero where NR*p + j >= N) into {@code dst[0..kc*NR)}.
+     * k0 and kc are multiples of 32 unless k0 + kc == K.
+     */
+    abstract void panel(int p, int k0, int kc, float[] dst);
+
+    /** Number of NR-row panels, the last one possibly partial. */
+    final int panels() {
+        return (rows + MicroKernel.NR - 1) / MicroKernel.NR;
+    }
+
+    /** Tasks for {@code units} work units so each thread gets several (balance) but each task is not tiny. */
+    static int taskCount(int units, WorkerPool pool, int minUnitsPerTask) {
+        int byThreads = pool.threads() * 4;
+        return Math.max(1, Math.min(byThreads, units / Math.max(1, minUnitsPerTask)));
+    }
+
+    /** GEMM y[M, N] = x[M, K] . W^T on F32 panels: tasks split the panels; each panel runs K in KC slabs. */
+    void gemm(float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool, boolean vector) {
+        int panels = panels();
+        int tasks = taskCount(panels, pool, 1);
+        pool.parallelFor(tasks, t -> {
+            int p0 = (int) ((long) panels * t / tasks), p1 = (int) ((long) panels * (t + 1) / tasks);
+            float[] scratch = new float[KC * MicroKernel.NR];
+            float[] tile = null;
+            for (int p = p0; p < p1; p++) {
+                int n0 = p * MicroKernel.NR;
+                int width = Math.min(MicroKernel.NR, rows - n0);
+                float[] c;
+                int cOff, ldc;
+                if (width == MicroKernel.NR) {
+                    c = y;
+                    cOff = yOff + n0;
+                    ldc = rows;
+                } else {
+                    if (tile == null) tile = new float[m * MicroKernel.NR];
+                    c = tile;
+                    cOff = 0;
+                    ldc = MicroKernel.NR;
+                }
+                for (int k0 = 0; k0 < cols; k0 += KC) {
+                    int kc = Math.min(KC, cols - k0);
+                    float[] b;
+                    int bOff;
+                    PanelSlab slab = slab(p, k0);
+                    if (slab != null) {
+                        b = slab.array;
+                        bOff = slab.offset;
+                    } else {
+                        panel(p, k0, kc, scratch);
+                        b = scratch;
+                        bOff = 0;
+                    }
+                    boolean acc = k0 > 0;
+                    int r = 0;
+                    if (vector) {
+                        for (; r + MicroKernel.MR <= m; r += MicroKernel.MR) {
+                            MicroKernel.kernel6(x, xOff + r * cols + k0, cols, b, bOff, kc, c, cOff + r * ldc, ldc, acc);
+                        }
+                        for (; r < m; r++) {
+                            MicroKernel.kernel1(x, xOff + r * cols + k0, b, bOff, kc, c, cOff + r * ldc, acc);
+                        }
+                    } else {
+                        MicroKernel.kernelScalar(x, xOff + k0, cols, m, b, bOff, kc, c, cOff, ldc, acc);
+                    }
+                }
+                if (width < MicroKernel.NR) {
+                    for (int r = 0; r < m; r++) System.arraycopy(tile, r * MicroKernel.NR, y, yOff + r * rows + n0, width);
+                }
+            }
+        });
+    }
+
+    /** Where an F32 panel slab already sits in memory (F32 weights), or null to have {@link #panel} fill one. */
+    PanelSlab slab(int p, int k0) {
+        return null;
+    }
+
+    record PanelSlab(float[] array, int offset) {
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + dtype + " " + rows + "x" + cols + "]";
+    }
+}

@@ -1,0 +1,143 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q4_0, Q4_1 and Q4_K weights as one family, row-major: per 32-element sub-block b (b = (n*K + k)/32) 16 bytes
+ * {@code nib[16b + j]} hold element j in the low nibble and j+16 in the high nibble (unsigned 0..15), with
+ * {@code scale[b]} and {@code offset[b]}: W = q * scale + offset (see {@link AffineBlocks}).
+ *
+ * <p>GEMV: y[n] = sum_b scale[b] * (q_b . x_b) + sum_b offset[b] * xsum_b, with xsum_b the sums of x over each
+ * sub-block computed once per call.
+ */
+final class Q4Rows extends PackedWeights {
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
+    private static final VectorSpecies<Integer> I = VectorPath.I;
+
+    private final byte[] nib;
+    private final float[] scale;
+    private final float[] offset;
+
+    private Q4Rows(DType type, int rows, int cols, byte[] nib, float[] scale, float[] offset) {
+        super(type, rows, cols);
+        this.nib = nib;
+        this.scale = scale;
+        this.offset = offset;
+    }
+
+    static Q4Rows from(DType type, MemorySegment src, long srcOffset, int rows, int cols) {
+        int n = Math.multiplyExact(rows, cols);
+        byte[] nib = new byte[n / 2];
+        float[] scale = new float[n / 32], offset = new float[n / 32];
+        int bs = type.blockSize;
+        int[] q = new int[bs];
+        float[] sc = new float[bs / 32], of = new float[bs / 32];
+        for (int blk = 0; blk < n / bs; blk++) {
+            AffineBlocks.decode(type, src, srcOffset, blk, q, sc, of);
+            for (int sub = 0; sub < bs / 32; sub++) {
+                int b = blk * (bs / 32) + sub;
+                scale[b] = sc[sub];
+                offset[b] = of[sub];
+                for (int j = 0; j < 16; j++) nib[16 * b + j] = (byte) (q[32 * sub + j] | (q[32 * sub + j + 16] << 4));
+            }
+        }
+        return new Q4Rows(type, rows, cols, nib, scale, offset);
+    }
+
+    /** Sums of x over each 32-element block: xsum[b] = sum_{j<32} x[32b + j]. */
+    static float[] blockSums(float[] x, int xOff, int k) {
+        float[] sums = new float[k / 32];
+        for (int b = 0; b < sums.length; b++) {
+            float s = 0f;
+            for (int j = 0; j < 32; j++) s += x[xOff + 32 * b + j];
+            sums[b] = s;
+        }
+        return sums;
+    }
+
+    @Override
+    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
+        float[] xsum = blockSums(x, xOff, cols);
+        int tasks = taskCount(rows, pool, 16);
+        pool.parallelFor(tasks, t -> {
+            int n0 = (int) ((long) rows * t / tasks), n1 = (int) ((long) rows * (t + 1) / tasks);
+            for (int n = n0; n < n1; n++) {
+                int sb = n * (cols / 32);
+                float dot = vector ? dotVector(nib, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
+                y[yOff + n] = dot + offsetDot(offset, sb, xsum);
+            }
+        });
+    }
+
+    /** sum_b offset[sb + b] * xsum[b]. */
+    static float offsetDot(float[] offset, int sb, float[] xsum) {
+        float s = 0f;
+        for (int b = 0; b < xsum.length; b++) s = Math.fma(offset[sb + b], xsum[b], s);
+        return s;
+    }
+
+    private float dotScalar(int sb, float[] x, int xOff) {
+        float sum = 0f;
+        for (int b = 0; b < cols / 32; b++) {
+            float block = 0f;
+            for (int j = 0; j < 16; j++) {
+                int v = nib[16 * (sb + b) + j] & 0xFF;
+                block = Math.fma(v & 0xF, x[xOff + 32 * b + j], block);
+                block = Math.fma(v >>> 4, x[xOff + 32 * b + j + 16], block);
+            }
+            sum = Math.fma(block, scale[sb + b], sum);
+        }
+        return sum;
+    }
+
+    /**
+     * sum_b scale[sb + b] * (q_b . x_b) over one row of k elements (offsets are added by the caller). Bytes are
+     * widened to ints before the nibble shifts; byte j of a block holds elements j (low) and j + 16 (high).
+     */
+    static float dotVector(byte[] nib, float[] scale, int sb, int k, float[] x, int xOff) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int nb = k / 32;
+        for (int b = 0; b < nb; b++) {
+            int no = 16 * (sb + b), xo = xOff + 32 * b;
+            FloatVector t = nibbleDot(nib, no, x, xo);
+            for (int j = L; j < 16; j += L) t = t.add(nibbleDot(nib, no + j, x, xo + j));
+            if ((b & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
+            else acc1 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane-wise low-nibble . x[xo..xo+L) + high-nibble . x[xo+16..xo+16+L) for the L bytes at nib[no..]. */
+    private static FloatVector nibbleDot(byte[] nib, int no, float[] x, int xo) {
+        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.B2I, I, 0);
+        FloatVector lo = (FloatVector) w.and(0xF).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
+        return lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
+    }
+
+    @Override
+    void panel(int p, int k0, int kc, float[] dst) {
+        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
+            int first = r * cols + k0; // element index; k0 and kc are multiples of 32
+            for (int k = 0; k < kc; k += 32) {
+                int b = (first + k) / 32;
+                float s = scale[b], o = offset[b];
+                for (int j = 0; j < 16; j++) {
+                    int v = nib[16 * b + j] & 0xFF;
+                    row[k + j] = (v & 0xF) * s + o;
+                    row[k + j + 16] = (v >>> 4) * s + o;
+                }
+            }
+        });
+    }
+}

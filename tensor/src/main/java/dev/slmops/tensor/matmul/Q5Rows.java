@@ -1,0 +1,131 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q5_0, Q5_1 and Q5_K weights as one family: the {@link Q4Rows} layout (low nibbles, scale, offset per 32) plus
+ * {@code high[b]}, a 32-bit plane whose bit j is the fifth bit of element j of sub-block b. W = q * scale + offset.
+ */
+final class Q5Rows extends PackedWeights {
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
+    private static final VectorSpecies<Integer> I = VectorPath.I;
+    /** Shift counts: lane i of the vector loaded at j holds j + i. */
+    private static final int[] LANE_INDEX = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+    private final byte[] nib;
+    private final int[] high;
+    private final float[] scale;
+    private final float[] offset;
+
+    private Q5Rows(DType type, int rows, int cols, byte[] nib, int[] high, float[] scale, float[] offset) {
+        super(type, rows, cols);
+        this.nib = nib;
+        this.high = high;
+        this.scale = scale;
+        this.offset = offset;
+    }
+
+    static Q5Rows from(DType type, MemorySegment src, long srcOffset, int rows, int cols) {
+        int n = Math.multiplyExact(rows, cols);
+        byte[] nib = new byte[n / 2];
+        int[] high = new int[n / 32];
+        float[] scale = new float[n / 32], offset = new float[n / 32];
+        int bs = type.blockSize;
+        int[] q = new int[bs];
+        float[] sc = new float[bs / 32], of = new float[bs / 32];
+        for (int blk = 0; blk < n / bs; blk++) {
+            AffineBlocks.decode(type, src, srcOffset, blk, q, sc, of);
+            for (int sub = 0; sub < bs / 32; sub++) {
+                int b = blk * (bs / 32) + sub;
+                scale[b] = sc[sub];
+                offset[b] = of[sub];
+                int h = 0;
+                for (int j = 0; j < 16; j++) {
+                    int lo = q[32 * sub + j], hi = q[32 * sub + j + 16];
+                    nib[16 * b + j] = (byte) ((lo & 0xF) | ((hi & 0xF) << 4));
+                    h |= (lo >>> 4) << j;
+                    h |= (hi >>> 4) << (j + 16);
+                }
+                high[b] = h;
+            }
+        }
+        return new Q5Rows(type, rows, cols, nib, high, scale, offset);
+    }
+
+    @Override
+    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
+        float[] xsum = Q4Rows.blockSums(x, xOff, cols);
+        int tasks = taskCount(rows, pool, 16);
+        pool.parallelFor(tasks, t -> {
+            int n0 = (int) ((long) rows * t / tasks), n1 = (int) ((long) rows * (t + 1) / tasks);
+            for (int n = n0; n < n1; n++) {
+                int sb = n * (cols / 32);
+                float dot = vector ? dotVector(nib, high, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
+                y[yOff + n] = dot + Q4Rows.offsetDot(offset, sb, xsum);
+            }
+        });
+    }
+
+    private int quant(int b, int j) {
+        int v = nib[16 * b + (j & 15)] & 0xFF;
+        int low = j < 16 ? v & 0xF : v >>> 4;
+        return low | (((high[b] >>> j) & 1) << 4);
+    }
+
+    private float dotScalar(int sb, float[] x, int xOff) {
+        float sum = 0f;
+        for (int b = 0; b < cols / 32; b++) {
+            float block = 0f;
+            for (int j = 0; j < 32; j++) block = Math.fma(quant(sb + b, j), x[xOff + 32 * b + j], block);
+            sum = Math.fma(block, scale[sb + b], sum);
+        }
+        return sum;
+    }
+
+    static float dotVector(byte[] nib, int[] high, float[] scale, int sb, int k, float[] x, int xOff) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int nb = k / 32;
+        for (int b = 0; b < nb; b++) {
+            int no = 16 * (sb + b), xo = xOff + 32 * b;
+            IntVector h = IntVector.broadcast(I, high[sb + b]);
+            FloatVector t = quintDot(nib, no, h, 0, x, xo);
+            for (int j = L; j < 16; j += L) t = t.add(quintDot(nib, no + j, h, j, x, xo + j));
+            if ((b & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
+            else acc1 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As Q4Rows' nibble dot, with fifth bits j.. (low) and 16 + j.. (high) taken from the broadcast plane h. */
+    private static FloatVector quintDot(byte[] nib, int no, IntVector h, int j, float[] x, int xo) {
+        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.B2I, I, 0);
+        IntVector h0 = h.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, LANE_INDEX, j)).and(1).lanewise(VectorOperators.LSHL, 4);
+        IntVector h1 = h.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, LANE_INDEX, 16 + j)).and(1).lanewise(VectorOperators.LSHL, 4);
+        FloatVector lo = (FloatVector) w.and(0xF).or(h0).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h1).convert(VectorOperators.I2F, 0);
+        return lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
+    }
+
+    @Override
+    void panel(int p, int k0, int kc, float[] dst) {
+        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
+            int first = r * cols + k0;
+            for (int k = 0; k < kc; k += 32) {
+                int b = (first + k) / 32;
+                float s = scale[b], o = offset[b];
+                for (int j = 0; j < 32; j++) row[k + j] = quant(b, j) * s + o;
+            }
+        });
+    }
+}

@@ -1,0 +1,105 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Q6_K weights, row-major: {@code q[n*K + k]} = the 6-bit quant minus 32 (int8 in [-32, 31]) and
+ * {@code s[(n*K + k)/16]} = d * scale of that 16-element sub-block, so W = q * s (bit-identical to ggml's).
+ * One byte per weight instead of 6/8 bits: decode reads 1.25 B/weight, simple and vector-friendly.
+ */
+final class Q6Rows extends PackedWeights {
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
+
+    private final byte[] q;
+    private final float[] s;
+
+    private Q6Rows(int rows, int cols, byte[] q, float[] s) {
+        super(DType.Q6_K, rows, cols);
+        this.q = q;
+        this.s = s;
+    }
+
+    /** Block: [0..128) low nibbles; [128..192) high 2 bits; [192..208) int8 scales; [208] half d. */
+    static Q6Rows from(MemorySegment src, long offset, int rows, int cols) {
+        int n = Math.multiplyExact(rows, cols);
+        byte[] q = new byte[n];
+        float[] s = new float[n / 16];
+        for (int blk = 0; blk < n / 256; blk++) {
+            long b = offset + 210L * blk;
+            float d = Float.float16ToFloat(src.get(RowPacking.HALF, b + 208));
+            for (int i = 0; i < 16; i++) s[16 * blk + i] = d * src.get(ValueLayout.JAVA_BYTE, b + 192 + i);
+            int o = 256 * blk;
+            for (int half = 0; half < 2; half++, o += 128) {
+                long ql = b + 64L * half, qh = b + 128 + 32L * half;
+                for (int l = 0; l < 32; l++) {
+                    int lo0 = src.get(ValueLayout.JAVA_BYTE, ql + l) & 0xFF;
+                    int lo1 = src.get(ValueLayout.JAVA_BYTE, ql + l + 32) & 0xFF;
+                    int h = src.get(ValueLayout.JAVA_BYTE, qh + l) & 0xFF;
+                    q[o + l] = (byte) (((lo0 & 0xF) | ((h & 3) << 4)) - 32);
+                    q[o + l + 32] = (byte) (((lo1 & 0xF) | (((h >>> 2) & 3) << 4)) - 32);
+                    q[o + l + 64] = (byte) (((lo0 >>> 4) | (((h >>> 4) & 3) << 4)) - 32);
+                    q[o + l + 96] = (byte) (((lo1 >>> 4) | (((h >>> 6) & 3) << 4)) - 32);
+                }
+            }
+        }
+        return new Q6Rows(rows, cols, q, s);
+    }
+
+    @Override
+    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
+        int tasks = taskCount(rows, pool, 16);
+        pool.parallelFor(tasks, t -> {
+            int n0 = (int) ((long) rows * t / tasks), n1 = (int) ((long) rows * (t + 1) / tasks);
+            for (int n = n0; n < n1; n++) {
+                y[yOff + n] = vector ? dotVector(q, s, n * cols, cols, x, xOff) : dotScalar(n, x, xOff);
+            }
+        });
+    }
+
+    private float dotScalar(int n, float[] x, int xOff) {
+        float sum = 0f;
+        int base = n * cols;
+        for (int b = 0; b < cols / 16; b++) {
+            float block = 0f;
+            for (int j = 0; j < 16; j++) block = Math.fma(q[base + 16 * b + j], x[xOff + 16 * b + j], block);
+            sum = Math.fma(block, s[base / 16 + b], sum);
+        }
+        return sum;
+    }
+
+    /** sum_k q[base + k] * s[(base + k)/16] * x[xOff + k]; per 16-element sub-block acc += (q . x) * s. */
+    static float dotVector(byte[] q, float[] s, int base, int k, float[] x, int xOff) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int sb = base / 16;
+        for (int i = 0; i < k; i += 32, sb += 2) { // k is a multiple of 256: two sub-blocks per step
+            FloatVector t0 = FloatVector.zero(F), t1 = t0;
+            for (int j = 0; j < 16; j += L) {
+                FloatVector q0 = (FloatVector) ByteVector.fromArray(B, q, base + i + j).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q1 = (FloatVector) ByteVector.fromArray(B, q, base + i + 16 + j).convertShape(VectorOperators.B2F, F, 0);
+                t0 = q0.fma(FloatVector.fromArray(F, x, xOff + i + j), t0);
+                t1 = q1.fma(FloatVector.fromArray(F, x, xOff + i + 16 + j), t1);
+            }
+            acc0 = t0.fma(FloatVector.broadcast(F, s[sb]), acc0);
+            acc1 = t1.fma(FloatVector.broadcast(F, s[sb + 1]), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    void panel(int p, int k0, int kc, float[] dst) {
+        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
+            int base = r * cols + k0;
+            for (int k = 0; k < kc; k++) row[k] = s[(base + k) / 16] * q[base + k];
+        });
+    }
+}

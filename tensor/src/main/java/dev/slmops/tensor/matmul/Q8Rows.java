@@ -1,0 +1,101 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Q8_0 weights, row-major: {@code q[n*K + k]} int8 quants and {@code d[n*K/32 + b]} float scales, so
+ * W[n][k] = q[n*K + k] * d[(n*K + k)/32] (bit-identical to ggml's dequantization).
+ */
+final class Q8Rows extends PackedWeights {
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final int L = VectorPath.L;
+    private static final VectorSpecies<Byte> B = VectorPath.B;
+
+    private final byte[] q;
+    private final float[] d;
+
+    private Q8Rows(int rows, int cols, byte[] q, float[] d) {
+        super(DType.Q8_0, rows, cols);
+        this.q = q;
+        this.d = d;
+    }
+
+    static Q8Rows from(MemorySegment src, long offset, int rows, int cols) {
+        int n = Math.multiplyExact(rows, cols);
+        byte[] q = new byte[n];
+        float[] d = new float[n / 32];
+        for (int b = 0; b < n / 32; b++) {
+            long at = offset + 34L * b;
+            d[b] = Float.float16ToFloat(src.get(RowPacking.HALF, at));
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at + 2, q, 32 * b, 32);
+        }
+        return new Q8Rows(rows, cols, q, d);
+    }
+
+    @Override
+    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
+        int tasks = taskCount(rows, pool, 16);
+        pool.parallelFor(tasks, t -> {
+            int n0 = (int) ((long) rows * t / tasks), n1 = (int) ((long) rows * (t + 1) / tasks);
+            for (int n = n0; n < n1; n++) {
+                y[yOff + n] = vector ? dotVector(q, d, n * cols, cols, x, xOff) : dotScalar(n, x, xOff);
+            }
+        });
+    }
+
+    private float dotScalar(int n, float[] x, int xOff) {
+        float sum = 0f;
+        int base = n * cols;
+        for (int b = 0; b < cols / 32; b++) {
+            float block = 0f;
+            for (int j = 0; j < 32; j++) block = Math.fma(q[base + 32 * b + j], x[xOff + 32 * b + j], block);
+            sum = Math.fma(block, d[base / 32 + b], sum);
+        }
+        return sum;
+    }
+
+    /**
+     * sum_k q[base + k] * d[(base + k)/32] * x[xOff + k] over one row of {@code k} elements: per block the
+     * quant.x products are summed in a vector t, then acc += t * d; two accumulators alternate blocks.
+     */
+    static float dotVector(byte[] q, float[] d, int base, int k, float[] x, int xOff) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int sb = base / 32;
+        for (int i = 0; i < k; i += 32, sb++) {
+            FloatVector t = blockDot(q, base + i, x, xOff + i);
+            if ((sb & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, d[sb]), acc0);
+            else acc1 = t.fma(FloatVector.broadcast(F, d[sb]), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane-wise partial sums of q[qo..qo+32) . x[xo..xo+32) (not yet reduced). */
+    static FloatVector blockDot(byte[] q, int qo, float[] x, int xo) {
+        FloatVector t = pairDot(q, qo, x, xo);
+        for (int j = 2 * L; j < 32; j += 2 * L) t = t.add(pairDot(q, qo + j, x, xo + j));
+        return t;
+    }
+
+    /** q[qo..qo+2L) . x[xo..xo+2L), lane-wise (two vectors folded into one). */
+    private static FloatVector pairDot(byte[] q, int qo, float[] x, int xo) {
+        FloatVector q0 = (FloatVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector q1 = (FloatVector) ByteVector.fromArray(B, q, qo + L).convertShape(VectorOperators.B2F, F, 0);
+        return q0.fma(FloatVector.fromArray(F, x, xo), q1.mul(FloatVector.fromArray(F, x, xo + L)));
+    }
+
+    @Override
+    void panel(int p, int k0, int kc, float[] dst) {
+        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
+            int base = r * cols + k0;
+            for (int k = 0; k < kc; k++) row[k] = q[base + k] * d[(base + k) / 32];
+        });
+    }
+}

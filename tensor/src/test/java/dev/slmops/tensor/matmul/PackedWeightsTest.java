@@ -1,0 +1,93 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.MemorySegment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every matmul kernel (GEMV for M = 1, GEMM for M > 1; vector and scalar paths) against the naive oracle
+ * (reference dequantization + double triple loop) on awkward shapes.
+ * Tolerance: |fast - ref| <= 3e-6 * sum_k |x_k W_nk| + 1e-6, float accumulation's error bound with margin.
+ */
+class PackedWeightsTest {
+    private static final WorkerPool POOL = new WorkerPool(2);
+    private static final double REL = 3e-6;
+
+    @AfterAll
+    static void close() {
+        POOL.close();
+    }
+
+    static int[] ks(DType type) {
+        return switch (type.blockSize) {
+            case 1 -> new int[]{1, 3, 7, 17, 33, 65, 255};
+            case 32 -> new int[]{32, 96, 288};
+            default -> new int[]{256, 768};
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void matchesNaiveReferenceOnAwkwardShapes(DType type) {
+        int[] ns = {1, 3, 7, 17, 33, 65, 255};
+        int[] ms = {1, 3, 7, 17, 33, 65};
+        long seed = 1;
+        for (int k : ks(type)) {
+            for (int n : ns) {
+                MemorySegment w = RandomWeights.of(type, n, k, seed++);
+                PackedWeights packed = PackedWeights.pack(type, w, 0, n, k);
+                for (int m : ms) {
+                    if ((long) m * n * k > 3_000_000) continue;
+                    float[] x = RandomWeights.activations(m * k, seed++);
+                    MatmulReference.Result ref = MatmulReference.matmul(type, w, 0, n, k, x, m);
+                    for (boolean vector : new boolean[]{true, false}) {
+                        float[] y = new float[m * n + 5];
+                        if (m == 1) packed.gemv(x, 0, y, 2, POOL, vector);
+                        else packed.gemm(x, 0, y, 2, m, POOL, vector);
+                        check(type + " m=" + m + " n=" + n + " k=" + k + (vector ? " vector" : " scalar"), ref, y, 2);
+                        if (m == 1) {
+                            // GEMM's kernels also serve a single row: check them too
+                            float[] y2 = new float[n];
+                            packed.gemm(x, 0, y2, 0, 1, POOL, vector);
+                            check(type + " gemm m=1 n=" + n + " k=" + k, ref, y2, 0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void check(String what, MatmulReference.Result ref, float[] y, int yOff) {
+        for (int i = 0; i < ref.y().length; i++) {
+            double err = Math.abs(y[yOff + i] - (double) ref.y()[i]);
+            double tol = REL * ref.absSum()[i] + 1e-6;
+            if (!(err <= tol)) fail(what + ": y[" + i + "] = " + y[yOff + i] + ", reference " + ref.y()[i] + " (error " + err + " > " + tol + ")");
+        }
+    }
+
+    @Test
+    void publicMatmulDispatchesAndChecksShapes() {
+        MemorySegment w = RandomWeights.of(DType.Q8_0, 70, 64, 9);
+        PackedWeights p = PackedWeights.pack(DType.Q8_0, w, 0, 70, 64);
+        float[] x = RandomWeights.activations(2 * 64, 10);
+        float[] y = new float[2 * 70];
+        p.matmul(x, 0, y, 0, 2, POOL);
+        MatmulReference.Result ref = MatmulReference.matmul(DType.Q8_0, w, 0, 70, 64, x, 2);
+        check("public matmul", ref, y, 0);
+        assertThat(p.rows()).isEqualTo(70);
+        assertThat(p.cols()).isEqualTo(64);
+        assertThatThrownBy(() -> p.matmul(x, 0, new float[10], 0, 2, POOL)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> PackedWeights.pack(DType.Q8_0, w, 0, 70, 48))
+                .hasMessageContaining("whole number of 32-element blocks");
+        assertThatThrownBy(() -> PackedWeights.pack(DType.Q8_0, w, 0, 71, 64)).hasMessageContaining("needs");
+    }
+}
