@@ -233,6 +233,9 @@ public final class ChatTemplate {
         vars.put("documents", null);
         vars.putAll(specialTokens);
         for (Map.Entry<String, Object> e : opts.extraVars().entrySet()) vars.put(e.getKey(), templateValue(e.getValue()));
+        List<String> givenAsNone = new ArrayList<>();
+        for (Map.Entry<String, Object> e : vars.entrySet()) if (e.getValue() == null) givenAsNone.add(e.getKey());
+        vars.put(TemplateFunctions.NONE_VARIABLES, givenAsNone);
         return TemplateEngine.render(compiled(text), vars);
     }
 

@@ -48,6 +48,13 @@
  *     <td>{@code TemplateFilters}, {@code TemplatePreprocessor}</td></tr>
  * <tr><td>tests string/mapping/none/true/false/boolean/number/integer/iterable/sequence</td>
  *     <td>ours, by JS types (a namespace is not a mapping)</td><td>{@code TemplateFilters}</td></tr>
+ * <tr><td>none vs undefined: Jinjava has one null for both (and its context and {@code namespace(k=none)} drop
+ *     none values), transformers.js tells them apart</td>
+ *     <td>{@code a.k is defined/undefined/none} and {@code a['k'] ...} become calls that look at the container (is
+ *     the key there at all); {@code name is defined} is true for variables given to the render even as none;
+ *     {@code name is none} for a name the template never assigns is true only if it was given as none;
+ *     {@code namespace(...)} is ours and keeps none values</td>
+ *     <td>{@code TemplatePreprocessor}, {@code TemplateFunctions}</td></tr>
  * <tr><td>raise_exception, strftime_now missing</td>
  *     <td>functions; raise_exception and any fatal template error become IllegalArgumentException with the
  *     template's message; strftime_now knows %Y %m %d %b %B %H %M %% (others kept, as in transformers.js)</td>
@@ -62,9 +69,10 @@
  * ensure_ascii also escapes U+007F.
  *
  * <h2>Known differences left</h2>
- * Jinjava has one null for JS's none and undefined: {@code x is none} is true for a missing key (transformers.js:
- * false), {@code x is defined} false for a key holding none (transformers.js: true). {@code in} on a list of mixed
- * types can miss ({@code 'x' in [1, 'x']} is false: Jinjava coerces). Unknown tests are silently false. Errors
- * caught only while rendering (transformers.js finds some when compiling).
+ * A name the template itself sets to none: {@code x is defined} is false (transformers.js: true), and for such
+ * names {@code x is none} is also true when unset. {@code in} on a list of mixed types can miss
+ * ({@code 'x' in [1, 'x']} is false: Jinjava coerces). Unknown tests ({@code x is nosuch}) are silently false.
+ * Some errors transformers.js reports when compiling show only when the failing part renders; operations
+ * transformers.js refuses ({@code 'a' + none}, {@code 'x' in none}) may render here instead of failing.
  */
 package dev.slmops.model.chat;
