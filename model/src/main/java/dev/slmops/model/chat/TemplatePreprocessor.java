@@ -9,21 +9,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Rewrites a Hugging Face chat template into text Jinjava renders the way transformers.js does. All
- * whitespace handling happens here so Jinjava's own (which differs in its details) never runs:
+ * Rewrites a Hugging Face chat template into text Jinjava renders the way transformers.js does (each rewrite
+ * is listed with its reason in {@code package-info.java}). All whitespace handling happens here so Jinjava's
+ * own (which differs in its details) never runs:
  * <ol>
  *   <li>the HF source pass: drop one trailing newline; {@code lstrip_blocks} (spaces/tabs before {@code {%}
  *       {@code {#} at a line start); {@code trim_blocks} (the newline after {@code %}} / {@code #}});
  *       {@code {% generation %}} / {@code {% endgeneration %}} removed;</li>
  *   <li>{@code {%-}, {@code -%}} and friends: the neighbouring whitespace (JS's {@code \s}) is removed here and
  *       the hyphens dropped; comments are dropped;</li>
- *   <li>inside tags: string literals re-spelled for Jinjava's scanner (JS escapes {@code \n \t \r \b \f \v
- *       \xHH} and backslash-u HHHH decoded), slices {@code a[x:y:z]} become {@code a[__slmops_slice(x, y, z)]} (Jinjava has
- *       no step), keyword-argument values are parenthesized (Jinjava reads {@code f(k=a - 1)} as
- *       {@code (k=a) - 1}), so is the operand of {@code not} (Jinjava reads {@code not a == b} as
- *       {@code (not a) == b}), and every {@code {{ expr }}} prints through {@code |__slmops_display} (JS's spelling of
- *       values).</li>
+ *   <li>inside tags, on the source text: {@code x.k is defined/none} and friends become container lookups;
+ *       string literals are re-spelled for Jinjava's scanner; slices become a slice-marker subscript; the operand
+ *       of {@code not} and keyword-argument values get parentheses; {@code namespace(...)} becomes ours; unknown
+ *       filters become one that fails; every {@code {{ expr }}} prints through the display filter.</li>
  * </ol>
+ * The output is only ever given to {@link TemplateEngine}; names starting {@code __slmops_} are ours.
  */
 final class TemplatePreprocessor {
     /** Whether Jinjava has a filter of this name. */
@@ -351,7 +351,9 @@ final class TemplatePreprocessor {
                 // Jinja's `not` takes a whole comparison (`not a|length == 1` is `not (a|length == 1)`);
                 // Jinjava's binds to the nearest operand, so the operand gets parentheses.
                 int end = notOperandEnd(expr, i + 3);
-                sb.append("not (").append(rewriteExpression(expr.substring(i + 3, end), wrapNamedArguments).strip()).append(')');
+                String operand = expr.substring(i + 3, end);
+                String trailing = operand.substring(operand.stripTrailing().length());
+                sb.append("not (").append(rewriteExpression(operand, wrapNamedArguments).strip()).append(')').append(trailing);
                 i = end;
             } else if (c == '|') {
                 int j = i + 1;
