@@ -29,7 +29,7 @@ class TemplatePreprocessorTest {
         assertThat(pre("{% if not m.tool_calls|length == 1 %}{% endif %}"))
                 .isEqualTo("{% if not (m.tool_calls|length == 1) %}{% endif %}");
         assertThat(pre("{% set x = 1 %}{{ x is not none }}{{ 1 not in y }}")).contains("x is not none").contains("1 not in y");
-        assertThat(pre("{{ t | tojson(indent=n - 1) }}")).contains("tojson( indent=(n - 1))");
+        assertThat(pre("{{ t | tojson(indent=n - 1) }}")).contains("tojson(indent=(n - 1))");
         assertThat(pre("{% set ns = namespace(a=1, b=none) %}")).isEqualTo("{% set ns = __slmops_namespace(\"a\", (1),\"b\", (none)) %}");
     }
 
