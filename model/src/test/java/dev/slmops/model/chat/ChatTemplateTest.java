@@ -118,6 +118,18 @@ class ChatTemplateTest {
     }
 
     @Test
+    void templatesCannotReachJavaReflectionNorLeakStateBetweenRenders() {
+        for (String escape : List.of("{{ messages.getClass() }}", "{{ ''.getClass().getName() }}", "{{ messages[0].getClass() }}")) {
+            assertThatThrownBy(() -> ChatTemplate.of(escape, null, null).render(HELLO, RenderOptions.defaults()))
+                    .as(escape).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("getClass");
+        }
+        ChatTemplate mutating = ChatTemplate.of("{{ messages|length }}{{ messages.clear() }}", null, null);
+        assertThat(mutating.render(HELLO, RenderOptions.defaults())).isEqualTo("2");
+        assertThat(mutating.render(HELLO, RenderOptions.defaults())).isEqualTo("2");
+        assertThat(HELLO).hasSize(2);
+    }
+
+    @Test
     void messagesReachTheTemplateAsHfDicts() {
         ChatMessage call = ChatMessage.assistant(null, List.of(new ToolCall("c1", "get_weather", "{\"city\": \"Paris\", \"n\": 2}"),
                 ToolCall.of("raw", "not json")));
