@@ -392,6 +392,7 @@ final class TemplatePreprocessor {
                 sb.append('(').append(String.join(",", args)).append(')');
                 i = close + 1;
             } else {
+                if (c == '}' && !sb.isEmpty() && sb.charAt(sb.length() - 1) == '}') sb.append(' ');  // "}}" ends a Jinjava tag
                 sb.append(c);
                 i++;
             }
@@ -513,9 +514,23 @@ final class TemplatePreprocessor {
         return sb.toString();
     }
 
-    /** A double-quoted literal Jinjava's scanner reads back as {@code value}: only \ and " need escaping. */
+    /**
+     * A double-quoted literal Jinjava's scanner reads back as {@code value}: only \ and " need escaping, but a
+     * "}}", "%}" or "#}" inside would end Jinjava's tag, so such text is split there and joined with ~.
+     */
     static String jinjavaLiteral(String value) {
-        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        List<String> pieces = new ArrayList<>();
+        int from = 0;
+        for (int i = 1; i < value.length(); i++) {
+            if (value.charAt(i) == '}' && "}%#".indexOf(value.charAt(i - 1)) >= 0) {
+                pieces.add(value.substring(from, i));
+                from = i;
+            }
+        }
+        pieces.add(value.substring(from));
+        List<String> literals = new ArrayList<>();
+        for (String p : pieces) literals.add("\"" + p.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
+        return literals.size() == 1 ? literals.get(0) : "(" + String.join(" ~ ", literals) + ")";
     }
 
     private static String excerpt(String s, int at) {

@@ -93,7 +93,7 @@ class ChatTemplateParityTest {
         texts.put("deepseek_r1_style", new String[] {template("deepseek_r1_style"), "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"});
         texts.put("mistral_tools_style", new String[] {template("mistral_tools_style"), "<s>", "</s>"});
         for (String f : List.of("features_strings", "features_loops", "features_values", "features_whitespace",
-                "features_numbers", "features_existence")) {
+                "features_numbers", "features_existence", "features_syntax")) {
             texts.put(f, new String[] {template(f), "<s>", "</s>"});
         }
         for (Map.Entry<String, String[]> t : texts.entrySet()) {
