@@ -40,9 +40,14 @@
  * <tr><td>{@code tojson}: Jinjava's is compact Jackson output</td>
  *     <td>our filter: Python json.dumps layout (", " and ": "; "," with indent), indent, ensure_ascii (off by
  *     default), separators, sort_keys</td><td>{@code TemplateFilters}, {@code JsValues}</td></tr>
- * <tr><td>{@code loop}: no previtem/nextitem; no {@code for x in xs if cond}</td>
+ * <tr><td>{@code loop}: no previtem/nextitem; no {@code for x in xs if cond}; {@code {% else %}} in a for
+ *     renders on every iteration</td>
  *     <td>our for tag: index, index0, revindex, revindex0, first, last, length, previtem, nextitem; inline
- *     filter (loop counts kept items); break/continue still work</td><td>{@code TemplateForTag}</td></tr>
+ *     filter (loop counts kept items); else only when nothing was iterated; break/continue still work</td>
+ *     <td>{@code TemplateForTag}</td></tr>
+ * <tr><td>Jinjava ends a tag at the first {@code }}} / {@code %}}, even inside a string or a nested dict</td>
+ *     <td>such literals are split and joined with {@code ~}; a space goes between closing braces</td>
+ *     <td>{@code TemplatePreprocessor}</td></tr>
  * <tr><td>filters trim/indent/items/string/title/capitalize differ; unknown filters silently give none</td>
  *     <td>ours registered over Jinjava's; unknown filters fail when reached, as in transformers.js</td>
  *     <td>{@code TemplateFilters}, {@code TemplatePreprocessor}</td></tr>
