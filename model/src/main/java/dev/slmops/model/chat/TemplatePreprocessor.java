@@ -28,11 +28,14 @@ import java.util.regex.Pattern;
 final class TemplatePreprocessor {
     /** Whether Jinjava has a filter of this name. */
     private final Predicate<String> isFilter;
+    /** Whether Jinjava has a test ({@code x is name}) of this name. */
+    private final Predicate<String> isTest;
     /** Names the template assigns ({@code set}, {@code for}, macro parameters). */
     private final Set<String> assignedNames;
 
-    private TemplatePreprocessor(Predicate<String> isFilter, Set<String> assignedNames) {
+    private TemplatePreprocessor(Predicate<String> isFilter, Predicate<String> isTest, Set<String> assignedNames) {
         this.isFilter = isFilter;
+        this.isTest = isTest;
         this.assignedNames = assignedNames;
     }
 
@@ -62,15 +65,17 @@ final class TemplatePreprocessor {
             Pattern.DOTALL);
 
     static final String UNKNOWN_FILTER = "__slmops_unknown_filter";
+    static final String UNKNOWN_TEST = "__slmops_unknown_test";
 
     /**
      * The Jinjava source for an HF template; a malformed template gives IllegalArgumentException. Filters for
-     * which {@code isFilter} is false become {@code __slmops_unknown_filter("name")}, which fails when used
-     * (Jinjava would silently give none; transformers.js fails).
+     * which {@code isFilter} is false become {@code __slmops_unknown_filter("name")}, and tests for which
+     * {@code isTest} is false {@code __slmops_unknown_test "name"}: both fail when used (Jinjava would silently
+     * give none / false; transformers.js fails).
      */
-    static String toJinjava(String template, Predicate<String> isFilter) {
+    static String toJinjava(String template, Predicate<String> isFilter, Predicate<String> isTest) {
         String source = hfSourcePass(template);
-        return new TemplatePreprocessor(isFilter, assignedNames(source)).rewriteTags(source);
+        return new TemplatePreprocessor(isFilter, isTest, assignedNames(source)).rewriteTags(source);
     }
 
     /** transformers.js's preprocess(): trailing newline, lstrip_blocks, trim_blocks, generation tags. */
@@ -355,6 +360,20 @@ final class TemplatePreprocessor {
                 String trailing = operand.substring(operand.stripTrailing().length());
                 sb.append("not (").append(rewriteExpression(operand, wrapNamedArguments).strip()).append(')').append(trailing);
                 i = end;
+            } else if (isKeywordAt(expr, i, "is")) {
+                int j = i + 2;
+                while (j < expr.length() && Character.isWhitespace(expr.charAt(j))) j++;
+                if (isKeywordAt(expr, j, "not")) {
+                    j += 3;
+                    while (j < expr.length() && Character.isWhitespace(expr.charAt(j))) j++;
+                }
+                int k = j;
+                while (k < expr.length() && isWordChar(expr.charAt(k))) k++;
+                String name = expr.substring(j, k);
+                sb.append(expr, i, j);
+                if (!name.isEmpty() && !isTest.test(name)) sb.append(UNKNOWN_TEST).append(' ').append(jinjavaLiteral(name));
+                else sb.append(name);
+                i = k;
             } else if (c == '|') {
                 int j = i + 1;
                 while (j < expr.length() && Character.isWhitespace(expr.charAt(j))) j++;

@@ -48,8 +48,9 @@
  * <tr><td>Jinjava ends a tag at the first {@code }}} / {@code %}}, even inside a string or a nested dict</td>
  *     <td>such literals are split and joined with {@code ~}; a space goes between closing braces</td>
  *     <td>{@code TemplatePreprocessor}</td></tr>
- * <tr><td>filters trim/indent/items/string/title/capitalize differ; unknown filters silently give none</td>
- *     <td>ours registered over Jinjava's; unknown filters fail when reached, as in transformers.js</td>
+ * <tr><td>filters trim/indent/items/string/title/capitalize differ; unknown filters silently give none and
+ *     unknown tests false</td>
+ *     <td>ours registered over Jinjava's; unknown filters and tests fail when reached, as in transformers.js</td>
  *     <td>{@code TemplateFilters}, {@code TemplatePreprocessor}</td></tr>
  * <tr><td>tests string/mapping/none/true/false/boolean/number/integer/iterable/sequence</td>
  *     <td>ours, by JS types (a namespace is not a mapping)</td><td>{@code TemplateFilters}</td></tr>
@@ -76,7 +77,8 @@
  * <h2>Known differences left</h2>
  * A name the template itself sets to none: {@code x is defined} is false (transformers.js: true), and for such
  * names {@code x is none} is also true when unset. {@code in} on a list of mixed types can miss
- * ({@code 'x' in [1, 'x']} is false: Jinjava coerces). Unknown tests ({@code x is nosuch}) are silently false.
+ * ({@code 'x' in [1, 'x']} is false: Jinjava coerces). Tests and filters Jinjava has and transformers.js lacks
+ * ({@code is sameas}, {@code |round}) work here where transformers.js fails.
  * Some errors transformers.js reports when compiling show only when the failing part renders; operations
  * transformers.js refuses ({@code 'a' + none}, {@code 'x' in none}) may render here instead of failing.
  */

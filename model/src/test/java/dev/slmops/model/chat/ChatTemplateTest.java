@@ -104,7 +104,7 @@ class ChatTemplateTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("First message must be from the user!");
         for (String broken : List.of("{{ 'unterminated }}", "{% for m in messages %}x", "{{ messages[0].content + }}",
-                "{% if %}{% endif %}", "{{ messages | no_such_filter }}", "{# never closed")) {
+                "{% if %}{% endif %}", "{{ messages | no_such_filter }}", "{# never closed", "{{ messages is no_such_test }}")) {
             assertThatThrownBy(() -> ChatTemplate.of(broken, null, null).render(HELLO, RenderOptions.defaults()))
                     .as(broken).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("chat template: ");
         }

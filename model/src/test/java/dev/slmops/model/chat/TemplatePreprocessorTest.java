@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** What the preprocessor hands Jinjava, one rewrite at a time (the parity test checks the rendered results). */
 class TemplatePreprocessorTest {
     private static String pre(String template) {
-        return TemplatePreprocessor.toJinjava(template, name -> !name.equals("nosuch"));
+        return TemplatePreprocessor.toJinjava(template, name -> !name.equals("nosuch"), name -> !name.equals("nosuch"));
     }
 
     @Test
@@ -45,5 +45,6 @@ class TemplatePreprocessorTest {
     @Test
     void unknownFiltersFailWhenReached() {
         assertThat(pre("{{ x | nosuch(1) }}")).contains("|__slmops_unknown_filter(\"nosuch\", 1)");
+        assertThat(pre("{% set x = 1 %}{{ x is not nosuch }}")).contains("x is not __slmops_unknown_test \"nosuch\"");
     }
 }
