@@ -10,6 +10,12 @@ import picocli.CommandLine.Command;
         description = "Small-language-model operations on the JVM: inspect, convert, run, fine-tune, quantize, serve.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                InspectCommand.class,
+                ConvertCommand.class,
+                InitCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 

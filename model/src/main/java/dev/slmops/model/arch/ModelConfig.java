@@ -201,6 +201,7 @@ public record ModelConfig(
                 default -> json.put(k, String.valueOf(v));
             }
         });
+        if (json.path("sliding_window").asLong(-1) == 0) json.remove("sliding_window"); // llama.cpp's "none"
         if (!json.has("vocab_size")) {
             long vocab = gguf.hasTensor("token_embd.weight") ? gguf.tensor("token_embd.weight").dim(0)
                     : meta.get(GgufKeys.TOKENS) instanceof List<?> l ? l.size() : 0;

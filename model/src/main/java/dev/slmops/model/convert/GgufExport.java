@@ -1,9 +1,7 @@
 package dev.slmops.model.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.slmops.model.arch.Arch;
 import dev.slmops.model.arch.ModelConfig;
-import dev.slmops.model.arch.RopeScaling;
 import dev.slmops.model.format.ModelFileException;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.gguf.GgufFile;
@@ -66,7 +64,7 @@ public final class GgufExport {
         w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
         GgufHyperParams.fromHfConfig(c.arch(), config).forEach((k, v) -> w.put(k, v.type(), v.value()));
         putTokenizer(w, src.tokenizer().toGgufMetadata());
-        src.chatTemplateText().ifPresent(t -> w.putString(GgufKeys.CHAT_TEMPLATE, t.template()));
+        if (!src.chatTemplate().isFallback()) w.putString(GgufKeys.CHAT_TEMPLATE, src.chatTemplate().templateText(false));
 
         for (StoredTensor t : src.storedTensors()) {
             var resolved = GgufTensorNames.toGguf(c.arch(), t.name());
@@ -88,7 +86,9 @@ public final class GgufExport {
             };
             w.addTensor(name, target, t.shape(), bytes);
         }
-        addRopeFactorTensors(w, c);
+        // llama3 / LongRoPE scaling as llama.cpp stores it: factor tensors generated from config.json
+        GgufRopeTensors.fromHfConfig(c.arch(), config).forEach((name, f) ->
+                w.addTensor(name, DType.F32, new long[]{f.length}, TensorSource.ofFloats(f, DType.F32)));
         w.write(out);
     }
 
@@ -108,20 +108,6 @@ public final class GgufExport {
         float[] v = new float[n];
         Dequantize.toFloat(t.dtype(), t.data(), 0, v, 0, n);
         return v;
-    }
-
-    private static void addRopeFactorTensors(GgufWriter w, ModelConfig c) {
-        RopeScaling s = c.ropeScaling();
-        if (s == null) return;
-        int half = c.ropeDims() / 2;
-        if (c.arch() == Arch.LLAMA && s.type().equals("llama3")) {
-            float[] f = GgufRopeTensors.llama3Factors(c.ropeDims(), c.ropeTheta(), s.factor(), s.lowFreqFactor(),
-                    s.highFreqFactor(), s.originalContext());
-            w.addTensor(GgufRopeTensors.LLAMA3_FREQS, DType.F32, new long[]{half}, TensorSource.ofFloats(f, DType.F32));
-        } else if (c.arch() == Arch.PHI3 && s.type().equals("longrope")) {
-            w.addTensor(GgufRopeTensors.LONGROPE_LONG, DType.F32, new long[]{half}, TensorSource.ofFloats(s.longFactor(), DType.F32));
-            w.addTensor(GgufRopeTensors.LONGROPE_SHORT, DType.F32, new long[]{half}, TensorSource.ofFloats(s.shortFactor(), DType.F32));
-        }
     }
 
     /** tokenizer.ggml.* values (plain Java, as Tokenizer#toGgufMetadata gives them) with llama.cpp's GGUF types. */

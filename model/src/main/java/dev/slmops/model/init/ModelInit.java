@@ -3,8 +3,8 @@ package dev.slmops.model.init;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.slmops.model.arch.Arch;
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.arch.ModelTensors;
 import dev.slmops.model.format.hf.HfConfig;
 import dev.slmops.model.format.hf.HfModelWriter;
 import dev.slmops.model.format.safetensors.FloatConversions;
@@ -63,44 +63,14 @@ public final class ModelInit {
     public static List<TensorToWrite> randomTensors(ModelConfig c, Options o, double initStd) {
         List<TensorToWrite> t = new ArrayList<>();
         Draw draw = new Draw(o.seed(), o.dtype());
-        int D = c.hiddenSize(), F = c.intermediateSize(), V = c.vocabSize(), Dh = c.headDim();
         double normCenter = c.normPlusOne() ? 0.0 : 1.0;
-        t.add(draw.gaussian("model.embed_tokens.weight", initStd, 0, V, D));
-        for (int i = 0; i < c.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            t.add(draw.norm(p + "input_layernorm.weight", normCenter, o.normNoise(), D));
-            if (c.arch() == Arch.PHI3) {
-                t.add(draw.gaussian(p + "self_attn.qkv_proj.weight", initStd, 0, c.qDim() + 2 * c.kvDim(), D));
-            } else {
-                t.add(draw.gaussian(p + "self_attn.q_proj.weight", initStd, 0, c.qDim(), D));
-                t.add(draw.gaussian(p + "self_attn.k_proj.weight", initStd, 0, c.kvDim(), D));
-                t.add(draw.gaussian(p + "self_attn.v_proj.weight", initStd, 0, c.kvDim(), D));
-                if (c.attentionBias()) {
-                    t.add(draw.norm(p + "self_attn.q_proj.bias", 0, o.normNoise(), c.qDim()));
-                    t.add(draw.norm(p + "self_attn.k_proj.bias", 0, o.normNoise(), c.kvDim()));
-                    t.add(draw.norm(p + "self_attn.v_proj.bias", 0, o.normNoise(), c.kvDim()));
-                }
-            }
-            if (c.qkNorm()) {
-                t.add(draw.norm(p + "self_attn.q_norm.weight", normCenter, o.normNoise(), Dh));
-                t.add(draw.norm(p + "self_attn.k_norm.weight", normCenter, o.normNoise(), Dh));
-            }
-            t.add(draw.gaussian(p + "self_attn.o_proj.weight", initStd, 0, D, c.qDim()));
-            t.add(draw.norm(p + "post_attention_layernorm.weight", normCenter, o.normNoise(), D));
-            if (c.sandwichNorms()) {
-                t.add(draw.norm(p + "pre_feedforward_layernorm.weight", normCenter, o.normNoise(), D));
-                t.add(draw.norm(p + "post_feedforward_layernorm.weight", normCenter, o.normNoise(), D));
-            }
-            if (c.arch() == Arch.PHI3) {
-                t.add(draw.gaussian(p + "mlp.gate_up_proj.weight", initStd, 0, 2 * F, D));
-            } else {
-                t.add(draw.gaussian(p + "mlp.gate_proj.weight", initStd, 0, F, D));
-                t.add(draw.gaussian(p + "mlp.up_proj.weight", initStd, 0, F, D));
-            }
-            t.add(draw.gaussian(p + "mlp.down_proj.weight", initStd, 0, D, F));
+        for (ModelTensors.Spec s : ModelTensors.of(c)) {
+            t.add(switch (s.kind()) {
+                case EMBEDDING, MATRIX -> draw.tensor(s.name(), s.shape(), 0, initStd);
+                case NORM -> draw.tensor(s.name(), s.shape(), normCenter, o.normNoise());
+                case BIAS -> draw.tensor(s.name(), s.shape(), 0, o.normNoise());
+            });
         }
-        t.add(draw.norm("model.norm.weight", normCenter, o.normNoise(), D));
-        if (!c.tieEmbeddings()) t.add(draw.gaussian("lm_head.weight", initStd, 0, V, D));
         return t;
     }
 
@@ -145,16 +115,8 @@ public final class ModelInit {
             this.dtype = dtype;
         }
 
-        TensorToWrite gaussian(String name, double std, double mean, long rows, long cols) {
-            return tensor(name, dtype, new long[]{rows, cols}, mean, std);
-        }
-
-        /** A vector (norm or bias) at {@code center}, optionally perturbed. */
-        TensorToWrite norm(String name, double center, double noise, long n) {
-            return tensor(name, dtype, new long[]{n}, center, noise);
-        }
-
-        private TensorToWrite tensor(String name, DType type, long[] shape, double mean, double std) {
+        TensorToWrite tensor(String name, long[] shape, double mean, double std) {
+            DType type = dtype;
             long tensorSeed = seed * 0x9E3779B97F4A7C15L + (index++);
             long n = 1;
             for (long d : shape) n *= d;

@@ -1,7 +1,7 @@
 package dev.slmops.model.load;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.chat.ChatTemplate;
 import dev.slmops.model.engine.GgufWeightSource;
 import dev.slmops.model.engine.HfWeightSource;
 import dev.slmops.model.engine.WeightSource;
@@ -33,6 +33,7 @@ public final class ModelFiles implements AutoCloseable {
     private final ModelConfig config;
     private Tokenizer tokenizer;
     private WeightSource weights;
+    private ChatTemplate chatTemplate;
 
     private ModelFiles(Path path, HfModelDir hf, GgufFile gguf, ModelConfig config) {
         this.path = path;
@@ -85,11 +86,8 @@ public final class ModelFiles implements AutoCloseable {
     }
 
     /** The weights by Hugging Face name and layout (GGUF names mapped, transforms undone). */
-    public synchronized WeightSource weights() {
-        if (weights == null) {
-            weights = hf != null ? new HfWeightSource(hf)
-                    : new GgufWeightSource(gguf, config.arch(), config.numHeads(), config.numKvHeads());
-        }
+    public synchronized WeightSource weights() throws ModelFileException {
+        if (weights == null) weights = hf != null ? new HfWeightSource(hf) : new GgufWeightSource(gguf);
         return weights;
     }
 
@@ -125,40 +123,14 @@ public final class ModelFiles implements AutoCloseable {
     }
 
     /**
-     * The chat template text the files carry and where it came from: tokenizer_config.json's chat_template (a
-     * string, or the entry named "default" of a list), chat_template.jinja, or GGUF's tokenizer.chat_template.
+     * The chat template the files carry (chat_template.jinja, tokenizer_config.json's chat_template, or GGUF's
+     * tokenizer.chat_template); the documented ChatML fallback when they carry none ({@link ChatTemplate#isFallback()}).
      */
-    public Optional<TemplateText> chatTemplateText() {
-        if (gguf != null) {
-            return gguf.metadata().get(GgufKeys.CHAT_TEMPLATE) instanceof String s
-                    ? Optional.of(new TemplateText(s, "gguf tokenizer.chat_template")) : Optional.empty();
+    public synchronized ChatTemplate chatTemplate() {
+        if (chatTemplate == null) {
+            chatTemplate = hf != null ? ChatTemplate.fromModelDir(hf.dir()) : ChatTemplate.fromGgufMetadata(gguf.metadata());
         }
-        Path jinja = hf.dir().resolve("chat_template.jinja");
-        if (Files.isRegularFile(jinja)) {
-            try {
-                return Optional.of(new TemplateText(Files.readString(jinja), "chat_template.jinja"));
-            } catch (IOException e) {
-                return Optional.empty();
-            }
-        }
-        Optional<JsonNode> tc = hf.tokenizerConfig();
-        if (tc.isEmpty()) return Optional.empty();
-        JsonNode t = tc.get().get("chat_template");
-        if (t == null || t.isNull()) return Optional.empty();
-        if (t.isTextual()) return Optional.of(new TemplateText(t.asText(), "tokenizer_config.json"));
-        if (t.isArray()) {
-            for (JsonNode entry : t) {
-                if ("default".equals(entry.path("name").asText())) {
-                    return Optional.of(new TemplateText(entry.path("template").asText(), "tokenizer_config.json (default)"));
-                }
-            }
-            if (!t.isEmpty()) return Optional.of(new TemplateText(t.get(0).path("template").asText(), "tokenizer_config.json"));
-        }
-        return Optional.empty();
-    }
-
-    /** A chat template's text and the file/key it was read from. */
-    public record TemplateText(String template, String source) {
+        return chatTemplate;
     }
 
     @Override

@@ -28,7 +28,7 @@ class LlamaCppAssetTest {
             int[] prompt = tokenizer.encode("Once upon a time");
             assertThat(prompt).containsExactly(1, 9038, 2501, 263, 931);
 
-            WeightSource weights = new GgufWeightSource(gguf, config.arch(), config.numHeads(), config.numKvHeads());
+            WeightSource weights = new GgufWeightSource(gguf);
             Transformer model = new Transformer(ModelWeights.bind(config, weights), 256, new dev.slmops.tensor.parallel.WorkerPool(2));
             Generator.Result r = new Generator(model, tokenizer)
                     .generate(prompt, SamplingParams.greedy(16), new KvCache(config, 256), null);

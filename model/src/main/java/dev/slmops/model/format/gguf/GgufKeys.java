@@ -62,6 +62,30 @@ public final class GgufKeys {
         }
     }
 
+    /**
+     * general.file_type (llama.cpp's llama_ftype) for a model whose large matrices are stored as {@code t}:
+     * ALL_F32 0, MOSTLY_F16 1, Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q2_K 10, Q4_K_M 15, Q5_K_M 17,
+     * Q6_K 18, BF16 32. (K-quant files mix types; this names the usual "_M" mix for the dominant one.)
+     */
+    public static int fileTypeOf(dev.slmops.tensor.DType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q4_1 -> 3;
+            case Q8_0 -> 7;
+            case Q5_0 -> 8;
+            case Q5_1 -> 9;
+            case Q2_K -> 10;
+            case Q3_K -> 12;
+            case Q4_K -> 15;
+            case Q5_K -> 17;
+            case Q6_K -> 18;
+            case BF16 -> 32;
+            default -> throw new IllegalArgumentException(t + " is not a GGUF model file type");
+        };
+    }
+
     /** {@code arch + "." + suffix}, e.g. {@code "qwen3.attention.head_count_kv"}. */
     public static String arch(String arch, String suffix) {
         return arch + "." + suffix;

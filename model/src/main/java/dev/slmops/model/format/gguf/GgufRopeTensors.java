@@ -1,5 +1,11 @@
 package dev.slmops.model.format.gguf;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.slmops.model.arch.Arch;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * RoPE scaling that llama.cpp stores as tensors rather than keys: llama3's per-frequency divisors
  * ({@code rope_freqs.weight}, F32[head_dim/2]) and Phi-3 LongRoPE's {@code rope_factors_long/short.weight}
@@ -41,5 +47,39 @@ public final class GgufRopeTensors {
             }
         }
         return out;
+    }
+
+    /**
+     * The tensors llama.cpp's converter adds for this config.json's rope_scaling (F32, shape [n]): rope_freqs for
+     * arch llama with rope_type "llama3"; rope_factors_long/short for Phi-3 LongRoPE ("longrope" or "su").
+     * Empty when the config has no such scaling.
+     */
+    public static Map<String, float[]> fromHfConfig(Arch arch, JsonNode config) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        JsonNode s = config.get("rope_scaling");
+        if (s == null || s.isNull()) return out;
+        String type = s.path("rope_type").asText(s.path("type").asText(""));
+        int heads = config.get("num_attention_heads").asInt();
+        int headDim = config.hasNonNull("head_dim") ? config.get("head_dim").asInt() : config.get("hidden_size").asInt() / heads;
+        if (arch == Arch.LLAMA && type.equals("llama3")) {
+            out.put(LLAMA3_FREQS, llama3Factors(headDim, config.path("rope_theta").asDouble(10000.0),
+                    s.get("factor").asDouble(), s.path("low_freq_factor").asDouble(1.0), s.path("high_freq_factor").asDouble(4.0),
+                    s.path("original_max_position_embeddings").asInt(8192)));
+        }
+        if (arch == Arch.PHI3 && (type.equals("longrope") || type.equals("su"))) {
+            int ropeDims = (int) (config.path("partial_rotary_factor").asDouble(1.0) * config.get("hidden_size").asInt()) / heads;
+            out.put(LONGROPE_LONG, floats(s.get("long_factor"), "rope_scaling.long_factor", ropeDims / 2));
+            out.put(LONGROPE_SHORT, floats(s.get("short_factor"), "rope_scaling.short_factor", ropeDims / 2));
+        }
+        return out;
+    }
+
+    private static float[] floats(JsonNode a, String what, int n) {
+        if (a == null || !a.isArray() || a.size() != n) {
+            throw new IllegalArgumentException("config.json " + what + " must be a list of " + n + " numbers (rotary dims / 2)");
+        }
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) f[i] = (float) a.get(i).asDouble();
+        return f;
     }
 }

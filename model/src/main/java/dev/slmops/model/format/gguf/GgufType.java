@@ -13,10 +13,19 @@ public sealed interface GgufType {
         public Scalar {
             if (valueType == GgufValueType.ARRAY) throw new IllegalArgumentException("ARRAY is not a scalar type");
         }
+
+        @Override
+        public String toString() {
+            return valueType.name();
+        }
     }
 
     /** An array whose elements all have type {@code element} (itself an array type for nested arrays). */
     record Array(GgufType element) implements GgufType {
+        @Override
+        public String toString() {
+            return "ARRAY of " + element;
+        }
     }
 
     /**
@@ -26,6 +35,11 @@ public sealed interface GgufType {
     record MixedArray(List<GgufType> elements) implements GgufType {
         public MixedArray {
             elements = List.copyOf(elements);
+        }
+
+        @Override
+        public String toString() {
+            return "ARRAY of arrays " + elements;
         }
     }
 

@@ -180,10 +180,11 @@ public final class GgufWriter {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         long alignment = alignment();
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".partial");
+        // not Files.createTempFile: its 0600 permissions would carry over to the model file
+        Path tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".partial");
         boolean done = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
                 byte[] header = header(alignment);
                 ByteBuffer hb = ByteBuffer.wrap(header);
                 while (hb.hasRemaining()) ch.write(hb);

@@ -61,26 +61,79 @@ public final class FloatConversions {
     }
 
     /**
-     * Streams {@code src} (elements of {@code from}) to {@code out} as {@code to}, in chunks of at most 1 MiB
-     * of output: memory stays constant whatever the tensor size.
+     * Streams {@code src} (elements of {@code from}) to {@code out} as {@code to}, in chunks of 256K elements:
+     * memory stays constant whatever the tensor size. Each chunk is copied into a float[] (decoding the
+     * little-endian source), converted into a short[]/float[], and copied out little-endian; same-type writes copy
+     * the bytes through. {@link #writeReference} is the element-by-element definition this must match.
      */
     public static void write(MemorySegment src, DType from, DType to, WritableByteChannel out) throws IOException {
         if (!canConvert(from, to)) throw new IllegalArgumentException("cannot convert " + from + " to " + to);
+        if (from == to) {
+            TensorToWrite.writeSegment(src, out);
+            return;
+        }
         long n = src.byteSize() / from.blockBytes;
-        int outSize = to.blockBytes;
-        int chunk = (1 << 20) / outSize;
-        ByteBuffer buf = ByteBuffer.allocate(chunk * outSize).order(ByteOrder.LITTLE_ENDIAN);
+        int chunk = 1 << 18;
+        float[] f = new float[chunk];
+        short[] h = new short[chunk];
+        byte[] bytes = new byte[chunk * 4];
+        MemorySegment outSeg = MemorySegment.ofArray(bytes);
         for (long start = 0; start < n; start += chunk) {
-            long stop = Math.min(n, start + chunk);
-            buf.clear();
-            for (long i = start; i < stop; i++) {
-                float v = read(src, from, i);
-                switch (to) {
-                    case F32 -> buf.putFloat(v);
-                    case F16 -> buf.putShort(f32ToF16(v));
-                    case BF16 -> buf.putShort(f32ToBf16(v));
-                    default -> throw new AssertionError(to);
+            int len = (int) Math.min(chunk, n - start);
+            switch (from) {
+                case F32 -> MemorySegment.copy(src, F32_LE, start * 4, f, 0, len);
+                case F16 -> {
+                    MemorySegment.copy(src, I16_LE, start * 2, h, 0, len);
+                    for (int i = 0; i < len; i++) f[i] = f16ToF32(h[i]);
                 }
+                case BF16 -> {
+                    MemorySegment.copy(src, I16_LE, start * 2, h, 0, len);
+                    for (int i = 0; i < len; i++) f[i] = bf16ToF32(h[i]);
+                }
+                default -> throw new AssertionError(from);
+            }
+            int outBytes;
+            switch (to) {
+                case F32 -> {
+                    MemorySegment.copy(f, 0, outSeg, F32_LE, 0, len);
+                    outBytes = len * 4;
+                }
+                case F16 -> {
+                    for (int i = 0; i < len; i++) h[i] = f32ToF16(f[i]);
+                    MemorySegment.copy(h, 0, outSeg, I16_LE, 0, len);
+                    outBytes = len * 2;
+                }
+                case BF16 -> {
+                    for (int i = 0; i < len; i++) h[i] = f32ToBf16(f[i]);
+                    MemorySegment.copy(h, 0, outSeg, I16_LE, 0, len);
+                    outBytes = len * 2;
+                }
+                default -> throw new AssertionError(to);
+            }
+            ByteBuffer buf = ByteBuffer.wrap(bytes, 0, outBytes);
+            while (buf.hasRemaining()) out.write(buf);
+        }
+    }
+
+    /** The naive definition of {@link #write}: one element at a time through {@link #read}. Tests compare the two. */
+    public static void writeReference(MemorySegment src, DType from, DType to, WritableByteChannel out)
+            throws IOException {
+        if (!canConvert(from, to)) throw new IllegalArgumentException("cannot convert " + from + " to " + to);
+        if (from == to) { // identity: bit-exact, NaN payloads included
+            ByteBuffer all = ByteBuffer.wrap(src.toArray(ValueLayout.JAVA_BYTE));
+            while (all.hasRemaining()) out.write(all);
+            return;
+        }
+        long n = src.byteSize() / from.blockBytes;
+        ByteBuffer buf = ByteBuffer.allocate(to.blockBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (long i = 0; i < n; i++) {
+            float v = read(src, from, i);
+            buf.clear();
+            switch (to) {
+                case F32 -> buf.putFloat(v);
+                case F16 -> buf.putShort(f32ToF16(v));
+                case BF16 -> buf.putShort(f32ToBf16(v));
+                default -> throw new AssertionError(to);
             }
             buf.flip();
             while (buf.hasRemaining()) out.write(buf);

@@ -58,13 +58,17 @@ class GgufFuzzTest {
 
     @Test
     @Tag("slow")
-    void hundredThousandMutantsPerSeed() throws Exception {
-        for (int i = 0; i < seeds().size(); i++) {
-            FuzzLoop.Report r = FuzzLoop.run("gguf-slow-" + i, List.of(seeds().get(i)), 100_000, 7L + i,
-                    Duration.ofSeconds(10), GgufFuzzTest::readFully, Set.of(ModelFileException.class));
-            System.out.println("GGUF fuzz (slow, seed " + i + "): " + r);
-            r.rejections().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(25)
-                    .forEach(e -> System.out.println("  " + e.getValue() + "  " + e.getKey()));
-        }
+    void hundredTwentyThousandMutantsAndTheConvertersFile() throws Exception {
+        FuzzLoop.Report r = FuzzLoop.run("gguf-slow", seeds(), 120_000, 7L, Duration.ofSeconds(10),
+                GgufFuzzTest::readFully, Set.of(ModelFileException.class));
+        System.out.println("GGUF fuzz (slow): " + r);
+        r.rejections().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(30)
+                .forEach(e -> System.out.println("  " + e.getValue() + "  " + e.getKey()));
+        assertThat(r.inputs()).isGreaterThanOrEqualTo(120_000);
+        // llama.cpp's converter output (1.7 MB, 32,000-token vocabulary): fewer mutants, each is bigger
+        byte[] asset = java.nio.file.Files.readAllBytes(dev.slmops.testkit.ProjectFiles.sharedAsset("llama-2-tiny-random.gguf"));
+        FuzzLoop.Report big = FuzzLoop.run("gguf-slow-asset", List.of(asset), 3_000, 8L, Duration.ofSeconds(20),
+                GgufFuzzTest::readFully, Set.of(ModelFileException.class));
+        System.out.println("GGUF fuzz (slow, llama.cpp converter file): " + big);
     }
 }

@@ -123,27 +123,14 @@ final class GgufSamples {
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
                 .putFloat32("llama.rope.freq_base", 10000f)
                 .putUint32("llama.vocab_size", vocab)
-                .putUint32("general.file_type", weights == DType.F32 ? 0 : weights == DType.F16 ? 1 : 32);
+                .putUint32("general.file_type", GgufKeys.fileTypeOf(weights));
+        List<Integer> typeIds = types.stream().map(Long::intValue).toList();
         if (vocabKind == Vocab.SPM) {
-            w.putString("tokenizer.ggml.model", "llama")
-                    .putString("tokenizer.ggml.pre", "default")
-                    .putArray("tokenizer.ggml.tokens", GgufValueType.STRING, tokens)
-                    .putArray("tokenizer.ggml.scores", GgufValueType.FLOAT32, scores)
-                    .putArray("tokenizer.ggml.token_type", GgufValueType.INT32, types)
-                    .putUint32("tokenizer.ggml.bos_token_id", 1)
-                    .putUint32("tokenizer.ggml.eos_token_id", 2)
-                    .putUint32("tokenizer.ggml.unknown_token_id", 0)
-                    .putBool("tokenizer.ggml.add_bos_token", true)
-                    .putBool("tokenizer.ggml.add_eos_token", false);
+            GgufTokenizerMetadata.putSentencePiece(w, tokens, scores, typeIds,
+                    new GgufTokenizerMetadata.SpecialTokens(1, 2, 0, -1, true, false));
         } else {
-            w.putString("tokenizer.ggml.model", "gpt2")
-                    .putString("tokenizer.ggml.pre", "default")
-                    .putArray("tokenizer.ggml.tokens", GgufValueType.STRING, tokens)
-                    .putArray("tokenizer.ggml.token_type", GgufValueType.INT32, types)
-                    .putArray("tokenizer.ggml.merges", GgufValueType.STRING, merges)
-                    .putUint32("tokenizer.ggml.bos_token_id", vocab - 1)
-                    .putUint32("tokenizer.ggml.eos_token_id", vocab - 1)
-                    .putBool("tokenizer.ggml.add_bos_token", false);
+            GgufTokenizerMetadata.putByteLevelBpe(w, "default", tokens, typeIds, merges,
+                    new GgufTokenizerMetadata.SpecialTokens(vocab - 1, vocab - 1, -1, -1, false, false));
         }
         Random r = new Random(seed);
         int headDim = dim / heads;

@@ -153,6 +153,13 @@ class GgufWriterTest {
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files).containsExactly(p);
         }
+        // a successful write replaces the old file, with ordinary (umask) permissions rather than a temp file's 0600
+        new GgufWriter().putString("general.architecture", "llama").write(p);
+        try (GgufFile f = GgufFile.open(p)) {
+            assertThat(f.architecture()).isEqualTo("llama");
+        }
+        assertThat(Files.getPosixFilePermissions(p)).contains(java.nio.file.attribute.PosixFilePermission.OWNER_READ)
+                .hasSizeGreaterThan(2);
     }
 
     @Test

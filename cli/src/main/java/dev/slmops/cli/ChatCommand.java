@@ -1,0 +1,96 @@
+package dev.slmops.cli;
+
+import dev.slmops.model.chat.ChatMessage;
+import dev.slmops.model.engine.KvCache;
+import dev.slmops.model.generate.Generator;
+import dev.slmops.model.load.LoadedModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Chat with a model in the terminal, with history and the model's chat template.",
+                "Type /reset to start over, /exit (or end of input) to leave."})
+final class ChatCommand implements Callable<Integer> {
+
+    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
+    Path model;
+
+    @Option(names = "--system", description = "A system message to start the conversation with.")
+    String system;
+
+    @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "Context length in tokens (default: the model's, at most 4096).")
+    int ctx;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads (default: all cores).")
+    int threads;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Override
+    public Integer call() throws Exception {
+        var params = sampling.toParams();
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (LoadedModel m = LoadedModel.load(model, new LoadedModel.Options(ctx, threads))) {
+            if (m.chatTemplate().isFallback()) {
+                System.err.println("note: the model has no chat template; using the ChatML fallback");
+            }
+            List<ChatMessage> history = new ArrayList<>();
+            if (system != null) history.add(ChatMessage.system(system));
+            KvCache cache = m.newCache();
+            int[] cached = new int[0]; // the tokens the cache holds, to reuse the shared prefix of each turn
+            while (true) {
+                out.print("> ");
+                String line = in.readLine();
+                if (line == null || line.strip().equals("/exit")) break;
+                if (line.strip().equals("/reset")) {
+                    history.removeIf(msg -> !msg.role().equals("system"));
+                    cache.truncate(0);
+                    cached = new int[0];
+                    continue;
+                }
+                if (line.isBlank()) continue;
+                history.add(ChatMessage.user(line));
+                int[] ids = m.tokenizer().encode(ChatPrompts.render(m, history), false);
+                int common = commonPrefix(cached, ids, cache.length());
+                cache.truncate(common);
+                StringBuilder reply = new StringBuilder();
+                Generator.Result r = m.generator().generate(Arrays.copyOfRange(ids, common, ids.length), params, cache,
+                        (piece, token, lp) -> {
+                            out.print(piece);
+                            reply.append(piece);
+                            return true;
+                        });
+                out.println();
+                history.add(ChatMessage.assistant(reply.toString()));
+                cached = concat(ids, r.tokens());
+            }
+        }
+        return 0;
+    }
+
+    private static int commonPrefix(int[] a, int[] b, int limit) {
+        int n = Math.min(Math.min(a.length, b.length - 1), limit); // keep at least one new token to feed
+        int i = 0;
+        while (i < n && a[i] == b[i]) i++;
+        return i;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.slmops.model.load;
+
+import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.chat.ChatTemplate;
+import dev.slmops.model.engine.KvCache;
+import dev.slmops.model.engine.ModelWeights;
+import dev.slmops.model.engine.Transformer;
+import dev.slmops.model.generate.Generator;
+import dev.slmops.model.tokenizer.Tokenizer;
+import dev.slmops.tensor.parallel.WorkerPool;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A model ready to run in-process: its files, weights bound to the fast kernels, tokenizer and a worker pool.
+ * The one object a library user needs to generate text.
+ */
+public final class LoadedModel implements AutoCloseable {
+    private final ModelFiles files;
+    private final Transformer transformer;
+    private final WorkerPool pool;
+    private final int contextLength;
+
+    /**
+     * @param contextLength tokens of context to plan for (0: the model's own, capped at 4096 to bound KV memory)
+     * @param threads       compute threads (0: all available processors)
+     */
+    public record Options(int contextLength, int threads) {
+        public static Options defaults() {
+            return new Options(0, 0);
+        }
+    }
+
+    private LoadedModel(ModelFiles files, Transformer transformer, WorkerPool pool, int contextLength) {
+        this.files = files;
+        this.transformer = transformer;
+        this.pool = pool;
+        this.contextLength = contextLength;
+    }
+
+    public static LoadedModel load(Path path, Options options) throws IOException {
+        ModelFiles files = ModelFiles.open(path);
+        try {
+            ModelConfig c = files.config();
+            int ctx = options.contextLength() > 0 ? options.contextLength() : Math.min(c.contextLength(), 4096);
+            if (ctx > c.contextLength()) {
+                throw new IllegalArgumentException("a context of " + ctx + " tokens exceeds the model's "
+                        + c.contextLength());
+            }
+            if (options.threads() < 0) throw new IllegalArgumentException("threads must be >= 0, got " + options.threads());
+            files.tokenizer(); // fail early on a missing or unreadable tokenizer
+            WorkerPool pool = options.threads() > 0 ? new WorkerPool(options.threads()) : WorkerPool.ofAvailableProcessors();
+            ModelWeights weights = ModelWeights.bind(c, files.weights());
+            return new LoadedModel(files, new Transformer(weights, ctx, pool), pool, ctx);
+        } catch (IOException | RuntimeException e) {
+            files.close();
+            throw e;
+        }
+    }
+
+    public ModelFiles files() {
+        return files;
+    }
+
+    public ModelConfig config() {
+        return files.config();
+    }
+
+    public Tokenizer tokenizer() {
+        try {
+            return files.tokenizer();
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e); // checked in load(): cannot happen
+        }
+    }
+
+    /** The model's chat template, or the ChatML fallback. */
+    public ChatTemplate chatTemplate() {
+        return files.chatTemplate();
+    }
+
+    public Transformer transformer() {
+        return transformer;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public WorkerPool pool() {
+        return pool;
+    }
+
+    /** A fresh KV cache holding the whole planned context. */
+    public KvCache newCache() {
+        return new KvCache(files.config(), contextLength);
+    }
+
+    public Generator generator() {
+        return new Generator(transformer, tokenizer());
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        files.close();
+    }
+}
