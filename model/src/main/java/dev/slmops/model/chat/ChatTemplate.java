@@ -62,7 +62,10 @@ public final class ChatTemplate {
         this.templates = Map.copyOf(templates);
         this.chosenName = chosenName;
         this.specialTokens = Map.copyOf(specialTokens);
-        for (String t : this.templates.values()) compiled(t);   // syntax errors surface at load time
+        // the template a plain render uses is compiled now, so its syntax errors surface at load time; other named
+        // templates compile when first used (a broken "rag" template must not make the model unusable)
+        String main = chosenName != null ? chosenName : templates.containsKey("default") ? "default" : null;
+        if (main != null) compiled(this.templates.get(main));
     }
 
     // ---- construction ----

@@ -87,13 +87,15 @@ class ChatTemplateTest {
         Files.writeString(config, """
                 {"chat_template": [{"name": "default", "template": "D{{ messages|length }}"},
                                    {"name": "tool_use", "template": "T{{ tools|length }}"},
-                                   {"name": "rag", "template": "R"}]}""");
+                                   {"name": "rag", "template": "R"},
+                                   {"name": "broken", "template": "{% for %}"}]}""");
         ChatTemplate t = ChatTemplate.fromTokenizerConfig(config);
-        assertThat(t.templateNames()).containsExactlyInAnyOrder("default", "tool_use", "rag");
+        assertThat(t.templateNames()).containsExactlyInAnyOrder("default", "tool_use", "rag", "broken");
         assertThat(t.render(HELLO, RenderOptions.defaults())).isEqualTo("D2");
         assertThat(t.render(HELLO, RenderOptions.defaults().withTools(List.of(Map.of("type", "function"))))).isEqualTo("T1");
         assertThat(t.named("rag").render(HELLO, RenderOptions.defaults())).isEqualTo("R");
         assertThatThrownBy(() -> t.named("nope")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rag");
+        assertThatThrownBy(() -> t.named("broken")).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("chat template: ");
     }
 
     @Test
