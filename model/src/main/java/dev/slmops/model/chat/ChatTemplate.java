@@ -302,7 +302,7 @@ public final class ChatTemplate {
 
     /**
      * A deep copy in the shapes templates see: JS numbers (integral values as Long, others as Double), ordered
-     * dicts, lists. Records and other objects are passed as they are.
+     * dicts equal only to themselves ({@link InputDict}), lists. Records and other objects are passed as they are.
      */
     static Object templateValue(Object v) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long) return v;
@@ -314,7 +314,7 @@ public final class ChatTemplate {
         }
         if (v instanceof CharSequence s) return s.toString();
         if (v instanceof Map<?, ?> map) {
-            Map<String, Object> out = new LinkedHashMap<>();
+            Map<String, Object> out = new InputDict();
             for (Map.Entry<?, ?> e : map.entrySet()) out.put(String.valueOf(e.getKey()), templateValue(e.getValue()));
             return out;
         }

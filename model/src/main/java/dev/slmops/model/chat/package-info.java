@@ -61,6 +61,10 @@
  *     {@code name is none} for a name the template never assigns is true only if it was given as none;
  *     {@code namespace(...)} is ours and keeps none values</td>
  *     <td>{@code TemplatePreprocessor}, {@code TemplateFunctions}</td></tr>
+ * <tr><td>{@code ==} on dicts: Jinjava (like Python) compares contents, transformers.js identity (Mistral's
+ *     {@code message == user_messages[-1]} picks the last user turn only there)</td>
+ *     <td>dicts given to the template are {@code InputDict}s, equal only to themselves</td>
+ *     <td>{@code InputDict}, {@code ChatTemplate}</td></tr>
  * <tr><td>raise_exception, strftime_now missing</td>
  *     <td>functions; raise_exception and any fatal template error become IllegalArgumentException with the
  *     template's message; strftime_now knows %Y %m %d %b %B %H %M %% (others kept, as in transformers.js)</td>

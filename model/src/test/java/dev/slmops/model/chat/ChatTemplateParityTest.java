@@ -49,7 +49,7 @@ class ChatTemplateParityTest {
             if (!name.startsWith("only_")) all.add(name);   // only_*: for the templates that say so below
         });
         List<String> withTools = List.of("single_user", "system_user", "multi_turn", "tool_round_trip", "parallel_tools",
-                "tool_pending", "user_looks_like_tool_response", "unicode");
+                "tool_pending", "user_looks_like_tool_response", "unicode", "repeated_user");
 
         List<Case> cases = new ArrayList<>();
         // Qwen3: every conversation, with/without generation prompt, enable_thinking unset/false/true, tools or not.
