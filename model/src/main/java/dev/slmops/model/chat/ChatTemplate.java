@@ -62,7 +62,10 @@ public final class ChatTemplate {
         this.templates = Map.copyOf(templates);
         this.chosenName = chosenName;
         this.specialTokens = Map.copyOf(specialTokens);
-        for (String t : this.templates.values()) compiled(t);   // syntax errors surface at load time
+        // the template a plain render uses is compiled now, so its syntax errors surface at load time; other named
+        // templates compile when first used (a broken "rag" template must not make the model unusable)
+        String main = chosenName != null ? chosenName : templates.containsKey("default") ? "default" : null;
+        if (main != null) compiled(this.templates.get(main));
     }
 
     // ---- construction ----
@@ -233,6 +236,9 @@ public final class ChatTemplate {
         vars.put("documents", null);
         vars.putAll(specialTokens);
         for (Map.Entry<String, Object> e : opts.extraVars().entrySet()) vars.put(e.getKey(), templateValue(e.getValue()));
+        List<String> givenAsNone = new ArrayList<>();
+        for (Map.Entry<String, Object> e : vars.entrySet()) if (e.getValue() == null) givenAsNone.add(e.getKey());
+        vars.put(TemplateFunctions.NONE_VARIABLES, givenAsNone);
         return TemplateEngine.render(compiled(text), vars);
     }
 
@@ -296,7 +302,7 @@ public final class ChatTemplate {
 
     /**
      * A deep copy in the shapes templates see: JS numbers (integral values as Long, others as Double), ordered
-     * dicts, lists. Records and other objects are passed as they are.
+     * dicts equal only to themselves ({@link InputDict}), lists. Records and other objects are passed as they are.
      */
     static Object templateValue(Object v) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long) return v;
@@ -308,7 +314,7 @@ public final class ChatTemplate {
         }
         if (v instanceof CharSequence s) return s.toString();
         if (v instanceof Map<?, ?> map) {
-            Map<String, Object> out = new LinkedHashMap<>();
+            Map<String, Object> out = new InputDict();
             for (Map.Entry<?, ?> e : map.entrySet()) out.put(String.valueOf(e.getKey()), templateValue(e.getValue()));
             return out;
         }

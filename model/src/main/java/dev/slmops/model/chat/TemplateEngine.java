@@ -45,7 +45,9 @@ final class TemplateEngine {
 
     /** Preprocesses and parses an HF template once; syntax errors found at this point become IAE. */
     static Node compile(String hfTemplate) {
-        String jinjavaSource = TemplatePreprocessor.toJinjava(hfTemplate, name -> JINJAVA.getGlobalContext().getFilter(name) != null);
+        String jinjavaSource = TemplatePreprocessor.toJinjava(hfTemplate,
+                name -> JINJAVA.getGlobalContext().getFilter(name) != null,
+                name -> JINJAVA.getGlobalContext().getExpTest(name) != null);
         JinjavaInterpreter interpreter = JINJAVA.newInterpreter();
         JinjavaInterpreter.pushCurrent(interpreter);
         try {

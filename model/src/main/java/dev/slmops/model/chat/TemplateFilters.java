@@ -60,6 +60,17 @@ final class TemplateFilters {
                 test("number", v -> v instanceof Number),
                 test("integer", JsValues::isIntegral),
                 test("iterable", v -> v instanceof List<?> || v instanceof String),
+                new ExpTest() {
+                    @Override
+                    public String getName() {
+                        return TemplatePreprocessor.UNKNOWN_TEST;
+                    }
+
+                    @Override
+                    public boolean evaluate(Object var, JinjavaInterpreter interpreter, Object... args) {
+                        throw new IllegalArgumentException("Unknown test: " + (args.length > 0 ? args[0] : "?"));
+                    }
+                },
                 test("sequence", v -> v instanceof List<?> || v instanceof String || (v instanceof Map<?, ?> && !(v instanceof Namespace))));
     }
 

@@ -2,6 +2,7 @@ package dev.slmops.model.chat;
 
 import com.hubspot.jinjava.interpret.InterpretException;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.tag.ElseTag;
 import com.hubspot.jinjava.lib.tag.ForTag;
 import com.hubspot.jinjava.tree.Node;
 import com.hubspot.jinjava.tree.TagNode;
@@ -16,7 +17,7 @@ import java.util.Map;
  * {@code {% for %}} with the loop object transformers.js gives: index, index0, revindex, revindex0, first,
  * last, length, previtem, nextitem (Jinjava's has no previtem/nextitem), and the inline filter
  * {@code {% for m in messages if m.role != "system" %}} whose loop counts only the items that pass. Dicts
- * iterate over their keys; none iterates nothing. {@code {% break %}} / {@code {% continue %}} work as in
+ * iterate over their keys; none iterates nothing; {@code {% else %}} renders when nothing was iterated. {@code {% break %}} / {@code {% continue %}} work as in
  * Jinjava (the loop is still a {@link ForLoop}).
  */
 final class TemplateForTag extends ForTag {
@@ -51,15 +52,28 @@ final class TemplateForTag extends ForTag {
                 }
                 items = kept;
             }
+            // {% for %}body{% else %}when empty{% endfor %}: Jinjava parses the else as one more child
+            List<Node> body = new ArrayList<>();
+            List<Node> whenEmpty = null;
+            for (Node child : tagNode.getChildren()) {
+                if (whenEmpty == null && child instanceof TagNode t && t.getTag() instanceof ElseTag) {
+                    whenEmpty = new ArrayList<>();
+                } else {
+                    (whenEmpty == null ? body : whenEmpty).add(child);
+                }
+            }
             Loop loop = new Loop(items);
             interpreter.getContext().put(LOOP, loop);
             StringBuilder out = new StringBuilder();
             while (loop.hasNext()) {
                 bind(interpreter, vars, loop.next());
-                for (Node child : tagNode.getChildren()) {
+                for (Node child : body) {
                     out.append(child.render(interpreter).getValue());
                     if (loop.isContinued()) break;
                 }
+            }
+            if (items.isEmpty() && whenEmpty != null) {
+                for (Node child : whenEmpty) out.append(child.render(interpreter).getValue());
             }
             return out.toString();
         }

@@ -40,14 +40,31 @@
  * <tr><td>{@code tojson}: Jinjava's is compact Jackson output</td>
  *     <td>our filter: Python json.dumps layout (", " and ": "; "," with indent), indent, ensure_ascii (off by
  *     default), separators, sort_keys</td><td>{@code TemplateFilters}, {@code JsValues}</td></tr>
- * <tr><td>{@code loop}: no previtem/nextitem; no {@code for x in xs if cond}</td>
+ * <tr><td>{@code loop}: no previtem/nextitem; no {@code for x in xs if cond}; {@code {% else %}} in a for
+ *     renders on every iteration</td>
  *     <td>our for tag: index, index0, revindex, revindex0, first, last, length, previtem, nextitem; inline
- *     filter (loop counts kept items); break/continue still work</td><td>{@code TemplateForTag}</td></tr>
- * <tr><td>filters trim/indent/items/string/title/capitalize differ; unknown filters silently give none</td>
- *     <td>ours registered over Jinjava's; unknown filters fail when reached, as in transformers.js</td>
+ *     filter (loop counts kept items); else only when nothing was iterated; break/continue still work</td>
+ *     <td>{@code TemplateForTag}</td></tr>
+ * <tr><td>Jinjava ends a tag at the first {@code }}} / {@code %}}, even inside a string or a nested dict</td>
+ *     <td>such literals are split and joined with {@code ~}; a space goes between closing braces</td>
+ *     <td>{@code TemplatePreprocessor}</td></tr>
+ * <tr><td>filters trim/indent/items/string/title/capitalize differ; unknown filters silently give none and
+ *     unknown tests false</td>
+ *     <td>ours registered over Jinjava's; unknown filters and tests fail when reached, as in transformers.js</td>
  *     <td>{@code TemplateFilters}, {@code TemplatePreprocessor}</td></tr>
  * <tr><td>tests string/mapping/none/true/false/boolean/number/integer/iterable/sequence</td>
  *     <td>ours, by JS types (a namespace is not a mapping)</td><td>{@code TemplateFilters}</td></tr>
+ * <tr><td>none vs undefined: Jinjava has one null for both (and its context and {@code namespace(k=none)} drop
+ *     none values), transformers.js tells them apart</td>
+ *     <td>{@code a.k is defined/undefined/none} and {@code a['k'] ...} become calls that look at the container (is
+ *     the key there at all); {@code name is defined} is true for variables given to the render even as none;
+ *     {@code name is none} for a name the template never assigns is true only if it was given as none;
+ *     {@code namespace(...)} is ours and keeps none values</td>
+ *     <td>{@code TemplatePreprocessor}, {@code TemplateFunctions}</td></tr>
+ * <tr><td>{@code ==} on dicts: Jinjava (like Python) compares contents, transformers.js identity (Mistral's
+ *     {@code message == user_messages[-1]} picks the last user turn only there)</td>
+ *     <td>dicts given to the template are {@code InputDict}s, equal only to themselves</td>
+ *     <td>{@code InputDict}, {@code ChatTemplate}</td></tr>
  * <tr><td>raise_exception, strftime_now missing</td>
  *     <td>functions; raise_exception and any fatal template error become IllegalArgumentException with the
  *     template's message; strftime_now knows %Y %m %d %b %B %H %M %% (others kept, as in transformers.js)</td>
@@ -62,9 +79,11 @@
  * ensure_ascii also escapes U+007F.
  *
  * <h2>Known differences left</h2>
- * Jinjava has one null for JS's none and undefined: {@code x is none} is true for a missing key (transformers.js:
- * false), {@code x is defined} false for a key holding none (transformers.js: true). {@code in} on a list of mixed
- * types can miss ({@code 'x' in [1, 'x']} is false: Jinjava coerces). Unknown tests are silently false. Errors
- * caught only while rendering (transformers.js finds some when compiling).
+ * A name the template itself sets to none: {@code x is defined} is false (transformers.js: true), and for such
+ * names {@code x is none} is also true when unset. {@code in} on a list of mixed types can miss
+ * ({@code 'x' in [1, 'x']} is false: Jinjava coerces). Tests and filters Jinjava has and transformers.js lacks
+ * ({@code is sameas}, {@code |round}) work here where transformers.js fails.
+ * Some errors transformers.js reports when compiling show only when the failing part renders; operations
+ * transformers.js refuses ({@code 'a' + none}, {@code 'x' in none}) may render here instead of failing.
  */
 package dev.slmops.model.chat;

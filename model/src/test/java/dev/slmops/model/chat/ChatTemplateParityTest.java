@@ -45,9 +45,11 @@ class ChatTemplateParityTest {
         JsonNode conversations = data.get("conversations");
         JsonNode tools = data.get("tools");
         List<String> all = new ArrayList<>();
-        conversations.fieldNames().forEachRemaining(all::add);
+        conversations.fieldNames().forEachRemaining(name -> {
+            if (!name.startsWith("only_")) all.add(name);   // only_*: for the templates that say so below
+        });
         List<String> withTools = List.of("single_user", "system_user", "multi_turn", "tool_round_trip", "parallel_tools",
-                "tool_pending", "user_looks_like_tool_response", "unicode");
+                "tool_pending", "user_looks_like_tool_response", "unicode", "repeated_user");
 
         List<Case> cases = new ArrayList<>();
         // Qwen3: every conversation, with/without generation prompt, enable_thinking unset/false/true, tools or not.
@@ -91,7 +93,7 @@ class ChatTemplateParityTest {
         texts.put("deepseek_r1_style", new String[] {template("deepseek_r1_style"), "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"});
         texts.put("mistral_tools_style", new String[] {template("mistral_tools_style"), "<s>", "</s>"});
         for (String f : List.of("features_strings", "features_loops", "features_values", "features_whitespace",
-                "features_numbers")) {
+                "features_numbers", "features_existence", "features_syntax")) {
             texts.put(f, new String[] {template(f), "<s>", "</s>"});
         }
         for (Map.Entry<String, String[]> t : texts.entrySet()) {
@@ -111,6 +113,14 @@ class ChatTemplateParityTest {
                     }
                 }
             }
+        }
+        // none and undefined told apart: keys holding none, missing keys, variables given as none.
+        ObjectNode nullVar = JSON.createObjectNode().putNull("nullvar");
+        for (String conv : List.of("only_null_content", "reasoning_field", "tool_round_trip", "single_user")) {
+            cases.add(new Case("features_existence/" + conv + "/nullvar", qwen3, template("features_existence"), null, null,
+                    conversations.get(conv), false, null, nullVar, false));
+            cases.add(new Case("features_existence/" + conv + "/nullvar/tools", qwen3, template("features_existence"), null,
+                    null, conversations.get(conv), true, tools, nullVar, false));
         }
         cases.add(new Case("tools_json/string_arguments", qwen3, texts.get("tools_json")[0], "<|begin_of_text|>",
                 "<|eot_id|>", stringArgs, true, tools, JSON.createObjectNode(), true));
@@ -155,7 +165,7 @@ class ChatTemplateParityTest {
             } else if (expected.get("text").asText().equals(ours)) {
                 identical++;
             } else {
-                failures.add(c.id() + ":\n  expected " + visible(expected.get("text").asText()) + "\n  actual   " + visible(ours));
+                failures.add(c.id() + ": " + firstDifference(expected.get("text").asText(), ours));
             }
         }
         System.out.printf("chat template parity with transformers.js 4.3.1: %d cases compared, %d byte-identical,"
@@ -286,6 +296,15 @@ class ChatTemplateParityTest {
 
     private static String template(String name) throws IOException {
         return resource("templates/" + name + ".jinja");
+    }
+
+    /** Where two texts first differ, with some context of each. */
+    private static String firstDifference(String expected, String actual) {
+        int i = 0;
+        while (i < expected.length() && i < actual.length() && expected.charAt(i) == actual.charAt(i)) i++;
+        int from = Math.max(0, i - 60);
+        return "first difference at char " + i + "\n  expected ..." + visible(expected.substring(from, Math.min(expected.length(), i + 60)))
+                + "\n  actual   ..." + visible(actual.substring(from, Math.min(actual.length(), i + 60)));
     }
 
     /** The text with newlines and tabs made visible, for diff messages. */

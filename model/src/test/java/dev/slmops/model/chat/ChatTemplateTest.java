@@ -87,13 +87,15 @@ class ChatTemplateTest {
         Files.writeString(config, """
                 {"chat_template": [{"name": "default", "template": "D{{ messages|length }}"},
                                    {"name": "tool_use", "template": "T{{ tools|length }}"},
-                                   {"name": "rag", "template": "R"}]}""");
+                                   {"name": "rag", "template": "R"},
+                                   {"name": "broken", "template": "{% for %}"}]}""");
         ChatTemplate t = ChatTemplate.fromTokenizerConfig(config);
-        assertThat(t.templateNames()).containsExactlyInAnyOrder("default", "tool_use", "rag");
+        assertThat(t.templateNames()).containsExactlyInAnyOrder("default", "tool_use", "rag", "broken");
         assertThat(t.render(HELLO, RenderOptions.defaults())).isEqualTo("D2");
         assertThat(t.render(HELLO, RenderOptions.defaults().withTools(List.of(Map.of("type", "function"))))).isEqualTo("T1");
         assertThat(t.named("rag").render(HELLO, RenderOptions.defaults())).isEqualTo("R");
         assertThatThrownBy(() -> t.named("nope")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rag");
+        assertThatThrownBy(() -> t.named("broken")).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("chat template: ");
     }
 
     @Test
@@ -104,7 +106,7 @@ class ChatTemplateTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("First message must be from the user!");
         for (String broken : List.of("{{ 'unterminated }}", "{% for m in messages %}x", "{{ messages[0].content + }}",
-                "{% if %}{% endif %}", "{{ messages | no_such_filter }}", "{# never closed")) {
+                "{% if %}{% endif %}", "{{ messages | no_such_filter }}", "{# never closed", "{{ messages is no_such_test }}")) {
             assertThatThrownBy(() -> ChatTemplate.of(broken, null, null).render(HELLO, RenderOptions.defaults()))
                     .as(broken).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("chat template: ");
         }
@@ -115,6 +117,18 @@ class ChatTemplateTest {
         ChatTemplate t = ChatTemplate.of("{{ bos_token }}{% for m in messages %}[{{ m.content }}]{% endfor %}", "<s>", null);
         String render = t.render(List.of(ChatMessage.user("{{ bos_token }} {% raw %} {# x #}")), RenderOptions.defaults());
         assertThat(render).isEqualTo("<s>[{{ bos_token }} {% raw %} {# x #}]");
+    }
+
+    @Test
+    void templatesCannotReachJavaReflectionNorLeakStateBetweenRenders() {
+        for (String escape : List.of("{{ messages.getClass() }}", "{{ ''.getClass().getName() }}", "{{ messages[0].getClass() }}")) {
+            assertThatThrownBy(() -> ChatTemplate.of(escape, null, null).render(HELLO, RenderOptions.defaults()))
+                    .as(escape).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("getClass");
+        }
+        ChatTemplate mutating = ChatTemplate.of("{{ messages|length }}{{ messages.clear() }}", null, null);
+        assertThat(mutating.render(HELLO, RenderOptions.defaults())).isEqualTo("2");
+        assertThat(mutating.render(HELLO, RenderOptions.defaults())).isEqualTo("2");
+        assertThat(HELLO).hasSize(2);
     }
 
     @Test
