@@ -179,7 +179,7 @@ class HfToGgufLlamaCppParityTest {
             public void close() {
             }
         };
-        Transformer engine = new Transformer(ModelWeights.bind(c, src), 64);
+        Transformer engine = new Transformer(ModelWeights.bind(c, src), 64, new dev.slmops.tensor.parallel.WorkerPool(1));
         float[] ours = engine.forward(new KvCache(c, 64), tokens, true);
 
         try (LlamaCpp.Model model = LlamaCpp.load(gguf); LlamaCpp.Context ctx = model.newContext(64, true)) {
