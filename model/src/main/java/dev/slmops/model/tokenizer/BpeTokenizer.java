@@ -51,6 +51,8 @@ final class BpeTokenizer implements Tokenizer {
         String ggufPre = "default";
         /** the BOS/EOS rules for the GGUF keys add_bos_token / add_eos_token. */
         boolean addBos, addEos;
+        /** the tokenizer.json this spec was read from (null when built otherwise); HfTokenizerJsonWriter copies it. */
+        java.nio.file.Path hfJsonFile;
     }
 
     private static final int CACHE_CAPACITY = 1 << 16;
