@@ -131,9 +131,15 @@ class HfTokenizerJsonWriterTest {
 
     @Test
     void everyByteLevelPreTokenizerFamilyLoadsInRustAsOurGgufTokenizerSplits(@TempDir Path tmp) throws Exception {
-        Tokenizer hf = Tokenizers.fromHfFiles(HfParityTest.qwen3Json(), null);
+        // a small trained byte-level vocabulary keeps this fast; each family splits the text differently, and a
+        // different split gives different ids
+        Path trained = tmp.resolve("trained");
+        dev.slmops.model.tokenizer.train.BpeTrainer.train(
+                dev.slmops.model.tokenizer.train.BuiltinCorpus.documents(7L, 100_000),
+                dev.slmops.model.tokenizer.train.BpeTrainer.Options.defaults(2048)).writeHfFiles(trained);
+        Tokenizer hf = Tokenizers.fromHfDir(trained);
         Map<String, Object> base = hf.toGgufMetadata();
-        List<String> corpus = TokenizerCorpus.build(7L, 150);
+        List<String> corpus = TokenizerCorpus.build(7L, 400);
         for (String pre : List.of("llama-bpe", "qwen2", "smollm", "gpt-2", "default")) {
             Map<String, Object> md = new java.util.LinkedHashMap<>(base);
             md.put("tokenizer.ggml.pre", pre);
