@@ -85,6 +85,80 @@ class HfTokenizerJsonWriterTest {
     }
 
     @Test
+    void llama2GgufVocabularyInTransformersJsTokenizersMatchesLlamaCpp(@TempDir Path tmp) throws Exception {
+        requireNode();
+        Path asset = ProjectFiles.sharedAsset("llama-2-tiny-random.gguf");
+        Map<String, Object> md;
+        try (GgufFile gguf = GgufFile.open(asset)) {
+            md = gguf.metadata();
+        }
+        Path file = write(HfTokenizerJsonWriter.fromGgufMetadata(md), tmp.resolve("llama2"));
+        Path config = file.resolveSibling("tokenizer_config.json");
+        JSON.writeValue(config.toFile(), HfTokenizerJsonWriter.configFields(Tokenizers.fromGgufMetadata(md)));
+        List<String> corpus = TokenizerCorpus.build(20261128L, RANDOM_STRINGS);
+        Path texts = tmp.resolve("texts.json");
+        JSON.writeValue(texts.toFile(), corpus);
+        JsonNode results = runNode("encode-reference.mjs", file.toString(), config.toString(), texts.toString());
+        assertThat(results.size()).isEqualTo(corpus.size());
+        List<String> mismatches = new ArrayList<>();
+        int decoded = 0;
+        try (LlamaCpp.Model llama = LlamaCpp.load(asset)) {
+            for (int i = 0; i < corpus.size(); i++) {
+                String s = corpus.get(i);
+                int[] expected = llama.tokenize(s, true, true);
+                int[] actual = new int[results.get(i).get("ids").size()];
+                for (int k = 0; k < actual.length; k++) actual[k] = results.get(i).get("ids").get(k).asInt();
+                if (!Arrays.equals(expected, actual)) {
+                    mismatches.add(HfParityTest.escape(s) + "\n   llama.cpp:       " + Arrays.toString(expected)
+                            + "\n   transformers.js: " + Arrays.toString(actual));
+                }
+                if (!hasControlToken(s)) {
+                    assertThat(results.get(i).get("decoded").asText()).as("decode(encode(%s))", HfParityTest.escape(s))
+                            .isEqualTo(s);
+                    decoded++;
+                }
+            }
+        }
+        System.out.printf("llama-2 GGUF -> tokenizer.json: transformers.js tokenizers vs llama.cpp on %d strings: "
+                + "%d mismatches; %d exact round trips%n", corpus.size(), mismatches.size(), decoded);
+        mismatches.stream().limit(10).forEach(System.out::println);
+        assertThat(mismatches).isEmpty();
+    }
+
+    static void requireNode() {
+        try {
+            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (p.waitFor() == 0) return;
+        } catch (java.io.IOException | InterruptedException e) {
+            // fall through to the abort below
+        }
+        String msg = "SKIPPED (missing reference): node is not on PATH; this test compares with transformers.js";
+        System.err.println("!!! " + msg);
+        org.junit.jupiter.api.Assumptions.abort(msg);
+    }
+
+    /** Runs a node script from test resources /tokenizer/ and parses its standard output as JSON. */
+    static JsonNode runNode(String script, String... args) throws Exception {
+        Path dir = Files.createTempDirectory("tokenizer-reference");
+        Path file = dir.resolve(script);
+        try (var in = HfTokenizerJsonWriterTest.class.getResourceAsStream("/tokenizer/" + script)) {
+            if (in == null) throw new IllegalStateException("test resource /tokenizer/" + script + " is missing");
+            Files.write(file, in.readAllBytes());
+        }
+        List<String> cmd = new ArrayList<>(List.of("node", file.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("SLMOPS_REFERENCES", ProjectFiles.references().toString());
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException("node " + script + " failed (exit " + p.exitValue() + ")");
+        }
+        return JSON.readTree(out);
+    }
+
+    @Test
     void qwen3ThroughGgufMetadataKeepsRustIds(@TempDir Path tmp) throws Exception {
         throughGguf("qwen3", HfParityTest.qwen3Json(), "qwen2", true, tmp);
     }
