@@ -1,10 +1,13 @@
 package dev.slmops.model.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,6 +33,7 @@ import java.util.Set;
  */
 public final class HfTokenizerJsonWriter {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String METASPACE = "\u2581";
 
     private HfTokenizerJsonWriter() {
@@ -38,10 +42,10 @@ public final class HfTokenizerJsonWriter {
     /** The tokenizer.json of {@code tokenizer}. */
     public static ObjectNode of(Tokenizer tokenizer) {
         if (tokenizer instanceof BpeTokenizer b && b.spec().hfJsonFile != null
-                && java.nio.file.Files.isRegularFile(b.spec().hfJsonFile)) {
+                && Files.isRegularFile(b.spec().hfJsonFile)) {
             try {
-                return (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(b.spec().hfJsonFile.toFile());
-            } catch (java.io.IOException | ClassCastException e) {
+                if (JSON.readTree(b.spec().hfJsonFile.toFile()) instanceof ObjectNode original) return original;
+            } catch (IOException e) {
                 // the file changed since it was read: write the tokenizer from what was loaded instead
             }
         }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The tokenizer.json we write, loaded by Hugging Face's Rust tokenizers (DJL), against implementations we did not
@@ -159,6 +160,19 @@ class HfTokenizerJsonWriterTest {
     }
 
     @Test
+    void aGgufTokenizerWithoutATokenizerJsonFormIsAClearError() {
+        Map<String, Object> md = Map.of("tokenizer.ggml.model", "bert", "tokenizer.ggml.tokens", List.of("a"));
+        assertThatThrownBy(() -> HfTokenizerJsonWriter.fromGgufMetadata(md))
+                .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("'bert'")
+                .hasMessageContaining("supported");
+        Map<String, Object> pre = Map.of("tokenizer.ggml.model", "gpt2", "tokenizer.ggml.pre", "falcon",
+                "tokenizer.ggml.tokens", List.of("a", "b", "ab"), "tokenizer.ggml.merges", List.of("a b"));
+        assertThatThrownBy(() -> HfTokenizerJsonWriter.fromGgufMetadata(pre))
+                .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("'falcon'")
+                .hasMessageContaining("qwen2");
+    }
+
+    @Test
     void qwen3ThroughGgufMetadataKeepsRustIds(@TempDir Path tmp) throws Exception {
         throughGguf("qwen3", HfParityTest.qwen3Json(), "qwen2", true, tmp);
     }
@@ -174,8 +188,6 @@ class HfTokenizerJsonWriterTest {
      */
     private static void throughGguf(String name, Path original, String pre, boolean nfc, Path tmp) throws Exception {
         Tokenizer hf = Tokenizers.fromHfFiles(original, original.resolveSibling("tokenizer_config.json"));
-        assertThat(HfTokenizerJsonWriter.of(hf)).as("a tokenizer read from tokenizer.json gets the file back")
-                .isEqualTo(JSON.readTree(original.toFile()));
         Map<String, Object> md = hf.toGgufMetadata();
         assertThat(md.get("tokenizer.ggml.pre")).isEqualTo(pre);
         Tokenizer fromGguf = Tokenizers.fromGgufMetadata(md);
@@ -212,6 +224,8 @@ class HfTokenizerJsonWriterTest {
                 dev.slmops.model.tokenizer.train.BuiltinCorpus.documents(7L, 100_000),
                 dev.slmops.model.tokenizer.train.BpeTrainer.Options.defaults(2048)).writeHfFiles(trained);
         Tokenizer hf = Tokenizers.fromHfDir(trained);
+        assertThat(HfTokenizerJsonWriter.of(hf)).as("a tokenizer read from tokenizer.json gets the file back")
+                .isEqualTo(JSON.readTree(trained.resolve("tokenizer.json").toFile()));
         Map<String, Object> base = hf.toGgufMetadata();
         List<String> corpus = TokenizerCorpus.build(7L, 400);
         for (String pre : List.of("llama-bpe", "qwen2", "smollm", "gpt-2", "default")) {
