@@ -10,6 +10,7 @@ import dev.slmops.model.format.hf.HfModelWriter;
 import dev.slmops.model.format.safetensors.TensorToWrite;
 import dev.slmops.model.format.gguf.GgufKeys;
 import dev.slmops.model.load.ModelFiles;
+import dev.slmops.model.tokenizer.HfTokenizerJsonWriter;
 import dev.slmops.tensor.DType;
 
 import java.io.IOException;
@@ -57,11 +58,12 @@ public final class HfExport {
             tok.specials().bos().ifPresent(id -> tc.put("bos_token", tok.token(id)));
             if (tok.specials().eosIds().length > 0) tc.put("eos_token", tok.token(tok.specials().eosIds()[0]));
             if (meta.get(GgufKeys.ADD_BOS) instanceof Boolean b) tc.put("add_bos_token", b);
+            // the fields above win; the writer adds the class, unk/pad and add_eos_token
+            HfTokenizerJsonWriter.configFields(tok).properties().forEach(e -> {
+                if (!tc.has(e.getKey())) tc.set(e.getKey(), e.getValue());
+            });
             w.jsonFile("tokenizer_config.json", tc);
-            if (true) {
-                throw new IllegalArgumentException("writing tokenizer.json from a GGUF vocabulary is not supported yet: "
-                        + "convert the original Hugging Face directory instead");
-            }
+            w.jsonFile("tokenizer.json", HfTokenizerJsonWriter.of(tok));
             // Every weight the architecture reads, by HF name, from the GGUF file (transforms undone).
             for (String name : ModelTensors.of(c).stream().map(ModelTensors.Spec::name).toList()) {
                 Optional<StoredTensor> t = src.weights().find(name);

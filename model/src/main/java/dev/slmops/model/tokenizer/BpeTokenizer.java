@@ -50,6 +50,8 @@ final class BpeTokenizer implements Tokenizer {
         String ggufPre = "default";
         /** the BOS/EOS rules for the GGUF keys add_bos_token / add_eos_token. */
         boolean addBos, addEos;
+        /** the tokenizer.json this spec was read from (null when built otherwise); HfTokenizerJsonWriter copies it. */
+        java.nio.file.Path hfJsonFile;
     }
 
     /** Pieces longer than this (chars) are not cached: they rarely repeat. */

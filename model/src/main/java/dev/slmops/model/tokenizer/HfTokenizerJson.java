@@ -126,6 +126,7 @@ final class HfTokenizerJson {
         postProcessor(root.path("post_processor"), ids);
         spec.stripLeadingSpaceOnDecode = spec.mode == BpeTokenizer.Mode.BYTE_FALLBACK && prependsSpace(root);
         applyConfig(config, generation, ids);
+        spec.hfJsonFile = file;
         return spec;
     }
 
