@@ -12,7 +12,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,17 +22,11 @@ import java.util.concurrent.Callable;
                 "Type /reset to start over, /exit (or end of input) to leave."})
 final class ChatCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Mixin
+    RunOptions run;
 
     @Option(names = "--system", description = "A system message to start the conversation with.")
     String system;
-
-    @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "Context length in tokens (default: the model's, at most 4096).")
-    int ctx;
-
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads (default: all cores).")
-    int threads;
 
     @Mixin
     SamplingOptions sampling;
@@ -43,7 +36,7 @@ final class ChatCommand implements Callable<Integer> {
         var params = sampling.toParams();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (LoadedModel m = LoadedModel.load(model, new LoadedModel.Options(ctx, threads))) {
+        try (LoadedModel m = run.load()) {
             if (m.chatTemplate().isFallback()) {
                 System.err.println("note: the model has no chat template; using the ChatML fallback");
             }

@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -16,20 +15,14 @@ import java.util.concurrent.Callable;
         description = "Continue a prompt with a model (streams the text as it is generated).")
 final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Mixin
+    RunOptions run;
 
     @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt text.")
     String prompt;
 
     @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
     boolean chat;
-
-    @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "Context length in tokens (default: the model's, at most 4096).")
-    int ctx;
-
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads (default: all cores).")
-    int threads;
 
     @Option(names = "--stats", description = "Print timing statistics to stderr at the end.")
     boolean stats;
@@ -41,7 +34,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var params = sampling.toParams();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (LoadedModel m = LoadedModel.load(model, new LoadedModel.Options(ctx, threads))) {
+        try (LoadedModel m = run.load()) {
             String text = chat ? ChatPrompts.userTurn(m, prompt) : prompt;
             int[] ids = m.tokenizer().encode(text, !chat);
             Generator.Result r = m.generator().generate(ids, params, m.newCache(), (piece, token, lp) -> {
