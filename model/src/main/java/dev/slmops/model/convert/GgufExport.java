@@ -64,7 +64,7 @@ public final class GgufExport {
         w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
         GgufHyperParams.fromHfConfig(c.arch(), config).forEach((k, v) -> w.put(k, v.type(), v.value()));
         if (c.arch() == dev.slmops.model.arch.Arch.GEMMA3) putGemmaLayerPattern(w, c);
-        putTokenizer(w, src.tokenizer().toGgufMetadata());
+        putTokenizer(w, padVocabulary(src.tokenizer().toGgufMetadata(), c.vocabSize()));
         if (!src.chatTemplate().isFallback()) w.putString(GgufKeys.CHAT_TEMPLATE, src.chatTemplate().templateText(false));
 
         for (StoredTensor t : src.storedTensors()) {
@@ -133,6 +133,30 @@ public final class GgufExport {
         float[] v = new float[n];
         Dequantize.toFloat(t.dtype(), t.data(), 0, v, 0, n);
         return v;
+    }
+
+    /**
+     * llama.cpp needs one vocabulary entry per embedding row; checkpoints often have more rows than tokens
+     * (Qwen: 151,936 rows, 151,669 tokens). As llama.cpp's converter does, the rest become "[PAD{id}]" entries of
+     * type UNUSED (score -1000 for SentencePiece vocabularies).
+     */
+    static Map<String, Object> padVocabulary(Map<String, Object> meta, int vocabSize) {
+        if (!(meta.get(GgufKeys.TOKENS) instanceof List<?> tokens) || tokens.size() >= vocabSize) return meta;
+        Map<String, Object> out = new java.util.LinkedHashMap<>(meta);
+        List<Object> t = new java.util.ArrayList<>(tokens);
+        for (int id = tokens.size(); id < vocabSize; id++) t.add("[PAD" + id + "]");
+        out.put(GgufKeys.TOKENS, t);
+        if (meta.get(GgufKeys.TOKEN_TYPE) instanceof List<?> types) {
+            List<Object> ty = new java.util.ArrayList<>(types);
+            while (ty.size() < vocabSize) ty.add(5L); // llama.cpp TokenType.UNUSED
+            out.put(GgufKeys.TOKEN_TYPE, ty);
+        }
+        if (meta.get(GgufKeys.SCORES) instanceof List<?> scores) {
+            List<Object> sc = new java.util.ArrayList<>(scores);
+            while (sc.size() < vocabSize) sc.add(-1000f);
+            out.put(GgufKeys.SCORES, sc);
+        }
+        return out;
     }
 
     /** tokenizer.ggml.* values (plain Java, as Tokenizer#toGgufMetadata gives them) with llama.cpp's GGUF types. */
