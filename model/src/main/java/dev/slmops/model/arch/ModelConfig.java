@@ -202,6 +202,8 @@ public record ModelConfig(
             }
         });
         if (json.path("sliding_window").asLong(-1) == 0) json.remove("sliding_window"); // llama.cpp's "none"
+        if (meta.get(a + "attention.sliding_window_pattern") instanceof Number n) json.put("sliding_window_pattern", n.longValue());
+        if (meta.get(a + "rope.freq_base_swa") instanceof Number n) json.put("rope_local_base_freq", n.doubleValue());
         if (!json.has("vocab_size")) {
             long vocab = gguf.hasTensor("token_embd.weight") ? gguf.tensor("token_embd.weight").dim(0)
                     : meta.get(GgufKeys.TOKENS) instanceof List<?> l ? l.size() : 0;

@@ -63,6 +63,7 @@ public final class GgufExport {
         w.putString(GgufKeys.NAME, src.path().toAbsolutePath().getFileName().toString());
         w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
         GgufHyperParams.fromHfConfig(c.arch(), config).forEach((k, v) -> w.put(k, v.type(), v.value()));
+        if (c.arch() == dev.slmops.model.arch.Arch.GEMMA3) putGemmaLayerPattern(w, c);
         putTokenizer(w, src.tokenizer().toGgufMetadata());
         if (!src.chatTemplate().isFallback()) w.putString(GgufKeys.CHAT_TEMPLATE, src.chatTemplate().templateText(false));
 
@@ -90,6 +91,30 @@ public final class GgufExport {
         GgufRopeTensors.fromHfConfig(c.arch(), config).forEach((name, f) ->
                 w.addTensor(name, DType.F32, new long[]{f.length}, TensorSource.ofFloats(f, DType.F32)));
         w.write(out);
+    }
+
+    /**
+     * Gemma 3's sliding/global layer layout and local RoPE base. llama.cpp reads the layout as a period n (layer i
+     * is global when i % n == n - 1) and defaults to 6; a layout that is not periodic cannot be stored.
+     */
+    private static void putGemmaLayerPattern(GgufWriter w, ModelConfig c) {
+        String a = c.arch().ggufName + ".";
+        w.putFloat32(a + "rope.freq_base_swa", (float) c.ropeLocalTheta());
+        int period = 0;
+        for (int i = 0; i < c.numLayers(); i++) {
+            if (!c.isSliding(i)) {
+                period = i + 1;
+                break;
+            }
+        }
+        if (period == 0) period = c.numLayers() + 1; // every layer sliding
+        for (int i = 0; i < c.numLayers(); i++) {
+            if (c.isSliding(i) != (i % period < period - 1)) {
+                throw new IllegalArgumentException("Gemma 3 layer_types are not periodic (global every n-th layer): "
+                        + "llama.cpp's GGUF keys cannot express them");
+            }
+        }
+        w.putUint32(a + "attention.sliding_window_pattern", period);
     }
 
     /** Vectors stay F32 (as llama.cpp's converter keeps norms and biases); matrices take the asked type. */

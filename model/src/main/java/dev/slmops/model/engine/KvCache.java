@@ -6,7 +6,8 @@ import dev.slmops.model.arch.ModelConfig;
  * The keys and values one sequence has produced so far, per layer, F32.
  *
  * <pre>
- *   k[layer], v[layer]: [Hkv, capacity, Dh]   (each key/value head's positions contiguous, for attention)
+ *   k[layer], v[layer]: [capacity, Hkv * Dh]   (position-major: a new token's row is one copy; the attention
+ *                                              kernel of the tensor layer reads this layout)
  * </pre>
  * Positions are 0..length-1; a forward step writes the rows of its new tokens, then advances length.
  */
@@ -60,11 +61,8 @@ public final class KvCache {
 
     /** Stores key and value rows [Hkv * Dh] of one position of one layer. */
     void put(int layer, int pos, float[] keyRow, int keyOff, float[] valueRow, int valueOff) {
-        float[] kl = k[layer], vl = v[layer];
-        for (int g = 0; g < kvHeads; g++) {
-            int dst = (g * capacity + pos) * headDim;
-            System.arraycopy(keyRow, keyOff + g * headDim, kl, dst, headDim);
-            System.arraycopy(valueRow, valueOff + g * headDim, vl, dst, headDim);
-        }
+        int row = kvHeads * headDim;
+        System.arraycopy(keyRow, keyOff, k[layer], pos * row, row);
+        System.arraycopy(valueRow, valueOff, v[layer], pos * row, row);
     }
 }

@@ -2,6 +2,9 @@ package dev.slmops.model.engine;
 
 import dev.slmops.model.arch.ModelConfig;
 
+import dev.slmops.tensor.ops.Activations;
+import dev.slmops.tensor.ops.Attention;
+import dev.slmops.tensor.ops.RmsNorm;
 import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.util.List;
@@ -19,6 +22,8 @@ public final class Transformer {
     private final RopeTable ropeGlobal; // full-attention layers (with rope scaling)
     private final RopeTable ropeLocal;  // sliding-window layers (Gemma 3: own base, no scaling)
     private final WorkerPool pool;
+    private final Attention.Params attnGlobal;  // full causal attention
+    private final Attention.Params attnSliding; // within the sliding window
 
     /** A chunk of new tokens of one sequence, appended after what its cache holds. */
     public record SequenceInput(KvCache cache, int[] tokens, boolean allLogits) {
@@ -36,6 +41,10 @@ public final class Transformer {
                 && contextInUse > c.ropeScaling().originalContext();
         this.ropeGlobal = new RopeTable(c.ropeDims(), c.ropeTheta(), c.ropeScaling(), longFactors);
         this.ropeLocal = new RopeTable(c.ropeDims(), c.ropeLocalTheta(), null, false);
+        this.attnGlobal = new Attention.Params(c.numHeads(), c.numKvHeads(), c.headDim(), c.attentionScale(), 0,
+                c.attnSoftcap());
+        this.attnSliding = new Attention.Params(c.numHeads(), c.numKvHeads(), c.headDim(), c.attentionScale(),
+                c.slidingWindow(), c.attnSoftcap());
     }
 
     public ModelConfig config() {
@@ -100,7 +109,7 @@ public final class Transformer {
             RopeTable rope = sliding ? ropeLocal : ropeGlobal;
 
             // --- attention: x = x + [postAttnNorm](o(attention(rope(qk-norm(q, k)), v)))
-            Ops.rmsNorm(xn, x, lw.attnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
+            rmsNorm(xn, 0, x, 0, lw.attnNorm, rows, D);
             if (lw.qkv != null) {
                 if (fused == null || fused.length < rows * Math.max(qDim + 2 * kvDim, 2 * F)) {
                     fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
@@ -113,25 +122,29 @@ public final class Transformer {
                 lw.v.forward(xn, rows, v, pool);
             }
             if (lw.qNorm != null) {
-                Ops.rmsNorm(q, q, lw.qNorm, rows * H, Dh, c.rmsNormEps(), c.normPlusOne());
-                Ops.rmsNorm(k, k, lw.kNorm, rows * Hkv, Dh, c.rmsNormEps(), c.normPlusOne());
+                rmsNorm(q, 0, q, 0, lw.qNorm, rows * H, Dh);
+                rmsNorm(k, 0, k, 0, lw.kNorm, rows * Hkv, Dh);
             }
             for (int t = 0; t < rows; t++) {
                 rope.apply(q, t * qDim, H, Dh, rowPos[t]);
                 rope.apply(k, t * kvDim, Hkv, Dh, rowPos[t]);
                 rowCache[t].put(l, rowPos[t], k, t * kvDim, v, t * kvDim);
             }
-            int window = sliding ? c.slidingWindow() : 0;
-            for (int t = 0; t < rows; t++) {
-                Attention.row(att, t * qDim, q, t * qDim, rowCache[t], l, rowPos[t], H, Hkv, Dh, window,
-                        c.attentionScale(), c.attnSoftcap());
+            Attention.Params ap = sliding ? attnSliding : attnGlobal;
+            for (int r0 = 0; r0 < rows; ) { // one attention call per sequence's contiguous chunk of rows
+                KvCache cache = rowCache[r0];
+                int r1 = r0;
+                while (r1 < rows && rowCache[r1] == cache) r1++;
+                Attention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], cache.k[l], cache.v[l], 0, rowPos[r1 - 1] + 1,
+                        att, r0 * qDim, pool);
+                r0 = r1;
             }
             lw.o.forward(att, rows, proj, pool);
-            if (lw.postAttnNorm != null) Ops.rmsNorm(proj, proj, lw.postAttnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
-            Ops.add(x, proj, rows * D);
+            if (lw.postAttnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postAttnNorm, rows, D);
+            Activations.addInPlace(x, 0, proj, 0, rows * D);
 
             // --- MLP: x = x + [postFfnNorm](down(act(gate(xn)) * up(xn)))
-            Ops.rmsNorm(xn, x, lw.ffnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
+            rmsNorm(xn, 0, x, 0, lw.ffnNorm, rows, D);
             if (lw.gateUp != null) {
                 lw.gateUp.forward(xn, rows, fused, pool);
                 Ops.split2(fused, rows, gate, up, F);
@@ -139,10 +152,11 @@ public final class Transformer {
                 lw.gate.forward(xn, rows, gate, pool);
                 lw.up.forward(xn, rows, up, pool);
             }
-            Ops.gatedActivation(gate, up, rows * F, c.activation());
+            if (c.activation() == ModelConfig.Activation.SILU) Activations.swiglu(gate, 0, up, 0, rows * F);
+            else Activations.geglu(gate, 0, up, 0, rows * F);
             lw.down.forward(gate, rows, proj, pool);
-            if (lw.postFfnNorm != null) Ops.rmsNorm(proj, proj, lw.postFfnNorm, rows, D, c.rmsNormEps(), c.normPlusOne());
-            Ops.add(x, proj, rows * D);
+            if (lw.postFfnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postFfnNorm, rows, D);
+            Activations.addInPlace(x, 0, proj, 0, rows * D);
         }
         for (SequenceInput in : inputs) in.cache.advance(in.tokens.length);
 
@@ -156,7 +170,7 @@ public final class Transformer {
             int first = in.allLogits ? r : r + n - 1;
             int count = in.allLogits ? n : 1;
             float[] h = new float[count * D];
-            Ops.rmsNorm(h, 0, x, first * D, w.outputNorm, count, D, c.rmsNormEps(), c.normPlusOne());
+            rmsNorm(h, 0, x, first * D, w.outputNorm, count, D);
             float[] logits = new float[count * V];
             w.output.forward(h, count, logits, pool);
             if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
@@ -164,5 +178,12 @@ public final class Transformer {
             r += n;
         }
         return result;
+    }
+
+    /** RMSNorm of {@code rows} rows of n floats each (per head when n is the head dim). */
+    private void rmsNorm(float[] out, int outOff, float[] x, int xOff, float[] w, int rows, int n) {
+        for (int r = 0; r < rows; r++) {
+            RmsNorm.apply(out, outOff + r * n, x, xOff + r * n, w, n, (float) c.rmsNormEps(), c.normPlusOne());
+        }
     }
 }

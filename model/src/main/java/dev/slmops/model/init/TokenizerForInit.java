@@ -17,9 +17,9 @@ import java.util.stream.Stream;
 
 /**
  * The tokenizer a new model gets: the files of an existing model (whose vocabulary must fit the config's
- * vocab_size), or a byte-level BPE trained on the built-in corpus up to exactly vocab_size tokens (the ids the
- * corpus cannot fill are reserved special tokens, as Llama 3 does). The config's bos/eos ids are set to the
- * tokenizer's.
+ * vocab_size), or a byte-level BPE trained on the built-in corpus up to exactly vocab_size ids (ids the corpus
+ * cannot fill become unused vocabulary entries no merge produces, plus up to 256 reserved special tokens, as the
+ * tokenizer_config.json's slmops_note says). The config's bos/eos ids are set to the tokenizer's.
  */
 public final class TokenizerForInit {
     private TokenizerForInit() {

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * BPE with merges by rank, as tokenizers' {@code BPE} model runs it, in two flavours:
@@ -53,7 +52,8 @@ final class BpeTokenizer implements Tokenizer {
         boolean addBos, addEos;
     }
 
-    private static final int CACHE_CAPACITY = 1 << 16;
+    /** Pieces longer than this (chars) are not cached: they rarely repeat. */
+    private static final int CACHE_MAX_PIECE = 64;
     private static final char METASPACE = '\u2581';
 
     private final Spec spec;
@@ -65,7 +65,7 @@ final class BpeTokenizer implements Tokenizer {
     private final int[] byteToId = new int[256];
     private final boolean[] special;
     private final byte[][] tokenBytes;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    private final PieceCache cache = new PieceCache(17);
 
     BpeTokenizer(Spec spec) {
         this.spec = spec;
@@ -173,16 +173,15 @@ final class BpeTokenizer implements Tokenizer {
     }
 
     private void encodePiece(String s, int from, int to, IntList out) {
-        String piece = s.substring(from, to);
-        int[] cached = cache.get(piece);
-        if (cached == null) {
-            cached = spec.mode == Mode.BYTE_LEVEL ? bpeByteLevel(piece) : bpeByteFallback(piece);
-            if (piece.length() <= 256) {
-                if (cache.size() >= CACHE_CAPACITY) cache.clear();
-                cache.put(piece, cached);
-            }
+        boolean cacheable = to - from <= CACHE_MAX_PIECE;
+        int h = cacheable ? PieceCache.hash(s, from, to) : 0;
+        int[] ids = cacheable ? cache.get(s, from, to, h) : null;
+        if (ids == null) {
+            String piece = s.substring(from, to);
+            ids = spec.mode == Mode.BYTE_LEVEL ? bpeByteLevel(piece) : bpeByteFallback(piece);
+            if (cacheable) cache.put(piece, h, ids);
         }
-        out.addAll(cached);
+        out.addAll(ids);
     }
 
     /** One pre-tokenized piece, byte-level: UTF-8 bytes -> byte symbols -> merges. */

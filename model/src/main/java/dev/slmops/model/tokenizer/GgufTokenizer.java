@@ -26,6 +26,20 @@ final class GgufTokenizer {
     /** tokenizer.ggml.pre values this project reads, and what each means. */
     static final String SUPPORTED_PRE = "llama-bpe, llama3, llama-v3, qwen2, smollm, gpt-2, default";
 
+    /**
+     * Token texts llama.cpp makes CONTROL whatever the file says ("control-looking token ... its type will be
+     * overridden"): its end-of-generation and fill-in-the-middle lists. They are then matched in text as
+     * special tokens, e.g. a plain "</s>" entry of the Qwen vocabulary.
+     */
+    static final Set<String> CONTROL_LOOKING = Set.of(
+            "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|endoftext|>", "<|eom_id|>", "<EOT>",
+            "_<EOT>", "<\uFF5Cend\u2581of\u2581sentence\uFF5C>", "<end_of_turn>", "</s>",
+            "<|fim_prefix|>", "<fim-prefix>", "<\uFF5Cfim\u2581begin\uFF5C>", "<PRE>", "\u2581<PRE>", "<|code_prefix|>",
+            "<|fim_suffix|>", "<fim-suffix>", "<\uFF5Cfim\u2581hole\uFF5C>", "<SUF>", "\u2581<SUF>", "<|code_suffix|>",
+            "<|fim_middle|>", "<fim-middle>", "<\uFF5Cfim\u2581end\uFF5C>", "<MID>", "\u2581<MID>", "<|code_middle|>",
+            "<|fim_pad|>", "<fim-pad>", "<PAD>", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>",
+            "<|fim_sep|>", "<|file_sep|>", "<fim-sep>", "<SEP>");
+
     private GgufTokenizer() {
     }
 
@@ -40,6 +54,9 @@ final class GgufTokenizer {
         int[] types = new int[tokens.length];
         List<?> typeList = list(md, TYPES, false);
         for (int i = 0; i < types.length; i++) types[i] = typeList == null ? SpmTokenizer.NORMAL : ((Number) typeList.get(i)).intValue();
+        for (int i = 0; i < types.length; i++) {
+            if (types[i] != SpmTokenizer.CONTROL && CONTROL_LOOKING.contains(tokens[i])) types[i] = SpmTokenizer.CONTROL;
+        }
         return switch (String.valueOf(model)) {
             case "llama" -> spm(md, tokens, types);
             case "gpt2" -> bpe(md, tokens, types);
@@ -84,12 +101,12 @@ final class GgufTokenizer {
         boolean defaultAddBos = false;
         switch (pre) {
             case "llama-bpe", "llama3", "llama-v3" -> {
-                spec.preTokenizer = new Llama3Scanner(3);
+                spec.preTokenizer = new Llama3Scanner(3, false);
                 spec.ignoreMerges = true;
                 defaultAddBos = true;
                 pre = "llama-bpe";
             }
-            case "qwen2" -> spec.preTokenizer = new Llama3Scanner(1);
+            case "qwen2" -> spec.preTokenizer = new Llama3Scanner(1, false);
             case "smollm" -> spec.preTokenizer = PreTokenizer.sequence(new DigitsPreTokenizer(true), new Gpt2Scanner());
             case "gpt-2" -> spec.preTokenizer = new Gpt2Scanner();
             case "default" -> spec.preTokenizer = PreTokenizer.sequence(

@@ -14,12 +14,16 @@ package dev.slmops.model.tokenizer;
  * |\s+
  * </pre>
  * Alternatives are tried in order at each position, as a backtracking engine does.
+ * {@code foldLongS}: Oniguruma (Hugging Face) case-folds U+017F 'ſ' to 's', so "'ſ" is a contraction;
+ * llama.cpp lower-cases instead, so it is not ({@code '[sS]}).
  */
 final class Llama3Scanner implements PreTokenizer {
     private final int maxDigits;
+    private final boolean foldLongS;
 
-    Llama3Scanner(int maxDigits) {
+    Llama3Scanner(int maxDigits, boolean foldLongS) {
         this.maxDigits = maxDigits;
+        this.foldLongS = foldLongS;
     }
 
     @Override
@@ -77,10 +81,10 @@ final class Llama3Scanner implements PreTokenizer {
         return j - 1;
     }
 
-    /** Length after the apostrophe of 's 't 're 've 'm 'll 'd in any case (ſ folds to s), or 0. */
-    private static int contraction(String s, int p, int to) {
+    /** Length after the apostrophe of 's 't 're 've 'm 'll 'd in any case, or 0. */
+    private int contraction(String s, int p, int to) {
         char a = Character.toLowerCase(s.charAt(p));
-        if (a == 's' || a == 't' || a == 'm' || a == 'd' || a == 'ſ') return 1;
+        if (a == 's' || a == 't' || a == 'm' || a == 'd' || (a == 'ſ' && foldLongS)) return 1;
         if (p + 1 < to) {
             char b = Character.toLowerCase(s.charAt(p + 1));
             if ((a == 'r' || a == 'v') && b == 'e') return 2;

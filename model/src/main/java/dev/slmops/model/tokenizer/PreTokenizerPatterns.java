@@ -23,17 +23,24 @@ final class PreTokenizerPatterns {
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
                     + "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-    /** llama.cpp writes Llama-3's contractions without (?i:...); same language. */
+    /** llama.cpp writes Llama-3's contractions without (?i:...); the same but for 'ſ (see {@link Llama3Scanner}). */
     static final String LLAMA3_LLAMACPP =
             "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
+                    + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /** llama.cpp's Qwen2 regex: as {@link #QWEN2} with llama.cpp's contraction classes. */
+    static final String QWEN2_LLAMACPP =
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
                     + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     /** The scanner for a known regex, or null when the regex is not one of the known families. */
     static PreTokenizer scannerFor(String regex) {
         return switch (regex) {
             case GPT2 -> new Gpt2Scanner();
-            case LLAMA3, LLAMA3_LLAMACPP -> new Llama3Scanner(3);
-            case QWEN2 -> new Llama3Scanner(1);
+            case LLAMA3 -> new Llama3Scanner(3, true);
+            case LLAMA3_LLAMACPP -> new Llama3Scanner(3, false);
+            case QWEN2 -> new Llama3Scanner(1, true);
+            case QWEN2_LLAMACPP -> new Llama3Scanner(1, false);
             default -> null;
         };
     }

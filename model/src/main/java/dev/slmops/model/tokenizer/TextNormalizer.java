@@ -10,7 +10,16 @@ interface TextNormalizer {
     String normalize(String s);
 
     static TextNormalizer unicode(Normalizer.Form form) {
-        return s -> Normalizer.isNormalized(s, form) ? s : Normalizer.normalize(s, form);
+        return s -> belowCombiningMarks(s) || Normalizer.isNormalized(s, form) ? s : Normalizer.normalize(s, form);
+    }
+
+    /**
+     * True when every char is below U+00A0: such text is unchanged by NFC, NFD, NFKC and NFKD (no
+     * decompositions, compatibility mappings or combining marks there), so the normalizer need not look.
+     */
+    private static boolean belowCombiningMarks(String s) {
+        for (int i = 0; i < s.length(); i++) if (s.charAt(i) >= 0xA0) return false;
+        return true;
     }
 
     /** tokenizers' Prepend: adds {@code prefix} to non-empty text. */

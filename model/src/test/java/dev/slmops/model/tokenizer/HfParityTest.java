@@ -44,7 +44,7 @@ class HfParityTest {
 
     /** {@code nfc}: the tokenizer normalizes to NFC, so the round trip gives the NFC form of the text. */
     private static void compare(String name, Path json, boolean nfc) throws Exception {
-        Tokenizer ours = Tokenizers.fromHfFiles(json, json.resolveSibling("tokenizer_config.json"));
+        Tokenizer ours = TestTokenizers.hf(json);
         List<String> corpus = TokenizerCorpus.build(20261126L, RANDOM_STRINGS);
         List<String> mismatches = new ArrayList<>();
         int lossless = 0;

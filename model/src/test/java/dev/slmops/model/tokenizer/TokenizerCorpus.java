@@ -17,7 +17,7 @@ final class TokenizerCorpus {
             "", " ", "  ", "   ", "\t", "\n", "\r\n", "\r", "\n\n\n", " \n", "\n ", " \t \n \r\n  x", "a\r\n\r\nb",
             "Hello world", " Hello world", "Hello  world", "Hello   world ", "hello\tworld\n", "trailing   ",
             "Once upon a time", "It's I'LL we'Ve they'RE don't I'm he'd you'll 'S 's", "''s", "'''", "x'", "'",
-            "ſ 'ſ 'Ss", "Ünïcödé façade naïve café", "e\u0301 a\u0308 o\u0303", "ﬁ ﬂ ①②③ ²³ ½ Ⅻ",
+            "ſ 'ſ 'Ss", "'ſm", "x'ſt", "'ſ", "'K 'k 'K", "Ünïcödé façade naïve café", "e\u0301 a\u0308 o\u0303", "ﬁ ﬂ ①②③ ²³ ½ Ⅻ",
             "1", "12", "123", "1234", "12345", "123456789012345678901234567890", "3.14159 2,718 1e-10 -42 +7",
             "٣٤٥ ١٢٣ ๑๒๓ 一二三 ⅷ", "$100 €200 ¥300 £400", "x=1;y=22;z=333;w=4444",
             "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", "<|endoftext|>", "a<|endoftext|>b",

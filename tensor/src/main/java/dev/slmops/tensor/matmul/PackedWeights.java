@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
  * M = 1 is the decode GEMV (bandwidth-bound: every weight byte is read once per token); M > 1 is prefill or a
  * batch, run as a BLIS-style GEMM on F32 panels NR = 4 vectors wide (64 outputs on AVX-512, 32 on AVX2); quantized
  * and half-precision weights are expanded to an F32 panel of [KC, NR] at a time, then the F32 6 x NR micro-kernel runs.
+ * Quantized weights take the GEMM only from 32 rows on (their panel expansion is scalar); fewer rows run as GEMVs.
  *
  * <p>Families: F32/F16/BF16 keep [N/NR][K][NR] panels (the decode kernel streams them with no horizontal sums);
  * Q8_0 keeps int8 quants and one float scale per 32; Q6_K int8 quants (q-32) and one float scale per 16;
@@ -98,11 +99,19 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         if (yOffset < 0 || yOffset + (long) m * rows > y.length) {
             throw new IndexOutOfBoundsException("y needs " + m + " x " + rows + " floats at " + yOffset + ", has " + y.length);
         }
-        if (m == 1) {
-            gemv(x, xOffset, y, yOffset, pool, VectorPath.ENABLED);
+        if (m < gemmMinRows()) {
+            for (int r = 0; r < m; r++) gemv(x, xOffset + r * cols, y, yOffset + r * rows, pool, VectorPath.ENABLED);
         } else {
             gemm(x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
         }
+    }
+
+    /**
+     * Below this many activation rows, M GEMVs beat the GEMM: quantized families expand W to F32 panels with a
+     * scalar dequantizer (~1-2 ns per weight, paid once per call), which pays off only over tens of rows.
+     */
+    int gemmMinRows() {
+        return 32;
     }
 
     /** Decode product y[N] = W[N, K] . x[K]. */

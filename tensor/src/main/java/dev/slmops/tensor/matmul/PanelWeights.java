@@ -70,6 +70,12 @@ final class PanelWeights extends PackedWeights {
         return new PanelWeights(type, rows, cols, null, w);
     }
 
+    /** Widening F16/BF16 panels is vectorized and F32 needs none: GEMM wins from two rows on. */
+    @Override
+    int gemmMinRows() {
+        return 2;
+    }
+
     @Override
     PanelSlab slab(int p, int k0) {
         return f32 == null ? null : new PanelSlab(f32, (p * cols + k0) * NR);

@@ -11,6 +11,13 @@ final class BenchWeights {
     private BenchWeights() {
     }
 
+    /** K-quant rows must be whole 256-element blocks: 576 becomes 768, 896 becomes 1024 (printed by the caller). */
+    static int roundUpToBlocks(DType type, int k) {
+        int rounded = (k + type.blockSize - 1) / type.blockSize * type.blockSize;
+        if (rounded != k) System.out.printf("%n[bench] %s rows need whole blocks: K %d -> %d%n", type, k, rounded);
+        return rounded;
+    }
+
     static MemorySegment encode(DType type, float[] w, int n, int k) {
         return switch (type) {
             case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 -> Quantize.fromFloat(type, w);

@@ -3,7 +3,6 @@ package dev.slmops.tensor.bench;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.matmul.PackedWeights;
 import dev.slmops.tensor.parallel.WorkerPool;
-import dev.slmops.tensor.quant.Quantize;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,12 +23,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Decode GEMV y[N] = W[N, K] . x[K] per weight dtype at llama-like shapes. Bytes moved per call = the weight's
- * file size (its dtype's bits per weight); GB/s = those bytes / time. Compare with ~31 GB/s (one core) and
+ * file size (its dtype's bits per weight); the "gb" counter is GB/s of those bytes, "gflop" GFLOPS. Compare with ~31 GB/s (one core) and
  * ~61 GB/s (two) measured on this machine. Shape "NxK".
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
@@ -49,8 +48,10 @@ public class GemvBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         String[] nk = shape.split("x");
-        int n = Integer.parseInt(nk[0]), k = Integer.parseInt(nk[1]);
+        int n = Integer.parseInt(nk[0]);
+        int k = Integer.parseInt(nk[1]);
         DType type = DType.valueOf(dtype);
+        k = BenchWeights.roundUpToBlocks(type, k);
         Random rnd = new Random(1);
         float[] wf = new float[n * k];
         for (int i = 0; i < wf.length; i++) wf[i] = (float) rnd.nextGaussian() * 0.02f;
@@ -61,10 +62,12 @@ public class GemvBenchmark {
         y = new float[n];
         pool = new WorkerPool(threads);
         bytesPerCall = (double) type.bytesFor((long) n * k);
+        flopPerCall = 2.0 * n * k;
         System.out.printf("%n[bench] %s %s: %.2f MB of weights per call%n", dtype, shape, bytesPerCall / 1e6);
     }
 
     double bytesPerCall;
+    double flopPerCall;
 
     @TearDown(Level.Trial)
     public void tearDown() {
@@ -72,8 +75,10 @@ public class GemvBenchmark {
     }
 
     @Benchmark
-    public float[] gemv() {
+    public float[] gemv(Traffic traffic) {
         w.matmul(x, 0, y, 0, 1, pool);
+        traffic.gb += bytesPerCall / 1e9;
+        traffic.gflop += flopPerCall / 1e9;
         return y;
     }
 }

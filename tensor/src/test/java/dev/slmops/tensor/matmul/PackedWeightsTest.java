@@ -80,9 +80,13 @@ class PackedWeightsTest {
         PackedWeights p = PackedWeights.pack(DType.Q8_0, w, 0, 70, 64);
         float[] x = RandomWeights.activations(2 * 64, 10);
         float[] y = new float[2 * 70];
-        p.matmul(x, 0, y, 0, 2, POOL);
+        p.matmul(x, 0, y, 0, 2, POOL); // 2 rows of a quantized matrix: two GEMVs
         MatmulReference.Result ref = MatmulReference.matmul(DType.Q8_0, w, 0, 70, 64, x, 2);
         check("public matmul", ref, y, 0);
+        float[] x40 = RandomWeights.activations(40 * 64, 11);
+        float[] y40 = new float[40 * 70];
+        p.matmul(x40, 0, y40, 0, 40, POOL); // 40 rows: the GEMM
+        check("public matmul m=40", MatmulReference.matmul(DType.Q8_0, w, 0, 70, 64, x40, 40), y40, 0);
         assertThat(p.rows()).isEqualTo(70);
         assertThat(p.cols()).isEqualTo(64);
         assertThatThrownBy(() -> p.matmul(x, 0, new float[10], 0, 2, POOL)).isInstanceOf(IndexOutOfBoundsException.class);

@@ -13,11 +13,13 @@ import java.util.Set;
  *   <li>start from the 256 single bytes and repeatedly merge the most frequent adjacent pair, ties to the
  *       lexicographically smallest pair of byte strings ({@link IncrementalBpe}; {@link NaiveBpe} is the
  *       slow reference);</li>
- *   <li>append the special tokens, then {@code <|reserved_N|>} fillers (as Llama 3 does) when the corpus
- *       could not support enough merges, so that the vocabulary has exactly {@code targetVocab} ids.</li>
+ *   <li>when the corpus could not support enough merges, fill the vocabulary to exactly {@code targetVocab}
+ *       ids: up to {@code reservedSpecialLimit} (default 256) {@code <|reserved_N|>} added special tokens after
+ *       the specials, as Llama 3 has, free to be given a use later; the rest as {@code <|unused_N|>} plain
+ *       vocabulary entries that no merge produces, because Hugging Face tokenizers loads hundreds of
+ *       thousands of added tokens very slowly (minutes; tokenizers issue #1635).</li>
  * </ol>
- * Ids: 0..255 the bytes (id b = byte b), then learned tokens in the order they were made, then the special
- * tokens in the order given, then the reserved fillers. Training is deterministic: the same documents and
+ * Id layout: see {@link TrainedBpe}. Training is deterministic: the same documents and
  * options give the same files, byte for byte.
  */
 public final class BpeTrainer {
@@ -28,17 +30,20 @@ public final class BpeTrainer {
     public static final List<String> CHATML_SPECIAL_TOKENS = List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>");
 
     /**
-     * @param targetVocab    exact vocabulary size: 256 bytes + learned tokens + special tokens + reserved filler
+     * @param targetVocab    exact vocabulary size: 256 bytes + learned tokens + fillers + special tokens
      * @param minFrequency   a pair is merged only if it occurs at least this often (>= 1)
      * @param specialTokens  added special tokens, in id order, placed right after the learned tokens; they are
      *                       cut out of the training text and never split when encoding
+     * @param reservedSpecialLimit how many fillers at most are {@code <|reserved_N|>} added special tokens; the
+     *                       rest are {@code <|unused_N|>} plain vocabulary entries that encoding never produces
      * @param bosToken       tokenizer_config.json's bos_token (one of specialTokens) or null (Qwen2 has none)
      * @param eosToken       eos_token (one of specialTokens) or null
      * @param padToken       pad_token (one of specialTokens) or null
      * @param modelMaxLength tokenizer_config.json's model_max_length (tokens)
      * @param corpusName     what the documents were, for the note in tokenizer_config.json
      */
-    public record Options(int targetVocab, int minFrequency, List<String> specialTokens, String bosToken,
+    public record Options(int targetVocab, int minFrequency, List<String> specialTokens, int reservedSpecialLimit,
+                          String bosToken,
                           String eosToken, String padToken, int modelMaxLength, String corpusName) {
         public Options {
             specialTokens = List.copyOf(specialTokens);
@@ -53,6 +58,7 @@ public final class BpeTrainer {
                         + "tokens plus " + specialTokens.size() + " special tokens: ask for at least "
                         + (256 + specialTokens.size()));
             }
+            if (reservedSpecialLimit < 0) throw new IllegalArgumentException("reservedSpecialLimit must be >= 0");
             if (minFrequency < 1) throw new IllegalArgumentException("minFrequency must be >= 1, got " + minFrequency);
             if (modelMaxLength < 1) throw new IllegalArgumentException("modelMaxLength must be >= 1, got " + modelMaxLength);
             for (String role : new String[]{bosToken, eosToken, padToken}) {
@@ -65,27 +71,31 @@ public final class BpeTrainer {
 
         /**
          * ChatML specials ({@code <|endoftext|>} pad, {@code <|im_start|>}, {@code <|im_end|>} eos, no bos, as
-         * Qwen2.5-Instruct / Qwen3), minFrequency 2, model_max_length 8192.
+         * Qwen2.5-Instruct / Qwen3), minFrequency 2, up to 256 reserved special fillers, model_max_length 8192.
          */
         public static Options defaults(int targetVocab) {
-            return new Options(targetVocab, 2, CHATML_SPECIAL_TOKENS, null, "<|im_end|>", "<|endoftext|>", 8192,
+            return new Options(targetVocab, 2, CHATML_SPECIAL_TOKENS, 256, null, "<|im_end|>", "<|endoftext|>", 8192,
                     "caller-supplied documents");
         }
 
         public Options withMinFrequency(int f) {
-            return new Options(targetVocab, f, specialTokens, bosToken, eosToken, padToken, modelMaxLength, corpusName);
+            return new Options(targetVocab, f, specialTokens, reservedSpecialLimit, bosToken, eosToken, padToken, modelMaxLength, corpusName);
         }
 
         public Options withSpecialTokens(List<String> specials, String bos, String eos, String pad) {
-            return new Options(targetVocab, minFrequency, specials, bos, eos, pad, modelMaxLength, corpusName);
+            return new Options(targetVocab, minFrequency, specials, reservedSpecialLimit, bos, eos, pad, modelMaxLength, corpusName);
+        }
+
+        public Options withReservedSpecialLimit(int n) {
+            return new Options(targetVocab, minFrequency, specialTokens, n, bosToken, eosToken, padToken, modelMaxLength, corpusName);
         }
 
         public Options withModelMaxLength(int n) {
-            return new Options(targetVocab, minFrequency, specialTokens, bosToken, eosToken, padToken, n, corpusName);
+            return new Options(targetVocab, minFrequency, specialTokens, reservedSpecialLimit, bosToken, eosToken, padToken, n, corpusName);
         }
 
         public Options withCorpusName(String name) {
-            return new Options(targetVocab, minFrequency, specialTokens, bosToken, eosToken, padToken, modelMaxLength, name);
+            return new Options(targetVocab, minFrequency, specialTokens, reservedSpecialLimit, bosToken, eosToken, padToken, modelMaxLength, name);
         }
 
         /** Most tokens the merges may add: targetVocab minus bytes and specials. */

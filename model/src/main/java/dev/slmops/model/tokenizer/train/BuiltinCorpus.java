@@ -107,7 +107,7 @@ public final class BuiltinCorpus {
     }
 
     private static String person(Random r) {
-        return r.nextInt(4) == 0 ? capitalized(invented(r)) : pick(r, FIRST_NAMES);
+        return r.nextInt(3) == 0 ? capitalized(invented(r)) : pick(r, FIRST_NAMES);
     }
 
     private static String town(Random r) {
@@ -131,7 +131,12 @@ public final class BuiltinCorpus {
 
     private static String sentence(Random r, String who) {
         String other = person(r);
-        return switch (r.nextInt(12)) {
+        return switch (r.nextInt(14)) {
+            case 12 -> "The shop on " + capitalized(invented(r)) + " Street sells " + invented(r) + " and "
+                    + invented(r) + ", but " + who + " only wanted " + pick(r, FOODS) + ".";
+            case 13 -> who + " named the " + pick(r, new String[]{"cat", "dog", "boat", "garden", "robot", "band"})
+                    + " \"" + capitalized(invented(r)) + "\" after a " + pick(r, ADJECTIVES) + " place near "
+                    + town(r) + ".";
             case 0 -> "On " + pick(r, WEEKDAYS) + " morning " + who + " went to the " + pick(r, PLACES) + " in "
                     + town(r) + ".";
             case 1 -> "When " + who + " left the house, " + pick(r, WEATHER) + ".";
@@ -220,7 +225,7 @@ public final class BuiltinCorpus {
     }
 
     private static String code(Random r) {
-        String v = pick(r, VERBS_CODE), n = pick(r, NOUNS_CODE), m = pick(r, NOUNS_CODE);
+        String v = pick(r, VERBS_CODE), n = pick(r, NOUNS_CODE), m = r.nextInt(3) == 0 ? invented(r) : pick(r, NOUNS_CODE);
         int k = 1 + r.nextInt(64);
         return switch (r.nextInt(7)) {
             case 0 -> "public static int " + camel(v, n) + "(int[] " + m + "s, int limit) {\n"

@@ -13,6 +13,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.Map;
  * <ul>
  *   <li>{@code tokenizer.json}: model BPE (vocab, merges as "a b"), NFC normalizer, pre-tokenizer Sequence
  *       [Split(Qwen2 regex, Isolated), ByteLevel(use_regex=false)], ByteLevel post-processor and decoder,
- *       added_tokens (specials and reserved fillers, all special=true, normalized=false);</li>
+ *       added_tokens (specials and reserved fillers, all special=true, normalized=false, ids after the model's
+ *       vocab as tokenizers requires);</li>
  *   <li>{@code tokenizer_config.json}: bos/eos/pad, add_bos_token false, model_max_length, a ChatML
  *       chat_template (when &lt;|im_start|&gt; and &lt;|im_end|&gt; are special tokens), and slmops_note;</li>
  *   <li>{@code special_tokens_map.json}.</li>
@@ -81,11 +83,22 @@ final class HfTokenizerFiles {
         Path tmp = Files.createTempFile(dir, "." + name + ".", ".tmp");
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             body.writeTo(w);
+            w.flush();
+            readableByAll(tmp);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
         return new Path[]{tmp, dir.resolve(name)};
+    }
+
+    /** Temp files are created owner-only (rw-------); model files are meant to be shared, like any other file. */
+    private static void readableByAll(Path p) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // Windows and other non-POSIX file systems: the default ACL applies
+        }
     }
 
     private static void move(Path tmp, Path target) throws IOException {
@@ -99,13 +112,13 @@ final class HfTokenizerFiles {
     static void writeTokenizerJson(TrainedBpe bpe, Writer w) throws IOException {
         w.write("{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n");
         w.write("  \"added_tokens\": [");
-        int first = bpe.firstSpecialId();
-        for (int id = first; id < bpe.vocabSize(); id++) {
+        int first = bpe.firstSpecialId(), end = bpe.vocabSize();
+        for (int id = first; id < end; id++) {
             w.write(id == first ? "\n    " : ",\n    ");
             w.write("{\"id\": " + id + ", \"content\": " + quote(bpe.token(id)) + ", \"single_word\": false, "
                     + "\"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}");
         }
-        w.write(first < bpe.vocabSize() ? "\n  ],\n" : "],\n");
+        w.write(first < end ? "\n  ],\n" : "],\n");
         w.write("  \"normalizer\": {\"type\": \"NFC\"},\n");
         w.write("  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [\n"
                 + "    {\"type\": \"Split\", \"pattern\": {\"Regex\": " + quote(WordCounter.QWEN2_SPLIT)

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * The first half of training: documents -> distinct pre-tokenizer pieces ("words") with their counts.
  * Each document is cut around the special tokens written in it (they are never learned from), each stretch
  * is normalized to NFC and split by the Qwen2 regex exactly as Hugging Face's Split pre-tokenizer with
- * behaviour Isolated does (every match is a piece, and so is any gap between matches).
+ * behaviour Isolated does (every match is a piece, and so is any gap between matches): by
+ * {@link Qwen2Splitter}, or by java.util.regex itself when made with {@code useRegex} (the reference).
  */
 final class WordCounter {
     /** The Qwen2 / Qwen2.5 / Qwen3 split regex, character for character as Qwen2's tokenizer.json declares it. */
@@ -30,7 +31,14 @@ final class WordCounter {
     private long documents;
     private long chars;
 
+    private final boolean useRegex;
+
     WordCounter(List<String> specialTokens) {
+        this(specialTokens, false);
+    }
+
+    WordCounter(List<String> specialTokens, boolean useRegex) {
+        this.useRegex = useRegex;
         // longest first, so that of two specials starting at the same place the longer one is cut out
         this.specials = specialTokens.stream()
                 .sorted((x, y) -> y.length() != x.length() ? y.length() - x.length() : x.compareTo(y))
@@ -65,6 +73,10 @@ final class WordCounter {
     private void addText(String raw) {
         if (raw.isEmpty()) return;
         String text = Normalizer.normalize(raw, Normalizer.Form.NFC);
+        if (!useRegex) {
+            Qwen2Splitter.split(text, (t, start, end) -> count(t.substring(start, end)));
+            return;
+        }
         Matcher m = SPLIT.matcher(text);
         int last = 0;
         while (m.find()) {

@@ -9,7 +9,7 @@ import dev.slmops.model.format.hf.HfConfig;
 import dev.slmops.tensor.DType;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -22,10 +22,10 @@ class GgufHfTensorsTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest
-    @EnumSource(Arch.class)
-    void convertingAndViewingBackIsTheIdentity(Arch arch) throws Exception {
-        JsonNode json = new ObjectMapper().readTree(HfToGgufLlamaCppParityTest.config(arch, "none"));
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"LLAMA, none", "LLAMA, bias", "QWEN2, none", "QWEN3, none", "PHI3, none", "GEMMA3, none"})
+    void convertingAndViewingBackIsTheIdentity(Arch arch, String variant) throws Exception {
+        JsonNode json = new ObjectMapper().readTree(HfToGgufLlamaCppParityTest.config(arch, variant));
         ModelConfig c = ModelConfig.fromHf(HfConfig.fromJson(json, "config.json"));
         Map<String, StoredTensor> hf = HfToGgufLlamaCppParityTest.randomHfWeights(c, 3);
         Path p = dir.resolve(arch + ".gguf");

@@ -11,6 +11,7 @@ import dev.slmops.model.engine.WeightSource;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.hf.HfConfig;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.testkit.llama.LlamaCpp;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,7 +52,7 @@ class HfToGgufLlamaCppParityTest {
             default -> "";
         };
         return "{" + common + switch (arch) {
-            case LLAMA -> "\"model_type\":\"llama\"}";
+            case LLAMA -> "\"model_type\":\"llama\"" + (scaling.equals("bias") ? ",\"attention_bias\":true}" : "}");
             case QWEN2 -> "\"model_type\":\"qwen2\"}";
             case QWEN3 -> "\"model_type\":\"qwen3\",\"head_dim\":16}";
             case PHI3 -> "\"model_type\":\"phi3\",\"original_max_position_embeddings\":" + (scaling.equals("longrope") ? 32 : 256)
@@ -155,7 +156,7 @@ class HfToGgufLlamaCppParityTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"LLAMA, none", "LLAMA, llama3", "QWEN2, none", "QWEN3, none", "PHI3, none", "PHI3, longrope", "GEMMA3, none"})
+    @CsvSource({"LLAMA, none", "LLAMA, llama3", "LLAMA, bias", "QWEN2, none", "QWEN3, none", "PHI3, none", "PHI3, longrope", "GEMMA3, none"})
     void llamaCppOnTheConvertedFileMatchesTheEngineOnHfWeights(Arch arch, String scaling) throws Exception {
         JsonNode json = JSON.readTree(config(arch, scaling));
         ModelConfig c = ModelConfig.fromHf(HfConfig.fromJson(json, "config.json"));
@@ -179,8 +180,10 @@ class HfToGgufLlamaCppParityTest {
             public void close() {
             }
         };
-        Transformer engine = new Transformer(ModelWeights.bind(c, src), 64);
-        float[] ours = engine.forward(new KvCache(c, 64), tokens, true);
+        float[] ours;
+        try (WorkerPool pool = new WorkerPool(1)) {
+            ours = new Transformer(ModelWeights.bind(c, src), 64, pool).forward(new KvCache(c, 64), tokens, true);
+        }
 
         try (LlamaCpp.Model model = LlamaCpp.load(gguf); LlamaCpp.Context ctx = model.newContext(64, true)) {
             assertThat(model.nVocab()).isEqualTo(VOCAB);

@@ -26,17 +26,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the plain reference encoder, and keep special tokens whole.
  */
 class TrainedTokenizerFilesTest {
-    static final int VOCAB = 4096;
+    static final int VOCAB = TrainedFixture.VOCAB;
 
-    @TempDir
     static Path dir;
     static TrainedBpe bpe;
 
     @BeforeAll
     static void train() {
-        bpe = BpeTrainer.train(BuiltinCorpus.documents(), BpeTrainer.Options.defaults(VOCAB)
-                .withCorpusName(BuiltinCorpus.DESCRIPTION));
-        bpe.writeHfFiles(dir);
+        bpe = TrainedFixture.bpe();
+        dir = TrainedFixture.dir();
         System.out.println(bpe.note());
     }
 
@@ -70,7 +68,10 @@ class TrainedTokenizerFilesTest {
             long ids = 0, bytes = 0;
             for (String text : heldOut()) {
                 long[] encoded = rust.encode(text, false, false).getIds();
-                for (long id : encoded) assertThat(id).isBetween(0L, (long) VOCAB - 1);
+                for (long id : encoded) {
+                    assertThat(id < bpe.firstUnusedId() || bpe.isAddedToken((int) id))
+                            .as("id %d is a learned token or an added token, never an unused filler", id).isTrue();
+                }
                 assertThat(rust.decode(encoded, false)).as("decode(encode(%s))", text)
                         .isEqualTo(Normalizer.normalize(text, Normalizer.Form.NFC));
                 ids += encoded.length;
@@ -105,6 +106,7 @@ class TrainedTokenizerFilesTest {
     void specialTokensAreSingleIdsAndReservedTokensAreSpecial() throws Exception {
         int start = bpe.firstSpecialId() + 1, end = bpe.firstSpecialId() + 2, reserved5 = bpe.firstSpecialId() + 3 + 5;
         assertThat(bpe.token(reserved5)).isEqualTo("<|reserved_5|>");
+        assertThat(bpe.token(VOCAB - 1)).isEqualTo("<|reserved_255|>");
         try (HuggingFaceTokenizer rust = rust(dir.resolve("tokenizer.json"))) {
             Encoding e = rust.encode("<|im_start|>user\nHi<|im_end|><|reserved_5|>", false, false);
             long[] ids = e.getIds();
@@ -112,6 +114,12 @@ class TrainedTokenizerFilesTest {
             assertThat(ids[ids.length - 2]).isEqualTo(end);
             assertThat(ids[ids.length - 1]).isEqualTo(reserved5);
             assertThat(rust.decode(ids, true)).isEqualTo("user\nHi");
+            int unused = bpe.firstUnusedId();
+            assertThat(bpe.token(unused)).isEqualTo("<|unused_0|>");
+            assertThat(rust.decode(new long[]{unused, bpe.firstSpecialId() - 1}, false))
+                    .isEqualTo("<|unused_0|><|unused_" + (bpe.unusedTokens().size() - 1) + "|>");
+            assertThat(rust.encode("<|unused_0|>", false, false).getIds()).as("unused fillers are never produced")
+                    .doesNotContain(unused);
         }
     }
 
@@ -145,6 +153,8 @@ class TrainedTokenizerFilesTest {
         for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
             assertThat(Files.readAllBytes(again.resolve(f))).as(f).isEqualTo(Files.readAllBytes(dir.resolve(f)));
         }
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(again.resolve("tokenizer.json")))).isEqualTo("rw-r--r--");
         try (Stream<Path> files = Files.list(again)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).as("no temp files left")
                     .containsExactly("special_tokens_map.json", "tokenizer.json", "tokenizer_config.json");
@@ -157,8 +167,11 @@ class TrainedTokenizerFilesTest {
         JsonNode merges = json.path("model").path("merges");
         assertThat(merges.size()).isEqualTo(bpe.mergeCount());
         assertThat(merges.get(0).asText()).isEqualTo(bpe.merge(0));
+        assertThat(bpe.reservedTokens()).hasSize(256);
+        assertThat(json.path("added_tokens").size()).isEqualTo(3 + 256);
+        assertThat(json.path("added_tokens").get(0).path("id").asInt()).isEqualTo(bpe.firstSpecialId());
         assertThat(json.path("model").path("vocab").size()).isEqualTo(bpe.firstSpecialId());
-        assertThat(json.path("added_tokens").size()).isEqualTo(VOCAB - bpe.firstSpecialId());
+        assertThat(json.path("model").path("vocab").path("<|unused_0|>").asInt()).isEqualTo(bpe.firstUnusedId());
         assertThat(json.path("pre_tokenizer").path("pretokenizers").get(0).path("pattern").path("Regex").asText())
                 .isEqualTo("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
         long[] frequencies = new long[bpe.mergeCount()];

@@ -1,0 +1,98 @@
+package dev.slmops.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.slmops.testkit.llama.LlamaCpp;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The commands end to end, as a user runs them: init, inspect, convert (both ways), generate, and bad input. */
+class CliTest {
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        System.setOut(ps);
+        cl.setOut(new PrintWriter(ps, true));
+        try {
+            int exit = cl.execute(args);
+            cl.getOut().flush();
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    @Test
+    void initInspectConvertAndGenerate(@TempDir Path tmp) throws Exception {
+        Path hf = tmp.resolve("tiny");
+        assertThat(run("init", "--shape", "tiny-qwen3", "--dtype", "f32", "-o", hf.toString()).exit()).isZero();
+
+        Run inspect = run("inspect", "--json", hf.toString());
+        assertThat(inspect.exit()).isZero();
+        JsonNode report = new ObjectMapper().readTree(inspect.out());
+        assertThat(report.get("architecture").asText()).isEqualTo("qwen3");
+        assertThat(report.get("hyper").get("vocabSize").asInt()).isEqualTo(512);
+        assertThat(report.get("tokenizer").get("kind").asText()).isEqualTo("bpe-bytelevel");
+        assertThat(report.get("chatTemplate").asText()).isEqualTo("tokenizer_config.json");
+
+        Path gguf = tmp.resolve("tiny.gguf");
+        assertThat(run("convert", "-m", hf.toString(), "--to", "gguf", "--dtype", "f16", "-o", gguf.toString()).exit()).isZero();
+        try (LlamaCpp.Model m = LlamaCpp.load(gguf)) { // a file llama.cpp accepts
+            assertThat(m.nVocab()).isEqualTo(512);
+            assertThat(m.metaString("general.architecture")).isEqualTo("qwen3");
+        }
+        assertThat(run("inspect", gguf.toString()).out()).contains("architecture   qwen3").contains("F16");
+
+        Run again = run("convert", "-m", hf.toString(), "--to", "gguf", "-o", gguf.toString());
+        assertThat(again.exit()).isEqualTo(2);
+        assertThat(again.err()).contains("already exists; pass --force");
+
+        Run gen = run("generate", "-m", gguf.toString(), "-p", "Hello", "-n", "8", "--temp", "0");
+        assertThat(gen.exit()).isZero();
+    }
+
+    @Test
+    void badInputGetsOneClearLineAndExitCode2(@TempDir Path tmp) throws Exception {
+        Path junk = tmp.resolve("junk.gguf");
+        Files.write(junk, new byte[]{'G', 'G', 'U', 'X', 3, 0, 0, 0});
+        Run r = run("inspect", junk.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("junk.gguf").doesNotContain("\tat ");
+
+        Run noDir = run("inspect", tmp.resolve("missing").toString());
+        assertThat(noDir.exit()).isEqualTo(2);
+        assertThat(noDir.err()).contains("no such file or directory");
+
+        Run emptyDir = run("inspect", tmp.toString());
+        assertThat(emptyDir.exit()).isEqualTo(2);
+        assertThat(emptyDir.err()).contains("has no config.json");
+
+        Run badShape = run("init", "--shape", "nope", "-o", tmp.resolve("x").toString());
+        assertThat(badShape.exit()).isEqualTo(2);
+        assertThat(badShape.err()).contains("unknown shape \"nope\"").contains("smollm2-135m");
+    }
+
+    @Test
+    void helpListsEveryCommand() {
+        assertThat(Main.commandLine().getUsageMessage()).contains("inspect", "convert", "init", "generate", "chat", "bench");
+    }
+}

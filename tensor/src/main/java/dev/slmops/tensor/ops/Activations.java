@@ -1,0 +1,97 @@
+package dev.slmops.tensor.ops;
+
+import dev.slmops.tensor.matmul.VectorPath;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Elementwise activations and the gated feed-forward products, over n floats from the given offsets:
+ * SiLU(x) = x * sigmoid(x); GELU (tanh approximation, as GPT-2/Gemma's gelu_pytorch_tanh)
+ * = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); SwiGLU(g, u) = SiLU(g) * u; GeGLU(g, u) = GELU(g) * u.
+ * Vector paths use the Vector API's EXP/TANH (within a few ulps); scalar paths use Math; the *Reference methods are
+ * the double-precision oracles.
+ */
+public final class Activations {
+    private Activations() {
+    }
+
+    private static final VectorSpecies<Float> F = VectorPath.F;
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+
+    public static double siluReference(double x) {
+        return x / (1 + Math.exp(-x));
+    }
+
+    public static double geluTanhReference(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+
+    private static FloatVector silu(FloatVector x) {
+        return x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    private static float silu(float x) {
+        return (float) (x / (1 + Math.exp(-x)));
+    }
+
+    private static FloatVector gelu(FloatVector x) {
+        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
+        return x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+    }
+
+    private static float gelu(float x) {
+        return (float) (0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x))));
+    }
+
+    /** x[off + i] = SiLU(x[off + i]), in place. */
+    public static void silu(float[] x, int off, int n) {
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i <= n - F.length(); i += F.length()) silu(FloatVector.fromArray(F, x, off + i)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] = silu(x[off + i]);
+    }
+
+    /** x[off + i] = GELU_tanh(x[off + i]), in place. */
+    public static void gelu(float[] x, int off, int n) {
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i <= n - F.length(); i += F.length()) gelu(FloatVector.fromArray(F, x, off + i)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] = gelu(x[off + i]);
+    }
+
+    /** gate[gOff + i] = SiLU(gate[gOff + i]) * up[uOff + i] (SwiGLU; the result replaces the gate). */
+    public static void swiglu(float[] gate, int gOff, float[] up, int uOff, int n) {
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i <= n - F.length(); i += F.length()) {
+                silu(FloatVector.fromArray(F, gate, gOff + i)).mul(FloatVector.fromArray(F, up, uOff + i)).intoArray(gate, gOff + i);
+            }
+        }
+        for (; i < n; i++) gate[gOff + i] = silu(gate[gOff + i]) * up[uOff + i];
+    }
+
+    /** gate[gOff + i] = GELU_tanh(gate[gOff + i]) * up[uOff + i] (GeGLU, as Gemma). */
+    public static void geglu(float[] gate, int gOff, float[] up, int uOff, int n) {
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i <= n - F.length(); i += F.length()) {
+                gelu(FloatVector.fromArray(F, gate, gOff + i)).mul(FloatVector.fromArray(F, up, uOff + i)).intoArray(gate, gOff + i);
+            }
+        }
+        for (; i < n; i++) gate[gOff + i] = gelu(gate[gOff + i]) * up[uOff + i];
+    }
+
+    /** acc[aOff + i] += x[xOff + i] (the residual connection). */
+    public static void addInPlace(float[] acc, int aOff, float[] x, int xOff, int n) {
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i <= n - F.length(); i += F.length()) {
+                FloatVector.fromArray(F, acc, aOff + i).add(FloatVector.fromArray(F, x, xOff + i)).intoArray(acc, aOff + i);
+            }
+        }
+        for (; i < n; i++) acc[aOff + i] += x[xOff + i];
+    }
+}

@@ -1,0 +1,178 @@
+package dev.slmops.workflows.bench;
+
+import dev.slmops.model.arch.ModelTensors;
+import dev.slmops.model.engine.KvCache;
+import dev.slmops.model.engine.Transformer;
+import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.load.LoadedModel;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Measures a model the way llama-bench does: pp = one batched forward over P random prompt tokens, tg = N
+ * single-token forwards, each from an empty cache, repeated R times after a warm-up run (which also lets the JIT
+ * compile the kernels). Adds what llama-bench does not: peak RSS, time to the first token from process start, and
+ * decode speed as a fraction of the memory-bandwidth limit (weight bytes read per token / measured bandwidth).
+ */
+public final class Benchmark {
+    private Benchmark() {
+    }
+
+    /**
+     * @param promptTokens P (0 skips pp)
+     * @param genTokens    N (0 skips tg)
+     * @param reps         R >= 1
+     * @param threads      compute threads (0: all)
+     */
+    public record Options(Path model, int promptTokens, int genTokens, int reps, int threads) {
+        public Options {
+            if (promptTokens < 0 || genTokens < 0) throw new IllegalArgumentException("-p and -n must be >= 0");
+            if (promptTokens == 0 && genTokens == 0) throw new IllegalArgumentException("nothing to measure: -p and -n are both 0");
+            if (reps < 1) throw new IllegalArgumentException("-r must be >= 1, got " + reps);
+            if (threads < 0) throw new IllegalArgumentException("-t must be >= 0, got " + threads);
+        }
+    }
+
+    /** One measured test: tokens per second over the repetitions. */
+    public record Test(String name, int nPrompt, int nGen, int reps, Stats tokensPerS) {
+    }
+
+    public record Stats(double mean, double stddev, double[] samples) {
+        static Stats of(double[] s) {
+            double mean = 0;
+            for (double v : s) mean += v;
+            mean /= s.length;
+            double var = 0;
+            for (double v : s) var += (v - mean) * (v - mean);
+            return new Stats(mean, s.length > 1 ? Math.sqrt(var / (s.length - 1)) : 0, s);
+        }
+    }
+
+    /**
+     * @param bytesPerToken       weight bytes one decode step reads (every matrix once, the output matrix included)
+     * @param bandwidthGbs        read bandwidth measured on this machine with the same threads
+     * @param tgBandwidthFraction tg tokens/s * bytesPerToken / bandwidth: how close decode is to the memory limit
+     * @param ttftColdMs          from JVM start to the first generated token (load and a 16-token prompt included)
+     */
+    public record Result(String tool, String model, String type, long modelBytes, long params, int threads,
+                         List<Test> tests, long peakRssBytes, double ttftColdMs, long bytesPerToken,
+                         double bandwidthGbs, double tgBandwidthFraction) {
+    }
+
+    public static Result run(Options o) throws IOException {
+        try (LoadedModel m = LoadedModel.load(o.model(), new LoadedModel.Options(
+                Math.max(64, o.promptTokens() + o.genTokens() + 16), o.threads()))) {
+            Transformer model = m.transformer();
+            int V = m.config().vocabSize();
+            SplittableRandom random = new SplittableRandom(1234);
+
+            // Time to first token from a cold start: load above, then a 16-token prompt and one generated token.
+            KvCache first = m.newCache();
+            float[] logits = model.forward(first, randomTokens(random, 16, V), false);
+            argmax(logits, V);
+            double ttft = ManagementFactory.getRuntimeMXBean().getUptime();
+
+            List<Test> tests = new ArrayList<>();
+            if (o.promptTokens() > 0) {
+                int[] prompt = randomTokens(random, o.promptTokens(), V);
+                prefill(m, prompt); // warm-up
+                double[] s = new double[o.reps()];
+                for (int r = 0; r < o.reps(); r++) s[r] = o.promptTokens() / seconds(() -> prefill(m, prompt));
+                tests.add(new Test("pp" + o.promptTokens(), o.promptTokens(), 0, o.reps(), Stats.of(s)));
+            }
+            if (o.genTokens() > 0) {
+                int[] tokens = randomTokens(random, o.genTokens(), V);
+                decode(m, tokens); // warm-up
+                double[] s = new double[o.reps()];
+                for (int r = 0; r < o.reps(); r++) s[r] = o.genTokens() / seconds(() -> decode(m, tokens));
+                tests.add(new Test("tg" + o.genTokens(), 0, o.genTokens(), o.reps(), Stats.of(s)));
+            }
+            long modelBytes = 0, params = 0;
+            for (StoredTensor t : m.files().storedTensors()) {
+                modelBytes += t.byteSize();
+                params += t.elementCount();
+            }
+            long perToken = bytesPerToken(m);
+            double bandwidth = Bandwidth.measureGbs(m.pool());
+            double tg = tests.stream().filter(t -> t.nGen() > 0).mapToDouble(t -> t.tokensPerS().mean()).findFirst().orElse(0);
+            return new Result("slmops", o.model().toString(), dominantType(m), modelBytes, params, m.pool().threads(),
+                    tests, peakRss(), ttft, perToken, bandwidth, tg * perToken / (bandwidth * 1e9));
+        }
+    }
+
+    private static void prefill(LoadedModel m, int[] prompt) {
+        KvCache cache = m.newCache();
+        for (int from = 0; from < prompt.length; from += 512) {
+            m.transformer().forward(cache, java.util.Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + 512)), false);
+        }
+    }
+
+    private static void decode(LoadedModel m, int[] tokens) {
+        KvCache cache = m.newCache();
+        int[] one = new int[1];
+        for (int t : tokens) {
+            one[0] = t;
+            m.transformer().forward(cache, one, false);
+        }
+    }
+
+    private static double seconds(Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static int[] randomTokens(SplittableRandom r, int n, int vocab) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = r.nextInt(vocab);
+        return t;
+    }
+
+    private static int argmax(float[] x, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+
+    /** Weight bytes a decode step reads: every matrix, plus the output matrix (the embedding, when tied). */
+    static long bytesPerToken(LoadedModel m) throws IOException {
+        long total = 0;
+        for (ModelTensors.Spec s : ModelTensors.of(m.config())) {
+            if (s.kind() == ModelTensors.Kind.EMBEDDING && !m.config().tieEmbeddings()) continue; // one row only
+            total += m.files().weights().require(s.name()).byteSize();
+        }
+        return total;
+    }
+
+    /** The type most of the weight bytes are stored in (as llama-bench names the model by its file type). */
+    static String dominantType(LoadedModel m) {
+        java.util.Map<String, Long> bytes = new java.util.HashMap<>();
+        for (StoredTensor t : m.files().storedTensors()) bytes.merge(t.dtype().name(), t.byteSize(), Long::sum);
+        return bytes.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).map(java.util.Map.Entry::getKey).orElse("?");
+    }
+
+    /** Peak resident set size (VmHWM) of this process, or -1 where /proc is not available. */
+    public static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+}
