@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # slmops against llama.cpp, side by side, in one run: the same GGUF files, the same threads, the same tests.
 #
-#   scripts/bench-vs-llamacpp.sh [--quick] [--threads N]
+#   scripts/bench-vs-llamacpp.sh [--quick] [--threads N (2)] [--reps R (5)]
 #
 # For the smollm2-135m and qwen2.5-0.5b shapes (random weights: speed does not depend on their values) it makes,
 # once, into .cache/bench/ (git-ignored):
@@ -15,18 +15,21 @@
 # Results (each tool's JSON, the table) go to .cache/bench/results/<time>/.
 #
 # Timings are noisy on a shared machine: look at the load average printed first, and compare ratios measured in
-# the same run only. Until `slmops bench` exists, the slmops columns read n/a.
+# the same run only. With more runnable threads than cores, llama.cpp's -t 2 collapses (ggml spin-waits at a
+# barrier after every op for a thread that the scheduler has preempted). A build without `slmops bench` reads n/a.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 root="$PWD"
 
 quick=0
 threads=2
+reps=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --threads) [ $# -ge 2 ] || { echo "--threads needs a value" >&2; exit 2; }; threads="$2"; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --reps) [ $# -ge 2 ] || { echo "--reps needs a value" >&2; exit 2; }; reps="$2"; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,6 +40,8 @@ if [ "$quick" = 1 ]; then
 else
   p=512; n=128; r=5; shapes=(smollm2-135m qwen2.5-0.5b); types=(f16 q8_0 q4_0)
 fi
+r="${reps:-$r}"
+[[ "$r" =~ ^[1-9][0-9]*$ && "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--reps and --threads take whole numbers >= 1" >&2; exit 2; }
 
 # ---- a JDK 25 (the launcher's rule: JAVA_HOME, then /usr/lib/jvm) ----
 java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
