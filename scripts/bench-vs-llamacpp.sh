@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --threads) [ $# -ge 2 ] || { echo "--threads needs a value" >&2; exit 2; }; threads="$2"; shift ;;
     --reps) [ $# -ge 2 ] || { echo "--reps needs a value" >&2; exit 2; }; reps="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
