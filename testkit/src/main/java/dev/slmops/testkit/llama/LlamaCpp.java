@@ -307,6 +307,32 @@ public final class LlamaCpp {
             return nVocab;
         }
 
+        /** {@code llama_vocab_get_add_bos}: whether the model's metadata asks for BOS before a prompt. */
+        public boolean addsBos() {
+            handle();
+            try {
+                return (byte) n.vocabGetAddBos.invokeExact(vocab) != 0;
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+
+        /**
+         * The file's weight type as llama.cpp names it ({@code llama_ftype_name(llama_model_ftype(model))}):
+         * {@code F16}, {@code Q8_0}, {@code Q4_0}, {@code BF16}, {@code Q4_K - Medium} ...; {@code F32} for
+         * llama.cpp's "all F32".
+         */
+        public String ftypeName() {
+            try {
+                int ftype = (int) n.modelFtype.invokeExact(handle());
+                MemorySegment p = (MemorySegment) n.ftypeName.invokeExact(ftype);
+                String name = p.reinterpret(256).getString(0, StandardCharsets.UTF_8);
+                return name.equals("all F32") ? "F32" : name;
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+
         public int nEmbd() {
             return intOf(n.modelNEmbd);
         }

@@ -51,7 +51,11 @@ final class LlamaNative {
     static final int GGML_TYPE_F16 = 1;
     static final int LLAMA_SPLIT_MODE_NONE = 0;
     static final int LLAMA_LOAD_MODE_MMAP = 1;
+    static final int LLAMA_FLASH_ATTN_TYPE_AUTO = -1;
     static final int LLAMA_FLASH_ATTN_TYPE_DISABLED = 0;
+    static final int LLAMA_FLASH_ATTN_TYPE_ENABLED = 1;
+    static final int GGML_BACKEND_DEVICE_TYPE_CPU = 0;
+    static final int GGML_MAX_N_THREADS = 512;
     static final int GGML_LOG_LEVEL_WARN = 3;
     static final int GGML_LOG_LEVEL_ERROR = 4;
     static final int GGML_LOG_LEVEL_CONT = 5;
@@ -153,8 +157,20 @@ final class LlamaNative {
             JAVA_LONG.withName("max_buf_size")              // size_t
     ).withName("llama_model_quantize_params");
 
+    // ---- struct ggml_threadpool_params (528 bytes; ggml.h) ----
+    static final StructLayout THREADPOOL_PARAMS = MemoryLayout.structLayout(
+            MemoryLayout.sequenceLayout(GGML_MAX_N_THREADS, JAVA_BYTE).withName("cpumask"), // bool[512]
+            JAVA_INT.withName("n_threads"),
+            JAVA_INT.withName("prio"),                      // enum ggml_sched_priority
+            JAVA_INT.withName("poll"),                      // uint32_t, 0 (no polling) .. 100
+            JAVA_BYTE.withName("strict_cpu"),               // bool
+            JAVA_BYTE.withName("paused"),                   // bool
+            paddingLayout(2)
+    ).withName("ggml_threadpool_params");
+
     static {
         check(MODEL_PARAMS, 80);
+        check(THREADPOOL_PARAMS, 528);
         check(CONTEXT_PARAMS, 160);
         check(BATCH, 56);
         check(QUANTIZE_PARAMS, 64);
@@ -216,6 +232,10 @@ final class LlamaNative {
     final MethodHandle logSet;                 // void llama_log_set(ggml_log_callback, void *)
     final MethodHandle version;                // const char * llama_version(void)
     final MethodHandle printSystemInfo;        // const char * llama_print_system_info(void)
+    final MethodHandle backendDevByType;       // ggml_backend_dev_t ggml_backend_dev_by_type(enum type)
+    final MethodHandle backendDevBackendReg;   // ggml_backend_reg_t ggml_backend_dev_backend_reg(dev)
+    final MethodHandle backendRegGetProcAddress; // void * ggml_backend_reg_get_proc_address(reg, const char *)
+    final MethodHandle threadpoolParamsInit;   // void ggml_threadpool_params_init(params *, int n_threads)
     // params (returned by value: the handle takes a SegmentAllocator first)
     final MethodHandle modelDefaultParams;
     final MethodHandle contextDefaultParams;
@@ -236,6 +256,8 @@ final class LlamaNative {
     final MethodHandle modelMetaKeyByIndex;    // int32 (model, i, buf, size)
     final MethodHandle modelMetaValStrByIndex;
     final MethodHandle modelDesc;              // int32 (model, buf, size)
+    final MethodHandle modelFtype;             // enum llama_ftype (model)
+    final MethodHandle ftypeName;              // const char * (enum llama_ftype)
     final MethodHandle modelQuantize;          // uint32 (in, out, const params *)
     // vocab
     final MethodHandle vocabNTokens;
@@ -245,6 +267,7 @@ final class LlamaNative {
     final MethodHandle vocabGetScore;          // float
     final MethodHandle vocabGetAttr;           // enum llama_token_attr
     final MethodHandle vocabIsEog;             // bool
+    final MethodHandle vocabGetAddBos;         // bool (vocab)
     final MethodHandle tokenize;               // int32 (vocab, text, len, tokens, max, add_special, parse_special)
     final MethodHandle tokenToPiece;           // int32 (vocab, token, buf, len, lstrip, special)
     final MethodHandle detokenize;             // int32 (vocab, tokens, n, text, max, remove_special, unparse_special)
@@ -258,6 +281,10 @@ final class LlamaNative {
     final MethodHandle getLogitsIth;           // float * (ctx, i)
     final MethodHandle getEmbeddingsIth;       // float * (ctx, i)
     final MethodHandle setEmbeddings;          // void (ctx, bool)
+    final MethodHandle setNThreads;            // void (ctx, int32 n_threads, int32 n_threads_batch)
+    final MethodHandle synchronize;            // void (ctx)
+    final MethodHandle attachThreadpool;       // void (ctx, ggml_threadpool_t, ggml_threadpool_t batch)
+    final MethodHandle detachThreadpool;       // void (ctx)
     // LoRA
     final MethodHandle adapterLoraInit;        // llama_adapter_lora * (model, path)
     final MethodHandle adapterLoraFree;
@@ -296,6 +323,11 @@ final class LlamaNative {
         logSet = fn("llama_log_set", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
         version = fn("llama_version", FunctionDescriptor.of(ADDRESS));
         printSystemInfo = fn("llama_print_system_info", FunctionDescriptor.of(ADDRESS));
+        backendDevByType = fn("ggml_backend_dev_by_type", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        backendDevBackendReg = fn("ggml_backend_dev_backend_reg", FunctionDescriptor.of(ADDRESS, ADDRESS));
+        backendRegGetProcAddress = fn("ggml_backend_reg_get_proc_address",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+        threadpoolParamsInit = fn("ggml_threadpool_params_init", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
 
         modelDefaultParams = fn("llama_model_default_params", FunctionDescriptor.of(MODEL_PARAMS));
         contextDefaultParams = fn("llama_context_default_params", FunctionDescriptor.of(CONTEXT_PARAMS));
@@ -319,6 +351,8 @@ final class LlamaNative {
         modelMetaValStrByIndex = fn("llama_model_meta_val_str_by_index",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
         modelDesc = fn("llama_model_desc", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+        modelFtype = fn("llama_model_ftype", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        ftypeName = fn("llama_ftype_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         modelQuantize = fn("llama_model_quantize", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
 
         vocabNTokens = fn("llama_vocab_n_tokens", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -328,6 +362,7 @@ final class LlamaNative {
         vocabGetScore = fn("llama_vocab_get_score", FunctionDescriptor.of(JAVA_FLOAT, ADDRESS, JAVA_INT));
         vocabGetAttr = fn("llama_vocab_get_attr", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         vocabIsEog = fn("llama_vocab_is_eog", FunctionDescriptor.of(JAVA_BYTE, ADDRESS, JAVA_INT));
+        vocabGetAddBos = fn("llama_vocab_get_add_bos", FunctionDescriptor.of(JAVA_BYTE, ADDRESS));
         tokenize = fn("llama_tokenize", FunctionDescriptor.of(JAVA_INT,
                 ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_BYTE, JAVA_BYTE));
         tokenToPiece = fn("llama_token_to_piece", FunctionDescriptor.of(JAVA_INT,
@@ -344,6 +379,10 @@ final class LlamaNative {
         getLogitsIth = fn("llama_get_logits_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
         getEmbeddingsIth = fn("llama_get_embeddings_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
         setEmbeddings = fn("llama_set_embeddings", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BYTE));
+        setNThreads = fn("llama_set_n_threads", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT));
+        synchronize = fn("llama_synchronize", FunctionDescriptor.ofVoid(ADDRESS));
+        attachThreadpool = fn("llama_attach_threadpool", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
+        detachThreadpool = fn("llama_detach_threadpool", FunctionDescriptor.ofVoid(ADDRESS));
 
         adapterLoraInit = fn("llama_adapter_lora_init", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
         adapterLoraFree = fn("llama_adapter_lora_free", FunctionDescriptor.ofVoid(ADDRESS));
@@ -375,6 +414,32 @@ final class LlamaNative {
         MemorySegment symbol = lookup.find(name).orElseThrow(() -> new IllegalStateException(
                 "symbol " + name + " not found in " + libDir.resolve(LIB_LLAMA) + ": is it " + RELEASE + "?"));
         return linker.downcallHandle(symbol, descriptor);
+    }
+
+    /**
+     * A function of the CPU backend library that ggml loaded at start-up (one of the libggml-cpu-*.so variants,
+     * picked for this CPU), found as llama-bench finds {@code ggml_threadpool_new}: through the CPU backend's
+     * registry entry ({@code ggml_backend_reg_get_proc_address}), since it is not exported by libggml itself.
+     */
+    MethodHandle cpuBackendFunction(String name, FunctionDescriptor descriptor) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dev = (MemorySegment) backendDevByType.invokeExact(GGML_BACKEND_DEVICE_TYPE_CPU);
+            if (dev.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("ggml has no CPU backend loaded from " + libDir
+                        + " (expected a libggml-cpu-*.so there)");
+            }
+            MemorySegment reg = (MemorySegment) backendDevBackendReg.invokeExact(dev);
+            MemorySegment fn = (MemorySegment) backendRegGetProcAddress.invokeExact(reg, arena.allocateFrom(name));
+            if (fn.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("the CPU backend in " + libDir + " does not provide " + name
+                        + ": is it " + RELEASE + "?");
+            }
+            return linker.downcallHandle(fn, descriptor);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("looking up " + name + " in the CPU backend failed: " + t, t);
+        }
     }
 
     /** The last log lines llama.cpp wrote (all levels), for error messages; empty when it logged nothing. */

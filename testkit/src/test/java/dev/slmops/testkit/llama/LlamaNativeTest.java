@@ -28,6 +28,29 @@ class LlamaNativeTest {
         assertThat(CONTEXT_PARAMS.byteSize()).isEqualTo(160);
         assertThat(LlamaNative.BATCH.byteSize()).isEqualTo(56);
         assertThat(QUANTIZE_PARAMS.byteSize()).isEqualTo(64);
+        assertThat(LlamaNative.THREADPOOL_PARAMS.byteSize()).isEqualTo(528);
+    }
+
+    /** ggml.c's ggml_threadpool_params_init: memset 0, then n_threads, prio 0, poll 50, strict_cpu and paused false. */
+    @Test
+    void threadpoolParamsInitFillsOurLayoutAsGgmlCSays() {
+        LlamaNative n = LlamaCpp.lib();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocate(LlamaNative.THREADPOOL_PARAMS);
+            p.fill((byte) 0x5a);
+            n.threadpoolParamsInit.invokeExact(p, 3);
+            var tp = LlamaNative.THREADPOOL_PARAMS;
+            for (int i = 0; i < LlamaNative.GGML_MAX_N_THREADS; i++) {
+                assertThat(p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i)).as("cpumask[%d]", i).isZero();
+            }
+            assertThat(getInt(p, tp, "n_threads")).isEqualTo(3);
+            assertThat(getInt(p, tp, "prio")).isZero();
+            assertThat(getInt(p, tp, "poll")).isEqualTo(50);
+            assertThat(getBool(p, tp, "strict_cpu")).isFalse();
+            assertThat(getBool(p, tp, "paused")).isFalse();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
     }
 
     @Test

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# slmops against llama.cpp, side by side, in one run: the same GGUF files, the same threads, the same tests.
+#
+#   scripts/bench-vs-llamacpp.sh [--quick] [--threads N (2)] [--reps R (5)]
+#
+# For the smollm2-135m and qwen2.5-0.5b shapes (random weights: speed does not depend on their values) it makes,
+# once, into .cache/bench/ (git-ignored):
+#   SHAPE-hf/          slmops init --shape SHAPE --dtype bf16
+#   SHAPE-f16.gguf     slmops convert --to gguf --dtype f16
+#   SHAPE-q8_0.gguf    llama.cpp's own quantizer (llama_model_quantize, --pure: every 2-D tensor Q8_0)
+#   SHAPE-q4_0.gguf    the same, Q4_0
+# then, file by file, runs `slmops bench --output json` and llama.cpp's pp/tg tests (testkit's LlamaBench: what
+# llama-bench does, through llama.cpp's C API) one after the other, and prints the markdown table with the ratios
+# slmops / llama.cpp for pp512, tg128 and peak RSS. --quick: -p 64 -n 16 -r 1 on smollm2-135m F16 only.
+# Results (each tool's JSON, the table) go to .cache/bench/results/<time>/.
+#
+# Timings are noisy on a shared machine: look at the load average printed first, and compare ratios measured in
+# the same run only. With more runnable threads than cores, llama.cpp's -t 2 collapses (ggml spin-waits at a
+# barrier after every op for a thread that the scheduler has preempted). A build without `slmops bench` reads n/a.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+root="$PWD"
+
+quick=0
+threads=2
+reps=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --threads) [ $# -ge 2 ] || { echo "--threads needs a value" >&2; exit 2; }; threads="$2"; shift ;;
+    --reps) [ $# -ge 2 ] || { echo "--reps needs a value" >&2; exit 2; }; reps="$2"; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [ "$quick" = 1 ]; then
+  p=64; n=16; r=1; shapes=(smollm2-135m); types=(f16)
+else
+  p=512; n=128; r=5; shapes=(smollm2-135m qwen2.5-0.5b); types=(f16 q8_0 q4_0)
+fi
+r="${reps:-$r}"
+[[ "$r" =~ ^[1-9][0-9]*$ && "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--reps and --threads take whole numbers >= 1" >&2; exit 2; }
+
+# ---- a JDK 25 (the launcher's rule: JAVA_HOME, then /usr/lib/jvm) ----
+java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
+java=""
+for cand in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*/bin/java; do
+  [ -x "$cand" ] || continue
+  v="$(java_major "$cand")"
+  if [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge 25 ]; then java="$cand"; break; fi
+done
+[ -n "$java" ] || { echo "bench: needs a JDK 25 or newer; set JAVA_HOME or install one under /usr/lib/jvm" >&2; exit 1; }
+export JAVA_HOME="$(dirname "$(dirname "$java")")"
+
+# ---- build: the CLI jar and testkit's classes (tests are not compiled) ----
+echo "bench: building (mvnw package, tests skipped) ..." >&2
+./mvnw -q -B -Dmaven.test.skip=true -pl cli,testkit -am package >&2
+./mvnw -q -B -pl testkit dependency:build-classpath -Dmdep.includeScope=runtime \
+  -Dmdep.outputFile=target/bench.classpath >&2
+testkit=(-cp "$root/testkit/target/classes:$(cat testkit/target/bench.classpath)")
+# The JVM that hosts llama.cpp: small heap, serial GC, so that it adds little memory and no threads of its own.
+hostjvm=("$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx256m "${testkit[@]}")
+touch "$root/cli/target/slmops.jar" # built just now: keep ./slmops from rebuilding it on each call
+
+# ---- the model files, made once ----
+cache="$root/.cache/bench"
+mkdir -p "$cache"
+make_models() {
+  local shape="$1" hf="$cache/$1-hf" f16="$cache/$1-f16.gguf" t
+  if [ ! -f "$hf/config.json" ]; then
+    echo "bench: slmops init --shape $shape --dtype bf16" >&2
+    rm -rf "$hf.tmp"
+    ./slmops init --shape "$shape" --dtype bf16 -o "$hf.tmp" >&2
+    rm -rf "$hf" && mv "$hf.tmp" "$hf"
+  fi
+  if [ ! -f "$f16" ]; then
+    echo "bench: slmops convert $shape -> F16 GGUF" >&2
+    rm -f "$f16.tmp.gguf"
+    ./slmops convert --model "$hf" --to gguf --dtype f16 -o "$f16.tmp.gguf" >&2
+    mv "$f16.tmp.gguf" "$f16"
+  fi
+  for t in "${types[@]}"; do
+    [ "$t" = f16 ] && continue
+    if [ ! -f "$cache/$shape-$t.gguf" ]; then
+      echo "bench: llama.cpp quantize $shape -> ${t^^} (pure)" >&2
+      "${hostjvm[@]}" dev.slmops.testkit.llama.LlamaQuantizeMain "$f16" "$cache/$shape-$t.gguf" "$t" --pure \
+        --threads "$threads" 2>"$cache/quantize.log" || { cat "$cache/quantize.log" >&2; exit 1; }
+    fi
+  done
+}
+for shape in "${shapes[@]}"; do make_models "$shape"; done
+
+has_slmops_bench=1
+if ! ./slmops --help 2>/dev/null | grep -qE '^[[:space:]]+bench[[:space:]]'; then
+  has_slmops_bench=0
+  echo "bench: WARNING: this build has no 'slmops bench'; only llama.cpp runs (slmops columns: n/a)" >&2
+fi
+
+# ---- the runs, one after the other ----
+out="$cache/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+{
+  echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);" \
+    "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "settings: -p $p -n $n -r $r -t $threads; llama.cpp: llama-bench defaults (-b 2048 -ub 512, F16 KV, -fa auto, poll 50)"
+} | tee "$out/header.txt"
+rows=()
+for shape in "${shapes[@]}"; do
+  for t in "${types[@]}"; do
+    f="$cache/$shape-$t.gguf"
+    s_json="$out/$shape-$t.slmops.json"
+    l_json="$out/$shape-$t.llama.json"
+    if [ "$has_slmops_bench" = 1 ]; then
+      echo "bench: slmops    $shape ${t^^}" >&2
+      if ! ./slmops bench --model "$f" -p "$p" -n "$n" -r "$r" -t "$threads" --output json >"$s_json" \
+           2>"$out/$shape-$t.slmops.log"; then
+        echo "bench: slmops bench failed on $f (see $out/$shape-$t.slmops.log):" >&2
+        tail -5 "$out/$shape-$t.slmops.log" >&2
+        rm -f "$s_json"
+      fi
+    fi
+    echo "bench: llama.cpp $shape ${t^^}" >&2
+    if ! "${hostjvm[@]}" dev.slmops.testkit.llama.LlamaBench --model "$f" -p "$p" -n "$n" -r "$r" -t "$threads" \
+         --output json >"$l_json" 2>"$out/$shape-$t.llama.log"; then
+      echo "bench: llama.cpp failed on $f (see $out/$shape-$t.llama.log):" >&2
+      tail -5 "$out/$shape-$t.llama.log" >&2
+      rm -f "$l_json"
+    fi
+    rows+=("$shape" "${t^^}" "$s_json" "$l_json")
+  done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/header.txt"
+echo
+"${hostjvm[@]}" dev.slmops.testkit.llama.BenchTable "${rows[@]}" | tee "$out/table.md"
+echo "bench: results in $out" >&2
