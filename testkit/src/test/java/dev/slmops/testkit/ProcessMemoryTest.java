@@ -35,6 +35,8 @@ class ProcessMemoryTest {
             assertThat(rss).isLessThanOrEqualTo(withBlock);
         }
         assertThat(withBlock - before).isGreaterThan(size / 2);
-        assertThat(ProcessMemory.peakRssBytes()).isGreaterThanOrEqualTo(withBlock); // a high-water mark
+        // A high-water mark: it stays up after the block is freed. Linux syncs per-thread RSS counters lazily, so two
+        // readings can differ by a few pages in either direction (seen: 8 KiB); allow 1 MiB.
+        assertThat(ProcessMemory.peakRssBytes()).isGreaterThan(withBlock - (1 << 20));
     }
 }
