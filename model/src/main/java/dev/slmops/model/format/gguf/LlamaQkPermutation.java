@@ -2,6 +2,7 @@ package dev.slmops.model.format.gguf;
 
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 
 import java.lang.foreign.MemorySegment;
 
@@ -76,7 +77,7 @@ public final class LlamaQkPermutation {
         long rowElements = t.elementCount() / rows;
         DType from = t.dtype();
         boolean raw = from == target;
-        if (!raw && (!FloatConversion.isConvertible(from) || !FloatConversion.isConvertible(target))) {
+        if (!raw && (!FloatConversions.isConvertible(from) || !FloatConversions.isConvertible(target))) {
             throw new IllegalArgumentException("cannot convert " + t.name() + " from " + from + " to " + target);
         }
         headDim(rows, nHead);
@@ -90,9 +91,7 @@ public final class LlamaQkPermutation {
                 if (raw) {
                     MemorySegment.copy(srcRow, 0, row, 0, srcRowBytes);
                 } else {
-                    for (long e = 0; e < rowElements; e++) {
-                        FloatConversion.write(target, row, e, FloatConversion.read(from, srcRow, e));
-                    }
+                    FloatConversions.convert(srcRow, from, row, target, rowElements);
                 }
                 TensorSource.writeFully(row, out);
             }

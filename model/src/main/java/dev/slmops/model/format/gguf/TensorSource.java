@@ -2,6 +2,7 @@ package dev.slmops.model.format.gguf;
 
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -39,7 +40,7 @@ public interface TensorSource {
     static TensorSource converting(StoredTensor tensor, DType target) {
         DType from = tensor.dtype();
         if (from == target) return of(tensor);
-        if (!FloatConversion.isConvertible(from) || !FloatConversion.isConvertible(target)) {
+        if (!FloatConversions.isConvertible(from) || !FloatConversions.isConvertible(target)) {
             throw new IllegalArgumentException("cannot convert tensor '" + tensor.name() + "' from " + from + " to " + target
                     + ": only F32, F16 and BF16 convert to each other here (quantized types: use a quantizer)");
         }
@@ -50,9 +51,7 @@ public interface TensorSource {
             MemorySegment buf = MemorySegment.ofArray(new byte[Math.toIntExact(target.bytesFor(Math.max(chunk, 1)))]);
             for (long start = 0; start < n; start += chunk) {
                 int len = (int) Math.min(chunk, n - start);
-                for (int i = 0; i < len; i++) {
-                    FloatConversion.write(target, buf, i, FloatConversion.read(from, src, start + i));
-                }
+                FloatConversions.convert(src.asSlice(from.bytesFor(start)), from, buf, target, len);
                 writeFully(buf.asSlice(0, target.bytesFor(len)), out);
             }
         };

@@ -60,7 +60,7 @@ public record TensorToWrite(String name, DType dtype, long[] shape, Bytes bytes)
     /** Writes a stored F32/F16/BF16 tensor as {@code target}, rounding to nearest even when narrowing. */
     public static TensorToWrite converted(StoredTensor t, DType target) {
         if (t.dtype() == target) return of(t);
-        if (!FloatConversions.canConvert(t.dtype(), target)) {
+        if (!dev.slmops.tensor.quant.FloatConversions.canConvert(t.dtype(), target)) {
             throw new IllegalArgumentException(t.name() + ": cannot convert " + t.dtype() + " to " + target
                     + " (conversions are between F32, F16 and BF16)");
         }

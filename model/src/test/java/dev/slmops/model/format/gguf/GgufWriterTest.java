@@ -2,6 +2,7 @@ package dev.slmops.model.format.gguf;
 
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import dev.slmops.testkit.ProjectFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,7 +102,7 @@ class GgufWriterTest {
                         case BF16 -> bf16Reference(values[i]);
                         default -> values[i];
                     };
-                    assertThat(FloatConversion.read(target, t.data(), i)).as(target + "[" + i + "]").isEqualTo(expected);
+                    assertThat(FloatConversions.read(target, t.data(), i)).as(target + "[" + i + "]").isEqualTo(expected);
                 }
                 // and back from the converted type to F32 again
                 Path back = dir.resolve("back-" + target + ".gguf");
@@ -109,7 +110,7 @@ class GgufWriterTest {
                 try (GgufFile b = GgufFile.open(back)) {
                     for (int i = 0; i < values.length; i++) {
                         assertThat(b.tensor("x").data().get(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * i))
-                                .isEqualTo(FloatConversion.read(target, t.data(), i));
+                                .isEqualTo(FloatConversions.read(target, t.data(), i));
                     }
                 }
             }
@@ -127,10 +128,10 @@ class GgufWriterTest {
 
     @Test
     void bf16RoundsHalfToEvenAndKeepsNaN() {
-        assertThat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x3F80_8000))).isEqualTo((short) 0x3F80); // tie, even stays
-        assertThat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x3F81_8000))).isEqualTo((short) 0x3F82); // tie, odd rounds up
-        assertThat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x3F80_8001))).isEqualTo((short) 0x3F81);
-        assertThat(Float.isNaN(FloatConversion.bf16ToFloat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x7F80_0001))))).isTrue();
+        assertThat(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x3F80_8000))).isEqualTo((short) 0x3F80); // tie, even stays
+        assertThat(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x3F81_8000))).isEqualTo((short) 0x3F82); // tie, odd rounds up
+        assertThat(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x3F80_8001))).isEqualTo((short) 0x3F81);
+        assertThat(Float.isNaN(FloatConversions.bf16ToF32(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x7F80_0001))))).isTrue();
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.slmops.model.engine.WeightSource;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.hf.HfConfig;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import dev.slmops.testkit.llama.LlamaCpp;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -145,7 +146,7 @@ class HfToGgufLlamaCppParityTest {
                 case PERMUTE_K -> LlamaQkPermutation.hfToGguf(t, c.numKvHeads(), DType.F32);
                 case ADD_ONE -> {
                     float[] v = new float[(int) t.elementCount()];
-                    for (int i = 0; i < v.length; i++) v[i] = 1f + FloatConversion.read(t.dtype(), t.data(), i);
+                    for (int i = 0; i < v.length; i++) v[i] = 1f + FloatConversions.read(t.dtype(), t.data(), i);
                     yield TensorSource.ofFloats(v, DType.F32);
                 }
             };
