@@ -12,7 +12,7 @@ import dev.slmops.model.format.gguf.GgufTensorNames;
 import dev.slmops.model.format.gguf.GgufValueType;
 import dev.slmops.model.format.gguf.GgufWriter;
 import dev.slmops.model.format.gguf.LlamaQkPermutation;
-import dev.slmops.model.format.gguf.TensorSource;
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.load.ModelFiles;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;
@@ -75,21 +75,21 @@ public final class GgufExport {
             }
             String name = resolved.get().name();
             DType target = targetType(t, dtype);
-            TensorSource bytes = switch (resolved.get().mapping().transform()) {
+            TensorBytes bytes = switch (resolved.get().mapping().transform()) {
                 case NONE -> convert(t, target);
                 case PERMUTE_Q -> LlamaQkPermutation.hfToGguf(t, c.numHeads(), target);
                 case PERMUTE_K -> LlamaQkPermutation.hfToGguf(t, c.numKvHeads(), target);
                 case ADD_ONE -> {
                     float[] v = floats(t);
                     for (int i = 0; i < v.length; i++) v[i] += 1f;
-                    yield TensorSource.ofFloats(v, DType.F32);
+                    yield TensorBytes.ofFloats(v, DType.F32);
                 }
             };
             w.addTensor(name, target, t.shape(), bytes);
         }
         // llama3 / LongRoPE scaling as llama.cpp stores it: factor tensors generated from config.json
         GgufRopeTensors.fromHfConfig(c.arch(), config).forEach((name, f) ->
-                w.addTensor(name, DType.F32, new long[]{f.length}, TensorSource.ofFloats(f, DType.F32)));
+                w.addTensor(name, DType.F32, new long[]{f.length}, TensorBytes.ofFloats(f, DType.F32)));
         w.write(out);
     }
 
@@ -123,9 +123,9 @@ public final class GgufExport {
         return t.rank() <= 1 ? DType.F32 : asked;
     }
 
-    private static TensorSource convert(StoredTensor t, DType target) {
-        if (t.dtype() == target || t.dtype().isQuantized()) return TensorSource.of(t);
-        return TensorSource.converting(t, target);
+    private static TensorBytes convert(StoredTensor t, DType target) {
+        if (t.dtype() == target || t.dtype().isQuantized()) return TensorBytes.of(t);
+        return TensorBytes.converting(t, target);
     }
 
     private static float[] floats(StoredTensor t) {

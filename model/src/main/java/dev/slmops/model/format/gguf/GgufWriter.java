@@ -1,5 +1,6 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
 
@@ -26,7 +27,7 @@ import java.util.Set;
 
 /**
  * Writes a GGUF v3 file (little-endian): metadata of every type, then tensors streamed one at a time from
- * their {@link TensorSource}s, so the whole model is never in memory. The file is written to a temporary
+ * their {@link TensorBytes}s, so the whole model is never in memory. The file is written to a temporary
  * file in the target's directory and renamed over the target only when complete: a failure leaves no
  * half-written file.
  *
@@ -38,7 +39,7 @@ import java.util.Set;
  * new GgufWriter()
  *     .putString("general.architecture", "llama")
  *     .putUint32("llama.block_count", 2)
- *     .addTensor("token_embd.weight", DType.F16, new long[]{vocab, dim}, TensorSource.converting(embed, DType.F16))
+ *     .addTensor("token_embd.weight", DType.F16, new long[]{vocab, dim}, TensorBytes.converting(embed, DType.F16))
  *     .write(Path.of("model.gguf"));
  * }</pre>
  */
@@ -49,7 +50,7 @@ public final class GgufWriter {
     private record Entry(GgufType type, Object value) {
     }
 
-    private record PendingTensor(String name, DType dtype, long[] shape, long bytes, TensorSource source) {
+    private record PendingTensor(String name, DType dtype, long[] shape, long bytes, TensorBytes source) {
     }
 
     private final Map<String, Entry> metadata = new LinkedHashMap<>();
@@ -143,7 +144,7 @@ public final class GgufWriter {
      * slmops: the writer reverses it into GGUF's innermost-first ne[]. The source is not called until
      * {@link #write}.
      */
-    public GgufWriter addTensor(String name, DType dtype, long[] shape, TensorSource source) {
+    public GgufWriter addTensor(String name, DType dtype, long[] shape, TensorBytes source) {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("tensor name must be non-empty");
         int nameBytes = utf8(name, "tensor name").length;
         if (nameBytes > MAX_TENSOR_NAME_BYTES) {
@@ -170,7 +171,7 @@ public final class GgufWriter {
 
     /** Adds a stored tensor as it is (name, dtype, shape and raw bytes). */
     public GgufWriter addTensor(StoredTensor t) {
-        return addTensor(t.name(), t.dtype(), t.shape(), TensorSource.of(t));
+        return addTensor(t.name(), t.dtype(), t.shape(), TensorBytes.of(t));
     }
 
     // ---- writing ----
@@ -384,7 +385,7 @@ public final class GgufWriter {
         }
     }
 
-    /** Counts what a TensorSource writes, and writes it fully. */
+    /** Counts what a TensorBytes writes, and writes it fully. */
     private static final class CountingChannel implements WritableByteChannel {
         private final WritableByteChannel out;
         long count;

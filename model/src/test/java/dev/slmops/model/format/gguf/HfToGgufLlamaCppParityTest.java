@@ -1,5 +1,6 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.slmops.model.arch.Arch;
@@ -135,19 +136,19 @@ class HfToGgufLlamaCppParityTest {
                 new GgufTokenizerMetadata.SpecialTokens(1, 2, 0, -1, true, false));
         for (Map.Entry<String, float[]> g : GgufRopeTensors.fromHfConfig(arch, config).entrySet()) {
             assertThat(GgufTensorNames.isGenerated(arch, g.getKey())).isTrue();
-            w.addTensor(g.getKey(), DType.F32, new long[]{g.getValue().length}, TensorSource.ofFloats(g.getValue(), DType.F32));
+            w.addTensor(g.getKey(), DType.F32, new long[]{g.getValue().length}, TensorBytes.ofFloats(g.getValue(), DType.F32));
         }
         for (StoredTensor t : hf.values()) {
             GgufTensorNames.Resolved r = GgufTensorNames.toGguf(arch, t.name())
                     .orElseThrow(() -> new AssertionError("no GGUF name for " + t.name()));
-            TensorSource src = switch (r.mapping().transform()) {
-                case NONE -> TensorSource.converting(t, DType.F32);
+            TensorBytes src = switch (r.mapping().transform()) {
+                case NONE -> TensorBytes.converting(t, DType.F32);
                 case PERMUTE_Q -> LlamaQkPermutation.hfToGguf(t, c.numHeads(), DType.F32);
                 case PERMUTE_K -> LlamaQkPermutation.hfToGguf(t, c.numKvHeads(), DType.F32);
                 case ADD_ONE -> {
                     float[] v = new float[(int) t.elementCount()];
                     for (int i = 0; i < v.length; i++) v[i] = 1f + FloatConversions.read(t.dtype(), t.data(), i);
-                    yield TensorSource.ofFloats(v, DType.F32);
+                    yield TensorBytes.ofFloats(v, DType.F32);
                 }
             };
             w.addTensor(r.name(), DType.F32, t.shape(), src);

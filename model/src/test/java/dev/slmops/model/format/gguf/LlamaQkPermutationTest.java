@@ -1,5 +1,6 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.FloatConversions;
@@ -75,7 +76,7 @@ class LlamaQkPermutationTest {
         assertThat(MemorySegment.ofArray(back).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED)).containsExactly(w);
     }
 
-    private static byte[] drain(TensorSource s) throws Exception {
+    private static byte[] drain(TensorBytes s) throws Exception {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         s.writeTo(Channels.newChannel(bos));
         return bos.toByteArray();
