@@ -16,6 +16,7 @@ import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.load.ModelFiles;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;
+import dev.slmops.tensor.quant.FloatConversions;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,15 +34,12 @@ public final class GgufExport {
     private GgufExport() {
     }
 
-    /** llama.cpp's general.file_type for a whole-file float type. */
-    static long fileType(DType t) {
-        return switch (t) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case BF16 -> 32;
-            default -> throw new IllegalArgumentException("convert writes f32, f16 or bf16; for " + t
-                    + " use slmops quantize");
-        };
+    /** general.file_type of a converted file; convert writes float types only (quantizing is its own command). */
+    private static int fileType(DType t) {
+        if (!FloatConversions.isConvertible(t)) {
+            throw new IllegalArgumentException("convert writes f32, f16 or bf16; for " + t + " use slmops quantize");
+        }
+        return GgufKeys.fileTypeOf(t);
     }
 
     /**
