@@ -2,17 +2,16 @@ package dev.slmops.model.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.slmops.model.arch.ModelConfig;
-import dev.slmops.model.format.ModelFileException;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.gguf.GgufFile;
 import dev.slmops.model.format.gguf.GgufHyperParams;
 import dev.slmops.model.format.gguf.GgufKeys;
 import dev.slmops.model.format.gguf.GgufRopeTensors;
 import dev.slmops.model.format.gguf.GgufTensorNames;
-import dev.slmops.model.format.gguf.GgufValueType;
+import dev.slmops.model.format.gguf.GgufTokenizerMetadata;
 import dev.slmops.model.format.gguf.GgufWriter;
 import dev.slmops.model.format.gguf.LlamaQkPermutation;
-import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.load.ModelFiles;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;
@@ -20,8 +19,6 @@ import dev.slmops.tensor.quant.FloatConversions;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -62,7 +59,7 @@ public final class GgufExport {
         w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
         GgufHyperParams.fromHfConfig(c.arch(), config).forEach((k, v) -> w.put(k, v.type(), v.value()));
         if (c.arch() == dev.slmops.model.arch.Arch.GEMMA3) putGemmaLayerPattern(w, c);
-        putTokenizer(w, src.tokenizer().toGgufMetadata());
+        GgufTokenizerMetadata.put(w, src.tokenizer().toGgufMetadata());
         if (!src.chatTemplate().isFallback()) w.putString(GgufKeys.CHAT_TEMPLATE, src.chatTemplate().templateText(false));
 
         for (StoredTensor t : src.storedTensors()) {
@@ -132,32 +129,4 @@ public final class GgufExport {
         Dequantize.toFloat(t.dtype(), t.data(), 0, v, 0, n);
         return v;
     }
-
-    /** tokenizer.ggml.* values (plain Java, as Tokenizer#toGgufMetadata gives them) with llama.cpp's GGUF types. */
-    static void putTokenizer(GgufWriter w, Map<String, Object> meta) throws ModelFileException {
-        for (Map.Entry<String, Object> e : meta.entrySet()) {
-            String k = e.getKey();
-            Object v = e.getValue();
-            switch (v) {
-                case String s -> w.putString(k, s);
-                case Boolean b -> w.putBool(k, b);
-                case Long l -> w.putUint32(k, l);
-                case Integer i -> w.putUint32(k, i);
-                case Float f -> w.putFloat32(k, f);
-                case List<?> list -> w.putArray(k, elementType(k, list), list);
-                default -> throw new IllegalArgumentException("tokenizer metadata " + k + " has an unsupported value "
-                        + v.getClass().getSimpleName());
-            }
-        }
-    }
-
-    private static GgufValueType elementType(String key, List<?> list) {
-        if (list.isEmpty()) return GgufValueType.STRING;
-        Object first = list.getFirst();
-        if (first instanceof String) return GgufValueType.STRING;
-        if (first instanceof Float || first instanceof Double) return GgufValueType.FLOAT32;
-        if (first instanceof Boolean) return GgufValueType.BOOL;
-        return GgufValueType.INT32; // token_type is int32 in llama.cpp
-    }
-
 }

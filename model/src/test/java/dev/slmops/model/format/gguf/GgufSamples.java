@@ -127,11 +127,11 @@ final class GgufSamples {
                 .putUint32("general.file_type", GgufKeys.fileTypeOf(weights));
         List<Integer> typeIds = types.stream().map(Long::intValue).toList();
         if (vocabKind == Vocab.SPM) {
-            GgufTokenizerMetadata.putSentencePiece(w, tokens, scores, typeIds,
-                    new GgufTokenizerMetadata.SpecialTokens(1, 2, 0, -1, true, false));
+            TestVocab.putSentencePiece(w, tokens, scores, typeIds,
+                    new TestVocab.SpecialTokens(1, 2, 0, -1, true, false));
         } else {
-            GgufTokenizerMetadata.putByteLevelBpe(w, "default", tokens, typeIds, merges,
-                    new GgufTokenizerMetadata.SpecialTokens(vocab - 1, vocab - 1, -1, -1, false, false));
+            TestVocab.putByteLevelBpe(w, "default", tokens, typeIds, merges,
+                    new TestVocab.SpecialTokens(vocab - 1, vocab - 1, -1, -1, false, false));
         }
         Random r = new Random(seed);
         int headDim = dim / heads;

@@ -132,8 +132,8 @@ class HfToGgufLlamaCppParityTest {
             scores.add(-tokens.size() * 1f);
             types.add(1);
         }
-        GgufTokenizerMetadata.putSentencePiece(w, tokens, scores, types,
-                new GgufTokenizerMetadata.SpecialTokens(1, 2, 0, -1, true, false));
+        TestVocab.putSentencePiece(w, tokens, scores, types,
+                new TestVocab.SpecialTokens(1, 2, 0, -1, true, false));
         for (Map.Entry<String, float[]> g : GgufRopeTensors.fromHfConfig(arch, config).entrySet()) {
             assertThat(GgufTensorNames.isGenerated(arch, g.getKey())).isTrue();
             w.addTensor(g.getKey(), DType.F32, new long[]{g.getValue().length}, TensorBytes.ofFloats(g.getValue(), DType.F32));
