@@ -21,6 +21,16 @@ public interface TensorBytes {
 
     void writeTo(WritableByteChannel out) throws IOException;
 
+    /**
+     * Writes these bytes to {@code out} (a writer's file channel) and returns how many were written, so the writer
+     * can check the count against the tensor's size. The source may not close {@code out}.
+     */
+    default long writeCounted(WritableByteChannel out) throws IOException {
+        CountingChannel counted = new CountingChannel(out);
+        writeTo(counted);
+        return counted.count;
+    }
+
     /** Elements per converted chunk: 64 Ki (at most 256 KiB of output), so memory stays constant. */
     int CHUNK_ELEMENTS = 1 << 16;
 
@@ -98,6 +108,33 @@ public interface TensorBytes {
         if (from != to && !FloatConversions.canConvert(from, to)) {
             throw new IllegalArgumentException(name + ": cannot convert " + from + " to " + to
                     + " (conversions are between F32, F16 and BF16; quantized types: use a quantizer)");
+        }
+    }
+
+    /** Counts what a source writes and writes it fully; closing it leaves the writer's channel open. */
+    final class CountingChannel implements WritableByteChannel {
+        private final WritableByteChannel out;
+        private long count;
+
+        private CountingChannel(WritableByteChannel out) {
+            this.out = out;
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            int n = 0;
+            while (src.hasRemaining()) n += out.write(src);
+            count += n;
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return out.isOpen();
+        }
+
+        @Override
+        public void close() {
         }
     }
 }

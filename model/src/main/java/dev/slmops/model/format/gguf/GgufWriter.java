@@ -191,11 +191,10 @@ public final class GgufWriter {
                 while (hb.hasRemaining()) ch.write(hb);
                 long offset = 0;
                 for (PendingTensor t : tensors) {
-                    CountingChannel out = new CountingChannel(ch);
-                    t.source().writeTo(out);
-                    if (out.count != t.bytes()) {
+                    long wrote = t.source().writeCounted(ch);
+                    if (wrote != t.bytes()) {
                         throw new IOException("tensor '" + t.name() + "' (" + t.dtype() + Arrays.toString(t.shape()) + ") should be "
-                                + t.bytes() + " bytes but its source wrote " + out.count + "; " + target + " was not written");
+                                + t.bytes() + " bytes but its source wrote " + wrote + "; " + target + " was not written");
                     }
                     long end = offset + t.bytes();
                     long padded = GgufFile.alignUp(end, alignment);
@@ -382,33 +381,6 @@ public final class GgufWriter {
         void string(byte[] utf8) {
             u64(utf8.length);
             write(utf8, 0, utf8.length);
-        }
-    }
-
-    /** Counts what a TensorBytes writes, and writes it fully. */
-    private static final class CountingChannel implements WritableByteChannel {
-        private final WritableByteChannel out;
-        long count;
-
-        CountingChannel(WritableByteChannel out) {
-            this.out = out;
-        }
-
-        @Override
-        public int write(ByteBuffer src) throws IOException {
-            int n = 0;
-            while (src.hasRemaining()) n += out.write(src);
-            count += n;
-            return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return out.isOpen();
-        }
-
-        @Override
-        public void close() {
         }
     }
 }
