@@ -2,20 +2,20 @@ package dev.slmops.model.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.slmops.model.arch.ModelConfig;
-import dev.slmops.model.format.ModelFileException;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.gguf.GgufFile;
 import dev.slmops.model.format.gguf.GgufHyperParams;
 import dev.slmops.model.format.gguf.GgufKeys;
 import dev.slmops.model.format.gguf.GgufRopeTensors;
 import dev.slmops.model.format.gguf.GgufTensorNames;
-import dev.slmops.model.format.gguf.GgufValueType;
+import dev.slmops.model.format.gguf.GgufTokenizerMetadata;
 import dev.slmops.model.format.gguf.GgufWriter;
 import dev.slmops.model.format.gguf.LlamaQkPermutation;
-import dev.slmops.model.format.gguf.TensorSource;
 import dev.slmops.model.load.ModelFiles;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;
+import dev.slmops.tensor.quant.FloatConversions;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,15 +33,12 @@ public final class GgufExport {
     private GgufExport() {
     }
 
-    /** llama.cpp's general.file_type for a whole-file float type. */
-    static long fileType(DType t) {
-        return switch (t) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case BF16 -> 32;
-            default -> throw new IllegalArgumentException("convert writes f32, f16 or bf16; for " + t
-                    + " use slmops quantize");
-        };
+    /** general.file_type of a converted file; convert writes float types only (quantizing is its own command). */
+    private static int fileType(DType t) {
+        if (!FloatConversions.isConvertible(t)) {
+            throw new IllegalArgumentException("convert writes f32, f16 or bf16; for " + t + " use slmops quantize");
+        }
+        return GgufKeys.fileTypeOf(t);
     }
 
     /**
@@ -64,7 +61,7 @@ public final class GgufExport {
         w.putUint32(GgufKeys.FILE_TYPE, fileType(dtype));
         GgufHyperParams.fromHfConfig(c.arch(), config).forEach((k, v) -> w.put(k, v.type(), v.value()));
         if (c.arch() == dev.slmops.model.arch.Arch.GEMMA3) putGemmaLayerPattern(w, c);
-        putTokenizer(w, padVocabulary(src.tokenizer().toGgufMetadata(), c.vocabSize()));
+        GgufTokenizerMetadata.put(w, padVocabulary(src.tokenizer().toGgufMetadata(), c.vocabSize()));
         if (!src.chatTemplate().isFallback()) w.putString(GgufKeys.CHAT_TEMPLATE, src.chatTemplate().templateText(false));
 
         for (StoredTensor t : src.storedTensors()) {
@@ -75,21 +72,21 @@ public final class GgufExport {
             }
             String name = resolved.get().name();
             DType target = targetType(t, dtype);
-            TensorSource bytes = switch (resolved.get().mapping().transform()) {
+            TensorBytes bytes = switch (resolved.get().mapping().transform()) {
                 case NONE -> convert(t, target);
                 case PERMUTE_Q -> LlamaQkPermutation.hfToGguf(t, c.numHeads(), target);
                 case PERMUTE_K -> LlamaQkPermutation.hfToGguf(t, c.numKvHeads(), target);
                 case ADD_ONE -> {
                     float[] v = floats(t);
                     for (int i = 0; i < v.length; i++) v[i] += 1f;
-                    yield TensorSource.ofFloats(v, DType.F32);
+                    yield TensorBytes.ofFloats(v, DType.F32);
                 }
             };
             w.addTensor(name, target, t.shape(), bytes);
         }
         // llama3 / LongRoPE scaling as llama.cpp stores it: factor tensors generated from config.json
         GgufRopeTensors.fromHfConfig(c.arch(), config).forEach((name, f) ->
-                w.addTensor(name, DType.F32, new long[]{f.length}, TensorSource.ofFloats(f, DType.F32)));
+                w.addTensor(name, DType.F32, new long[]{f.length}, TensorBytes.ofFloats(f, DType.F32)));
         w.write(out);
     }
 
@@ -123,9 +120,9 @@ public final class GgufExport {
         return t.rank() <= 1 ? DType.F32 : asked;
     }
 
-    private static TensorSource convert(StoredTensor t, DType target) {
-        if (t.dtype() == target || t.dtype().isQuantized()) return TensorSource.of(t);
-        return TensorSource.converting(t, target);
+    private static TensorBytes convert(StoredTensor t, DType target) {
+        if (t.dtype() == target || t.dtype().isQuantized()) return TensorBytes.of(t);
+        return TensorBytes.converting(t, target);
     }
 
     private static float[] floats(StoredTensor t) {
@@ -157,33 +154,6 @@ public final class GgufExport {
             out.put(GgufKeys.SCORES, sc);
         }
         return out;
-    }
-
-    /** tokenizer.ggml.* values (plain Java, as Tokenizer#toGgufMetadata gives them) with llama.cpp's GGUF types. */
-    static void putTokenizer(GgufWriter w, Map<String, Object> meta) throws ModelFileException {
-        for (Map.Entry<String, Object> e : meta.entrySet()) {
-            String k = e.getKey();
-            Object v = e.getValue();
-            switch (v) {
-                case String s -> w.putString(k, s);
-                case Boolean b -> w.putBool(k, b);
-                case Long l -> w.putUint32(k, l);
-                case Integer i -> w.putUint32(k, i);
-                case Float f -> w.putFloat32(k, f);
-                case List<?> list -> w.putArray(k, elementType(k, list), list);
-                default -> throw new IllegalArgumentException("tokenizer metadata " + k + " has an unsupported value "
-                        + v.getClass().getSimpleName());
-            }
-        }
-    }
-
-    private static GgufValueType elementType(String key, List<?> list) {
-        if (list.isEmpty()) return GgufValueType.STRING;
-        Object first = list.getFirst();
-        if (first instanceof String) return GgufValueType.STRING;
-        if (first instanceof Float || first instanceof Double) return GgufValueType.FLOAT32;
-        if (first instanceof Boolean) return GgufValueType.BOOL;
-        return GgufValueType.INT32; // token_type is int32 in llama.cpp
     }
 
 }

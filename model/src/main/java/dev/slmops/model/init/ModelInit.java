@@ -7,7 +7,7 @@ import dev.slmops.model.arch.ModelConfig;
 import dev.slmops.model.arch.ModelTensors;
 import dev.slmops.model.format.hf.HfConfig;
 import dev.slmops.model.format.hf.HfModelWriter;
-import dev.slmops.model.format.safetensors.FloatConversions;
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.safetensors.TensorToWrite;
 import dev.slmops.tensor.DType;
 
@@ -130,7 +130,7 @@ public final class ModelInit {
                     for (int i = 0; i < len; i++) {
                         buf.setAtIndex(F32_LE, i, (float) (std == 0 ? mean : mean + std * r.nextGaussian()));
                     }
-                    FloatConversions.write(buf.asSlice(0, (long) len * 4), DType.F32, type, out);
+                    TensorBytes.converting(buf.asSlice(0, (long) len * 4), DType.F32, type).writeTo(out);
                 }
             });
         }

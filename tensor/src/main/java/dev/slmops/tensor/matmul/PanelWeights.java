@@ -2,7 +2,7 @@ package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.parallel.WorkerPool;
-import dev.slmops.tensor.quant.Bf16;
+import dev.slmops.tensor.quant.FloatConversions;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -99,7 +99,7 @@ final class PanelWeights extends PackedWeights {
     }
 
     private float widen(short h) {
-        return dtype == DType.F16 ? Float.float16ToFloat(h) : Bf16.toFloat(h);
+        return dtype == DType.F16 ? Float.float16ToFloat(h) : FloatConversions.bf16ToF32(h);
     }
 
     /**

@@ -47,7 +47,7 @@ public final class Dequantize {
                 for (int i = 0; i < n; i++) dst[y + i] = Float.float16ToFloat(src.get(HALF, b + 2L * i));
             }
             case BF16 -> {
-                for (int i = 0; i < n; i++) dst[y + i] = Bf16.toFloat(src.get(HALF, b + 2L * i));
+                for (int i = 0; i < n; i++) dst[y + i] = FloatConversions.bf16ToF32(src.get(HALF, b + 2L * i));
             }
             case Q8_0 -> { for (int i = 0; i < blocks; i++, b += 34, y += 32) q8_0(src, b, dst, y); }
             case Q4_0 -> { for (int i = 0; i < blocks; i++, b += 18, y += 32) q4_0(src, b, dst, y); }

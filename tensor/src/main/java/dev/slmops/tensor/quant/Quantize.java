@@ -36,7 +36,7 @@ public final class Quantize {
         switch (type) {
             case F32 -> { for (int i = 0; i < n; i++) dst.set(Dequantize.FLOAT, b + 4L * i, src[x + i]); }
             case F16 -> { for (int i = 0; i < n; i++) dst.set(Dequantize.HALF, b + 2L * i, Float.floatToFloat16(src[x + i])); }
-            case BF16 -> { for (int i = 0; i < n; i++) dst.set(Dequantize.HALF, b + 2L * i, Bf16.fromFloat(src[x + i])); }
+            case BF16 -> { for (int i = 0; i < n; i++) dst.set(Dequantize.HALF, b + 2L * i, FloatConversions.f32ToBf16(src[x + i])); }
             case Q8_0 -> { for (int i = 0; i < blocks; i++, b += 34, x += 32) q8_0(src, x, dst, b); }
             case Q4_0 -> { for (int i = 0; i < blocks; i++, b += 18, x += 32) q4_0(src, x, dst, b); }
             case Q4_1 -> { for (int i = 0; i < blocks; i++, b += 20, x += 32) q4_1(src, x, dst, b); }

@@ -4,6 +4,7 @@ import dev.slmops.model.arch.Arch;
 import dev.slmops.model.format.ModelFileException;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -76,12 +77,12 @@ public final class GgufHfTensors implements AutoCloseable {
     }
 
     private StoredTensor minusOne(String hfName, StoredTensor t) {
-        if (!FloatConversion.isConvertible(t.dtype())) {
+        if (!FloatConversions.isConvertible(t.dtype())) {
             throw new IllegalArgumentException(file.source() + ": norm " + t.name() + " is " + t.dtype() + ", expected a float type");
         }
         long n = t.elementCount();
         MemorySegment out = copies.allocate(4 * n, 64);
-        for (long i = 0; i < n; i++) FloatConversion.write(DType.F32, out, i, FloatConversion.read(t.dtype(), t.data(), i) - 1f);
+        for (long i = 0; i < n; i++) FloatConversions.write(DType.F32, out, i, FloatConversions.read(t.dtype(), t.data(), i) - 1f);
         return new StoredTensor(hfName, DType.F32, t.shape(), out);
     }
 

@@ -1,82 +1,73 @@
 package dev.slmops.model.format.gguf;
 
 import java.util.List;
+import java.util.Map;
 
 import static dev.slmops.model.format.gguf.GgufKeys.*;
 
 /**
- * Writes the {@code tokenizer.*} keys llama.cpp needs to build a vocabulary, checked for consistency first
- * (llama.cpp aborts loading on a vocabulary whose arrays disagree). Two models:
- * SentencePiece ({@code tokenizer.ggml.model = "llama"}: tokens, scores, token types) and byte-level BPE
- * ({@code "gpt2"}: tokens in GPT-2's byte-to-unicode alphabet, token types, merges "left right" in rank
- * order, and a pre-tokenizer name such as "llama-bpe", "qwen2", "default").
+ * Writes {@code tokenizer.ggml.*} keys from the plain-Java map that {@code Tokenizer#toGgufMetadata()} returns,
+ * giving each value llama.cpp's GGUF type, after checking that the vocabulary is consistent (llama.cpp aborts
+ * loading a vocabulary whose arrays disagree). Values: String -> string, Boolean -> bool, Long/Integer -> uint32
+ * (token ids), Float -> float32, lists of String/Float/Boolean -> arrays of that type, lists of whole numbers ->
+ * int32 (token_type is int32 in llama.cpp).
  */
 public final class GgufTokenizerMetadata {
     private GgufTokenizerMetadata() {
     }
 
-    /**
-     * Special token ids (-1: none) and whether llama.cpp adds BOS/EOS when tokenizing with specials.
-     */
-    public record SpecialTokens(int bos, int eos, int unk, int pad, boolean addBos, boolean addEos) {
-    }
-
-    /** tokenizer.ggml.model "llama": a SentencePiece vocabulary. */
-    public static GgufWriter putSentencePiece(GgufWriter w, List<String> tokens, List<Float> scores,
-                                              List<Integer> tokenTypes, SpecialTokens special) {
-        check(tokens.size() == scores.size() && tokens.size() == tokenTypes.size(), "tokens (" + tokens.size()
-                + "), scores (" + scores.size() + ") and token types (" + tokenTypes.size() + ") must have one entry per token");
-        w.putString(TOKENIZER_MODEL, "llama").putString(TOKENIZER_PRE, "default");
-        w.putArray(TOKENS, GgufValueType.STRING, tokens);
-        w.putArray(SCORES, GgufValueType.FLOAT32, scores);
-        putTypes(w, tokenTypes);
-        return putSpecials(w, tokens.size(), special);
-    }
-
-    /** tokenizer.ggml.model "gpt2": a byte-level BPE vocabulary with its merges and pre-tokenizer name. */
-    public static GgufWriter putByteLevelBpe(GgufWriter w, String pre, List<String> tokens, List<Integer> tokenTypes,
-                                             List<String> merges, SpecialTokens special) {
-        check(tokens.size() == tokenTypes.size(), "tokens (" + tokens.size() + ") and token types (" + tokenTypes.size()
-                + ") must have one entry per token");
-        for (String m : merges) {
-            int space = m.indexOf(' ');
-            check(space > 0 && space < m.length() - 1 && m.indexOf(' ', space + 1) < 0,
-                    "merge \"" + m + "\" must be two symbols separated by one space");
+    /** Puts every entry of {@code meta} on {@code w} with llama.cpp's types; returns {@code w}. */
+    public static GgufWriter put(GgufWriter w, Map<String, ?> meta) {
+        check(meta);
+        for (Map.Entry<String, ?> e : meta.entrySet()) {
+            String k = e.getKey();
+            Object v = e.getValue();
+            switch (v) {
+                case String s -> w.putString(k, s);
+                case Boolean b -> w.putBool(k, b);
+                case Long l -> w.putUint32(k, l);
+                case Integer i -> w.putUint32(k, i);
+                case Float f -> w.putFloat32(k, f);
+                case List<?> list -> w.putArray(k, elementType(list), list);
+                default -> throw new IllegalArgumentException("tokenizer metadata " + k + " has an unsupported value "
+                        + v.getClass().getSimpleName());
+            }
         }
-        w.putString(TOKENIZER_MODEL, "gpt2").putString(TOKENIZER_PRE, pre);
-        w.putArray(TOKENS, GgufValueType.STRING, tokens);
-        putTypes(w, tokenTypes);
-        w.putArray(MERGES, GgufValueType.STRING, merges);
-        return putSpecials(w, tokens.size(), special);
-    }
-
-    /** tokenizer.chat_template: the Jinja template from tokenizer_config.json. */
-    public static GgufWriter putChatTemplate(GgufWriter w, String template) {
-        return w.putString(CHAT_TEMPLATE, template);
-    }
-
-    private static void putTypes(GgufWriter w, List<Integer> types) {
-        for (int t : types) check(t >= 0 && t <= TokenType.BYTE.id, "token type " + t + " is not 0..6");
-        w.putArray(TOKEN_TYPE, GgufValueType.INT32, types.stream().map(Integer::longValue).toList());
-    }
-
-    private static GgufWriter putSpecials(GgufWriter w, int vocab, SpecialTokens s) {
-        putId(w, BOS_ID, s.bos(), vocab);
-        putId(w, EOS_ID, s.eos(), vocab);
-        putId(w, UNK_ID, s.unk(), vocab);
-        putId(w, PAD_ID, s.pad(), vocab);
-        w.putBool(ADD_BOS, s.addBos());
-        w.putBool(ADD_EOS, s.addEos());
         return w;
     }
 
-    private static void putId(GgufWriter w, String key, int id, int vocab) {
-        if (id < 0) return;
-        check(id < vocab, key + " = " + id + " is outside the vocabulary of " + vocab + " tokens");
-        w.putUint32(key, id);
+    private static GgufValueType elementType(List<?> list) {
+        if (list.isEmpty()) return GgufValueType.STRING;
+        Object first = list.getFirst();
+        if (first instanceof String) return GgufValueType.STRING;
+        if (first instanceof Float || first instanceof Double) return GgufValueType.FLOAT32;
+        if (first instanceof Boolean) return GgufValueType.BOOL;
+        return GgufValueType.INT32; // token_type is int32 in llama.cpp
     }
 
-    private static void check(boolean ok, String problem) {
-        if (!ok) throw new IllegalArgumentException("tokenizer metadata: " + problem);
+    /** The checks llama.cpp's vocabulary loader would otherwise fail on, with a message naming the key. */
+    private static void check(Map<String, ?> meta) {
+        if (!(meta.get(TOKENS) instanceof List<?> tokens)) return; // no vocabulary: nothing to cross-check
+        int vocab = tokens.size();
+        for (String key : List.of(SCORES, TOKEN_TYPE)) {
+            if (meta.get(key) instanceof List<?> l && l.size() != vocab) {
+                fail(key + " has " + l.size() + " entries for " + vocab + " tokens; it needs one per token");
+            }
+        }
+        if (meta.get(TOKEN_TYPE) instanceof List<?> types) {
+            for (Object t : types) {
+                long id = ((Number) t).longValue();
+                if (id < 0 || id > TokenType.BYTE.id) fail("token type " + id + " is not 0..6");
+            }
+        }
+        for (String key : List.of(BOS_ID, EOS_ID, UNK_ID, PAD_ID, EOT_ID)) {
+            if (meta.get(key) instanceof Number id && (id.longValue() < 0 || id.longValue() >= vocab)) {
+                fail(key + " = " + id + " is outside the vocabulary of " + vocab + " tokens");
+            }
+        }
+    }
+
+    private static void fail(String problem) {
+        throw new IllegalArgumentException("tokenizer metadata: " + problem);
     }
 }

@@ -1,5 +1,6 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
 
@@ -26,7 +27,7 @@ import java.util.Set;
 
 /**
  * Writes a GGUF v3 file (little-endian): metadata of every type, then tensors streamed one at a time from
- * their {@link TensorSource}s, so the whole model is never in memory. The file is written to a temporary
+ * their {@link TensorBytes}s, so the whole model is never in memory. The file is written to a temporary
  * file in the target's directory and renamed over the target only when complete: a failure leaves no
  * half-written file.
  *
@@ -38,7 +39,7 @@ import java.util.Set;
  * new GgufWriter()
  *     .putString("general.architecture", "llama")
  *     .putUint32("llama.block_count", 2)
- *     .addTensor("token_embd.weight", DType.F16, new long[]{vocab, dim}, TensorSource.converting(embed, DType.F16))
+ *     .addTensor("token_embd.weight", DType.F16, new long[]{vocab, dim}, TensorBytes.converting(embed, DType.F16))
  *     .write(Path.of("model.gguf"));
  * }</pre>
  */
@@ -49,7 +50,7 @@ public final class GgufWriter {
     private record Entry(GgufType type, Object value) {
     }
 
-    private record PendingTensor(String name, DType dtype, long[] shape, long bytes, TensorSource source) {
+    private record PendingTensor(String name, DType dtype, long[] shape, long bytes, TensorBytes source) {
     }
 
     private final Map<String, Entry> metadata = new LinkedHashMap<>();
@@ -143,7 +144,7 @@ public final class GgufWriter {
      * slmops: the writer reverses it into GGUF's innermost-first ne[]. The source is not called until
      * {@link #write}.
      */
-    public GgufWriter addTensor(String name, DType dtype, long[] shape, TensorSource source) {
+    public GgufWriter addTensor(String name, DType dtype, long[] shape, TensorBytes source) {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("tensor name must be non-empty");
         int nameBytes = utf8(name, "tensor name").length;
         if (nameBytes > MAX_TENSOR_NAME_BYTES) {
@@ -170,7 +171,7 @@ public final class GgufWriter {
 
     /** Adds a stored tensor as it is (name, dtype, shape and raw bytes). */
     public GgufWriter addTensor(StoredTensor t) {
-        return addTensor(t.name(), t.dtype(), t.shape(), TensorSource.of(t));
+        return addTensor(t.name(), t.dtype(), t.shape(), TensorBytes.of(t));
     }
 
     // ---- writing ----
@@ -190,11 +191,10 @@ public final class GgufWriter {
                 while (hb.hasRemaining()) ch.write(hb);
                 long offset = 0;
                 for (PendingTensor t : tensors) {
-                    CountingChannel out = new CountingChannel(ch);
-                    t.source().writeTo(out);
-                    if (out.count != t.bytes()) {
+                    long wrote = t.source().writeCounted(ch);
+                    if (wrote != t.bytes()) {
                         throw new IOException("tensor '" + t.name() + "' (" + t.dtype() + Arrays.toString(t.shape()) + ") should be "
-                                + t.bytes() + " bytes but its source wrote " + out.count + "; " + target + " was not written");
+                                + t.bytes() + " bytes but its source wrote " + wrote + "; " + target + " was not written");
                     }
                     long end = offset + t.bytes();
                     long padded = GgufFile.alignUp(end, alignment);
@@ -381,33 +381,6 @@ public final class GgufWriter {
         void string(byte[] utf8) {
             u64(utf8.length);
             write(utf8, 0, utf8.length);
-        }
-    }
-
-    /** Counts what a TensorSource writes, and writes it fully. */
-    private static final class CountingChannel implements WritableByteChannel {
-        private final WritableByteChannel out;
-        long count;
-
-        CountingChannel(WritableByteChannel out) {
-            this.out = out;
-        }
-
-        @Override
-        public int write(ByteBuffer src) throws IOException {
-            int n = 0;
-            while (src.hasRemaining()) n += out.write(src);
-            count += n;
-            return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return out.isOpen();
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

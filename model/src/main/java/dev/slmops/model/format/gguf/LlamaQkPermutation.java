@@ -1,7 +1,9 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 
 import java.lang.foreign.MemorySegment;
 
@@ -62,21 +64,21 @@ public final class LlamaQkPermutation {
      * Streams an HF q or k tensor (weight [rows, cols] or bias [rows]) in GGUF row order, converted to
      * {@code target} (F32/F16/BF16, or its own dtype for a raw copy): one row in memory at a time.
      */
-    public static TensorSource hfToGguf(StoredTensor hf, int nHead, DType target) {
+    public static TensorBytes hfToGguf(StoredTensor hf, int nHead, DType target) {
         return permuted(hf, nHead, target, true);
     }
 
     /** Streams a GGUF attn_q/attn_k tensor back in HF row order (the loader's direction). */
-    public static TensorSource ggufToHf(StoredTensor gguf, int nHead, DType target) {
+    public static TensorBytes ggufToHf(StoredTensor gguf, int nHead, DType target) {
         return permuted(gguf, nHead, target, false);
     }
 
-    private static TensorSource permuted(StoredTensor t, int nHead, DType target, boolean toGguf) {
+    private static TensorBytes permuted(StoredTensor t, int nHead, DType target, boolean toGguf) {
         long rows = t.dim(0);
         long rowElements = t.elementCount() / rows;
         DType from = t.dtype();
         boolean raw = from == target;
-        if (!raw && (!FloatConversion.isConvertible(from) || !FloatConversion.isConvertible(target))) {
+        if (!raw && (!FloatConversions.isConvertible(from) || !FloatConversions.isConvertible(target))) {
             throw new IllegalArgumentException("cannot convert " + t.name() + " from " + from + " to " + target);
         }
         headDim(rows, nHead);
@@ -90,11 +92,9 @@ public final class LlamaQkPermutation {
                 if (raw) {
                     MemorySegment.copy(srcRow, 0, row, 0, srcRowBytes);
                 } else {
-                    for (long e = 0; e < rowElements; e++) {
-                        FloatConversion.write(target, row, e, FloatConversion.read(from, srcRow, e));
-                    }
+                    FloatConversions.convert(srcRow, from, row, target, rowElements);
                 }
-                TensorSource.writeFully(row, out);
+                TensorBytes.writeFully(row, out);
             }
         };
     }

@@ -1,7 +1,7 @@
 /**
  * GGUF, llama.cpp's model file format: reading ({@link dev.slmops.model.format.gguf.GgufFile}, v2 and v3,
  * memory-mapped), streaming writing ({@link dev.slmops.model.format.gguf.GgufWriter}, v3, temp file + atomic
- * rename, tensors from {@link dev.slmops.model.format.gguf.TensorSource}s), and llama.cpp's naming as data:
+ * rename, tensors from {@link dev.slmops.model.format.TensorBytes}s), and llama.cpp's naming as data:
  * <ul>
  *   <li>{@link dev.slmops.model.format.gguf.GgufKeys}: metadata key names;</li>
  *   <li>{@link dev.slmops.model.format.gguf.GgufTensorNames}: the HF ↔ GGUF tensor-name table per architecture,

@@ -55,9 +55,7 @@ public final class SafetensorsWriter {
                 writeFully(ch, len);
                 writeFully(ch, ByteBuffer.wrap(header));
                 for (TensorToWrite t : ordered) {
-                    long before = ch.position();
-                    t.bytes().writeTo(new NonClosing(ch));
-                    long wrote = ch.position() - before;
+                    long wrote = t.bytes().writeCounted(ch);
                     if (wrote != t.byteSize()) {
                         throw new IOException("tensor \"" + t.name() + "\" wrote " + wrote + " bytes, expected "
                                 + t.byteSize() + " for " + t.dtype() + java.util.Arrays.toString(t.shape()));
@@ -158,23 +156,6 @@ public final class SafetensorsWriter {
 
     static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) ch.write(buf);
-    }
-
-    /** Hands the file channel to tensor sources without letting them close it. */
-    private record NonClosing(FileChannel ch) implements WritableByteChannel {
-        @Override
-        public int write(ByteBuffer src) throws IOException {
-            return ch.write(src);
-        }
-
-        @Override
-        public boolean isOpen() {
-            return ch.isOpen();
-        }
-
-        @Override
-        public void close() {
-        }
     }
 
 }

@@ -7,6 +7,7 @@ import dev.slmops.model.arch.ModelConfig;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.hf.HfConfig;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -38,7 +39,7 @@ class GgufHfTensorsTest {
                 assertThat(got.shape()).as(want.name()).isEqualTo(want.shape());
                 assertThat(got.dtype()).isEqualTo(DType.F32);
                 for (long i = 0; i < want.elementCount(); i++) {
-                    float w = FloatConversion.read(DType.F32, want.data(), i), g = FloatConversion.read(DType.F32, got.data(), i);
+                    float w = FloatConversions.read(DType.F32, want.data(), i), g = FloatConversions.read(DType.F32, got.data(), i);
                     // Gemma norms pass through (1 + w) - 1 in float: equal to within an ulp of 1
                     if (arch == Arch.GEMMA3 && want.name().endsWith("norm.weight")) assertThat(g).isCloseTo(w, org.assertj.core.data.Offset.offset(2.4e-7f));
                     else assertThat(g).as(want.name() + "[" + i + "]").isEqualTo(w);

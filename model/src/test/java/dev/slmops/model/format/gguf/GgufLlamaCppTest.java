@@ -1,5 +1,6 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
 import dev.slmops.testkit.ProjectFiles;
@@ -77,7 +78,7 @@ class GgufLlamaCppTest {
         try (GgufFile original = GgufFile.open(asset)) {
             GgufWriter w = new GgufWriter().putAll(original).putUint32("general.file_type", 0);
             for (StoredTensor t : original.tensors()) {
-                w.addTensor(t.name(), DType.F32, t.shape(), TensorSource.converting(t, DType.F32));
+                w.addTensor(t.name(), DType.F32, t.shape(), TensorBytes.converting(t, DType.F32));
             }
             w.write(f32);
         }

@@ -1,5 +1,6 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.tensor.DType;
 
 import java.io.IOException;
@@ -44,7 +45,7 @@ final class GgufSamples {
             long[] shape = {2, t.blockSize * 2L};
             byte[] bytes = new byte[(int) t.bytesFor(shape[0] * shape[1])];
             r.nextBytes(bytes);
-            w.addTensor("t." + t.name().toLowerCase(), t, shape, TensorSource.of(java.lang.foreign.MemorySegment.ofArray(bytes)));
+            w.addTensor("t." + t.name().toLowerCase(), t, shape, TensorBytes.of(java.lang.foreign.MemorySegment.ofArray(bytes)));
         }
         return w;
     }
@@ -126,11 +127,11 @@ final class GgufSamples {
                 .putUint32("general.file_type", GgufKeys.fileTypeOf(weights));
         List<Integer> typeIds = types.stream().map(Long::intValue).toList();
         if (vocabKind == Vocab.SPM) {
-            GgufTokenizerMetadata.putSentencePiece(w, tokens, scores, typeIds,
-                    new GgufTokenizerMetadata.SpecialTokens(1, 2, 0, -1, true, false));
+            TestVocab.putSentencePiece(w, tokens, scores, typeIds,
+                    new TestVocab.SpecialTokens(1, 2, 0, -1, true, false));
         } else {
-            GgufTokenizerMetadata.putByteLevelBpe(w, "default", tokens, typeIds, merges,
-                    new GgufTokenizerMetadata.SpecialTokens(vocab - 1, vocab - 1, -1, -1, false, false));
+            TestVocab.putByteLevelBpe(w, "default", tokens, typeIds, merges,
+                    new TestVocab.SpecialTokens(vocab - 1, vocab - 1, -1, -1, false, false));
         }
         Random r = new Random(seed);
         int headDim = dim / heads;
@@ -164,15 +165,15 @@ final class GgufSamples {
         return String.valueOf((char) (256 + n));
     }
 
-    private static TensorSource random(Random r, int n, float scale, DType t) {
+    private static TensorBytes random(Random r, int n, float scale, DType t) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian() * scale;
-        return TensorSource.ofFloats(v, t);
+        return TensorBytes.ofFloats(v, t);
     }
 
-    private static TensorSource ones(Random r, int n) {
+    private static TensorBytes ones(Random r, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = 1f + 0.1f * (float) r.nextGaussian();
-        return TensorSource.ofFloats(v, DType.F32);
+        return TensorBytes.ofFloats(v, DType.F32);
     }
 }

@@ -1,7 +1,9 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import dev.slmops.testkit.ProjectFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,8 +75,8 @@ class GgufWriterTest {
     void honoursAlignment() throws Exception {
         Path p = dir.resolve("aligned.gguf");
         new GgufWriter().alignment(64)
-                .addTensor("a", DType.F32, new long[]{3}, TensorSource.ofFloats(new float[]{1, 2, 3}, DType.F32))
-                .addTensor("b", DType.F16, new long[]{5}, TensorSource.ofFloats(new float[]{1, 2, 3, 4, 5}, DType.F16))
+                .addTensor("a", DType.F32, new long[]{3}, TensorBytes.ofFloats(new float[]{1, 2, 3}, DType.F32))
+                .addTensor("b", DType.F16, new long[]{5}, TensorBytes.ofFloats(new float[]{1, 2, 3, 4, 5}, DType.F16))
                 .write(p);
         try (GgufFile f = GgufFile.open(p)) {
             assertThat(f.alignment()).isEqualTo(64);
@@ -91,7 +93,7 @@ class GgufWriterTest {
         StoredTensor f32 = new StoredTensor("x", DType.F32, new long[]{values.length}, MemorySegment.ofArray(values));
         for (DType target : List.of(DType.F32, DType.F16, DType.BF16)) {
             Path p = dir.resolve("conv-" + target + ".gguf");
-            new GgufWriter().addTensor("x", target, f32.shape(), TensorSource.converting(f32, target)).write(p);
+            new GgufWriter().addTensor("x", target, f32.shape(), TensorBytes.converting(f32, target)).write(p);
             try (GgufFile f = GgufFile.open(p)) {
                 StoredTensor t = f.tensor("x");
                 assertThat(t.dtype()).isEqualTo(target);
@@ -101,15 +103,15 @@ class GgufWriterTest {
                         case BF16 -> bf16Reference(values[i]);
                         default -> values[i];
                     };
-                    assertThat(FloatConversion.read(target, t.data(), i)).as(target + "[" + i + "]").isEqualTo(expected);
+                    assertThat(FloatConversions.read(target, t.data(), i)).as(target + "[" + i + "]").isEqualTo(expected);
                 }
                 // and back from the converted type to F32 again
                 Path back = dir.resolve("back-" + target + ".gguf");
-                new GgufWriter().addTensor("x", DType.F32, t.shape(), TensorSource.converting(t, DType.F32)).write(back);
+                new GgufWriter().addTensor("x", DType.F32, t.shape(), TensorBytes.converting(t, DType.F32)).write(back);
                 try (GgufFile b = GgufFile.open(back)) {
                     for (int i = 0; i < values.length; i++) {
                         assertThat(b.tensor("x").data().get(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * i))
-                                .isEqualTo(FloatConversion.read(target, t.data(), i));
+                                .isEqualTo(FloatConversions.read(target, t.data(), i));
                     }
                 }
             }
@@ -127,10 +129,10 @@ class GgufWriterTest {
 
     @Test
     void bf16RoundsHalfToEvenAndKeepsNaN() {
-        assertThat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x3F80_8000))).isEqualTo((short) 0x3F80); // tie, even stays
-        assertThat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x3F81_8000))).isEqualTo((short) 0x3F82); // tie, odd rounds up
-        assertThat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x3F80_8001))).isEqualTo((short) 0x3F81);
-        assertThat(Float.isNaN(FloatConversion.bf16ToFloat(FloatConversion.floatToBf16(Float.intBitsToFloat(0x7F80_0001))))).isTrue();
+        assertThat(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x3F80_8000))).isEqualTo((short) 0x3F80); // tie, even stays
+        assertThat(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x3F81_8000))).isEqualTo((short) 0x3F82); // tie, odd rounds up
+        assertThat(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x3F80_8001))).isEqualTo((short) 0x3F81);
+        assertThat(Float.isNaN(FloatConversions.bf16ToF32(FloatConversions.f32ToBf16(Float.intBitsToFloat(0x7F80_0001))))).isTrue();
     }
 
     @Test
@@ -138,8 +140,8 @@ class GgufWriterTest {
         Path p = dir.resolve("model.gguf");
         Files.writeString(p, "previous contents");
         GgufWriter w = new GgufWriter()
-                .addTensor("ok", DType.F32, new long[]{2}, TensorSource.ofFloats(new float[]{1, 2}, DType.F32))
-                .addTensor("short", DType.F32, new long[]{4}, TensorSource.ofFloats(new float[]{1, 2}, DType.F32));
+                .addTensor("ok", DType.F32, new long[]{2}, TensorBytes.ofFloats(new float[]{1, 2}, DType.F32))
+                .addTensor("short", DType.F32, new long[]{4}, TensorBytes.ofFloats(new float[]{1, 2}, DType.F32));
         assertThatThrownBy(() -> w.write(p)).isInstanceOf(IOException.class)
                 .hasMessageContaining("tensor 'short'").hasMessageContaining("should be 16 bytes but its source wrote 8");
         assertThat(Files.readString(p)).isEqualTo("previous contents");
@@ -169,12 +171,12 @@ class GgufWriterTest {
         assertThatThrownBy(() -> w.put("k", GgufType.UINT32, -1L)).hasMessageContaining("does not fit UINT32");
         assertThatThrownBy(() -> w.put("k", GgufType.STRING, 5L)).hasMessageContaining("does not match");
         assertThatThrownBy(() -> w.put("k", GgufType.arrayOf(GgufValueType.INT8), List.of(1L, 1000L))).hasMessageContaining("INT8");
-        assertThatThrownBy(() -> w.addTensor("q", DType.Q8_0, new long[]{2, 16}, TensorSource.of(MemorySegment.NULL)))
+        assertThatThrownBy(() -> w.addTensor("q", DType.Q8_0, new long[]{2, 16}, TensorBytes.of(MemorySegment.NULL)))
                 .hasMessageContaining("multiple of Q8_0's block of 32");
-        assertThatThrownBy(() -> w.addTensor("x".repeat(64), DType.F32, new long[]{1}, TensorSource.of(MemorySegment.NULL)))
+        assertThatThrownBy(() -> w.addTensor("x".repeat(64), DType.F32, new long[]{1}, TensorBytes.of(MemorySegment.NULL)))
                 .hasMessageContaining("at most 63");
-        w.addTensor("dup", DType.F32, new long[]{1}, TensorSource.ofFloats(new float[1], DType.F32));
-        assertThatThrownBy(() -> w.addTensor("dup", DType.F32, new long[]{1}, TensorSource.ofFloats(new float[1], DType.F32)))
+        w.addTensor("dup", DType.F32, new long[]{1}, TensorBytes.ofFloats(new float[1], DType.F32));
+        assertThatThrownBy(() -> w.addTensor("dup", DType.F32, new long[]{1}, TensorBytes.ofFloats(new float[1], DType.F32)))
                 .hasMessageContaining("added twice");
     }
 }

@@ -1,7 +1,9 @@
 package dev.slmops.model.format.gguf;
 
+import dev.slmops.model.format.TensorBytes;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -69,12 +71,12 @@ class LlamaQkPermutationTest {
         byte[] gguf = drain(LlamaQkPermutation.hfToGguf(hf, 2, DType.F16));
         StoredTensor g = new StoredTensor("q", DType.F16, new long[]{8, 2}, MemorySegment.ofArray(gguf));
         // GGUF row 1 is HF row 2
-        assertThat(FloatConversion.read(DType.F16, g.data(), 2)).isEqualTo(w[4]);
+        assertThat(FloatConversions.read(DType.F16, g.data(), 2)).isEqualTo(w[4]);
         byte[] back = drain(LlamaQkPermutation.ggufToHf(g, 2, DType.F32));
         assertThat(MemorySegment.ofArray(back).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED)).containsExactly(w);
     }
 
-    private static byte[] drain(TensorSource s) throws Exception {
+    private static byte[] drain(TensorBytes s) throws Exception {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         s.writeTo(Channels.newChannel(bos));
         return bos.toByteArray();

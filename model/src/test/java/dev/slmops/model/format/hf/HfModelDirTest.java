@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.slmops.model.format.ModelFileException;
-import dev.slmops.model.format.safetensors.FloatConversions;
 import dev.slmops.model.format.safetensors.TensorToWrite;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import dev.slmops.testkit.ProjectFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,7 +83,7 @@ class HfModelDirTest {
 
             assertThat(m.tensorNames()).hasSize(3);
             assertThat(m.tensor("model.embed_tokens.weight").dtype()).isEqualTo(DType.BF16);
-            assertThat(FloatConversions.read(m.tensor("model.embed_tokens.weight").data(), DType.BF16, 1000))
+            assertThat(FloatConversions.read(DType.BF16, m.tensor("model.embed_tokens.weight").data(), 1000))
                     .isEqualTo(FloatConversions.bf16ToF32(FloatConversions.f32ToBf16(1.0f)));
             assertThat(m.weights().files()).hasSize(2);
             assertThat(m.tokenizerJson()).contains(dir.resolve("tokenizer.json"));

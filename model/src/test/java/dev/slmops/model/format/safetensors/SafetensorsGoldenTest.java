@@ -3,6 +3,7 @@ package dev.slmops.model.format.safetensors;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.slmops.model.format.ModelFileException;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.tensor.quant.FloatConversions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

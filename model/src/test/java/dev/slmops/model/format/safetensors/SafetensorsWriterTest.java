@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.slmops.model.format.ModelFileException;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +47,7 @@ class SafetensorsWriterTest {
             assertThat(header).startsWith("{\"__metadata__\":{\"format\":\"pt\"},").matches("(?s).*\\} *");
             try (SafetensorsFile f = SafetensorsFile.open(p)) {
                 assertThat(f.metadata()).isEqualTo(Map.of("format", "pt"));
-                assertThat(FloatConversions.read(f.tensor("x".repeat(nameLen)).data(), DType.F32, 2)).isEqualTo(2.25f);
+                assertThat(FloatConversions.read(DType.F32, f.tensor("x".repeat(nameLen)).data(), 2)).isEqualTo(2.25f);
             }
         }
     }
@@ -65,18 +66,18 @@ class SafetensorsWriterTest {
                 assertThat(h.tensor("w").dtype()).isEqualTo(DType.F16);
                 assertThat(b.tensor("w").dtype()).isEqualTo(DType.BF16);
                 for (int i = 0; i < v.length; i++) {
-                    assertThat(FloatConversions.read(h.tensor("w").data(), DType.F16, i))
-                            .isEqualTo(Float.float16ToFloat(FloatConversionsTest.f16Reference(v[i])));
-                    assertThat(FloatConversions.read(b.tensor("w").data(), DType.BF16, i))
-                            .isEqualTo(FloatConversions.bf16ToF32(FloatConversionsTest.bf16Reference(v[i])));
+                    assertThat(FloatConversions.read(DType.F16, h.tensor("w").data(), i))
+                            .isEqualTo(Float.float16ToFloat(FloatConversions.f32ToF16Reference(v[i])));
+                    assertThat(FloatConversions.read(DType.BF16, b.tensor("w").data(), i))
+                            .isEqualTo(FloatConversions.bf16ToF32(FloatConversions.f32ToBf16Reference(v[i])));
                 }
                 // and back up: BF16 -> F32 is exact
                 Path back = dir.resolve("back.safetensors");
                 SafetensorsWriter.write(back, List.of(TensorToWrite.converted(b.tensor("w"), DType.F32)));
                 try (SafetensorsFile r = SafetensorsFile.open(back)) {
                     for (int i = 0; i < v.length; i++) {
-                        assertThat(FloatConversions.read(r.tensor("w").data(), DType.F32, i))
-                                .isEqualTo(FloatConversions.read(b.tensor("w").data(), DType.BF16, i));
+                        assertThat(FloatConversions.read(DType.F32, r.tensor("w").data(), i))
+                                .isEqualTo(FloatConversions.read(DType.BF16, b.tensor("w").data(), i));
                     }
                 }
             }
@@ -144,7 +145,7 @@ class SafetensorsWriterTest {
 
         try (SafetensorsShards s = SafetensorsShards.openIndex(dir.resolve("model.safetensors.index.json"))) {
             assertThat(s.names()).containsExactly("a", "b", "c", "d", "e");
-            assertThat(FloatConversions.read(s.tensor("e").data(), DType.F32, 9)).isEqualTo(9.25f);
+            assertThat(FloatConversions.read(DType.F32, s.tensor("e").data(), 9)).isEqualTo(9.25f);
             assertThat(s.files()).hasSize(3);
         }
     }
