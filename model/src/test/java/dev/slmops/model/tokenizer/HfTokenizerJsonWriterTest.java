@@ -184,7 +184,9 @@ class HfTokenizerJsonWriterTest {
 
     /**
      * tokenizer.json -> ours -> GGUF metadata -> ours -> tokenizer.json -> Rust: same ids as the original file in
-     * Rust. GGUF has no normalizer (llama.cpp applies none), so Qwen3's NFC is compared on NFC text.
+     * Rust. GGUF has no normalizer (llama.cpp applies none), so Qwen3's NFC is compared on NFC text. Qwen's
+     * vocabulary has a plain "</s>" entry that the GGUF path makes a control token, as llama.cpp's loader does
+     * (GgufRoundTripTest leaves those strings out for the same reason): strings with "</s>" are left out for Qwen3.
      */
     private static void throughGguf(String name, Path original, String pre, boolean nfc, Path tmp) throws Exception {
         Tokenizer hf = Tokenizers.fromHfFiles(original, original.resolveSibling("tokenizer_config.json"));
@@ -196,6 +198,7 @@ class HfTokenizerJsonWriterTest {
         List<String> mismatches = new ArrayList<>();
         try (HuggingFaceTokenizer expected = HfParityTest.rust(original); HuggingFaceTokenizer actual = HfParityTest.rust(written)) {
             for (String s0 : corpus) {
+                if (nfc && s0.contains("</s>")) continue;
                 String s = nfc ? Normalizer.normalize(s0, Normalizer.Form.NFC) : s0;
                 for (boolean addSpecial : new boolean[]{true, false}) {
                     long[] a = expected.encode(s, addSpecial, false).getIds(), b = actual.encode(s, addSpecial, false).getIds();
