@@ -1,6 +1,5 @@
 package dev.slmops.workflows.bench;
 
-import dev.slmops.model.arch.ModelTensors;
 import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.engine.Transformer;
 import dev.slmops.model.format.StoredTensor;
@@ -141,14 +140,18 @@ public final class Benchmark {
         return best;
     }
 
-    /** Weight bytes a decode step reads: every matrix, plus the output matrix (the embedding, when tied). */
-    static long bytesPerToken(LoadedModel m) throws IOException {
-        long total = 0;
-        for (ModelTensors.Spec s : ModelTensors.of(m.config())) {
-            if (s.kind() == ModelTensors.Kind.EMBEDDING && !m.config().tieEmbeddings()) continue; // one row only
-            total += m.files().weights().require(s.name()).byteSize();
+    /**
+     * Weight bytes a decode step reads: every stored tensor once (the output matrix included), except the
+     * embedding table when it is not also the output matrix (then one row of it is read). Counted from the file's
+     * tensors, so nothing is loaded twice to count it.
+     */
+    static long bytesPerToken(LoadedModel m) {
+        long total = 0, embedding = 0;
+        for (StoredTensor t : m.files().storedTensors()) {
+            total += t.byteSize();
+            if (t.name().equals("model.embed_tokens.weight") || t.name().equals("token_embd.weight")) embedding = t.byteSize();
         }
-        return total;
+        return m.config().tieEmbeddings() ? total : total - embedding;
     }
 
     /** The type most of the weight bytes are stored in (as llama-bench names the model by its file type). */
