@@ -25,6 +25,8 @@ class ProcessMemoryTest {
         }
         long before = ProcessMemory.peakRssBytes();
         long size = 64L << 20;
+        // the kernel's RSS counters are per-CPU and read approximately: allow a few pages either way
+        long slack = 4L << 20;
         long withBlock;
         // native memory (fresh pages from mmap), not the Java heap whose pages earlier tests may have touched
         try (Arena arena = Arena.ofConfined()) {
@@ -32,9 +34,9 @@ class ProcessMemoryTest {
             block.fill((byte) 1); // touch every page
             long rss = ProcessMemory.rssBytes();
             withBlock = ProcessMemory.peakRssBytes(); // read second: the peak never falls below an earlier RSS
-            assertThat(rss).isLessThanOrEqualTo(withBlock);
+            assertThat(rss).isLessThanOrEqualTo(withBlock + slack);
         }
         assertThat(withBlock - before).isGreaterThan(size / 2);
-        assertThat(ProcessMemory.peakRssBytes()).isGreaterThanOrEqualTo(withBlock); // a high-water mark
+        assertThat(ProcessMemory.peakRssBytes()).isGreaterThanOrEqualTo(withBlock - slack); // a high-water mark
     }
 }
