@@ -25,6 +25,8 @@ class ProcessMemoryTest {
         }
         long before = ProcessMemory.peakRssBytes();
         long size = 64L << 20;
+        // the kernel's RSS counters are per-CPU and read approximately: allow a few pages either way
+        long slack = 4L << 20;
         long withBlock;
         // native memory (fresh pages from mmap), not the Java heap whose pages earlier tests may have touched
         try (Arena arena = Arena.ofConfined()) {
@@ -32,11 +34,15 @@ class ProcessMemoryTest {
             block.fill((byte) 1); // touch every page
             long rss = ProcessMemory.rssBytes();
             withBlock = ProcessMemory.peakRssBytes(); // read second: the peak never falls below an earlier RSS
-            assertThat(rss).isLessThanOrEqualTo(withBlock);
+            assertThat(rss).isLessThanOrEqualTo(withBlock + slack);
         }
         assertThat(withBlock - before).isGreaterThan(size / 2);
+<<<<<<< HEAD
         // A high-water mark: it stays up after the block is freed. Linux syncs per-thread RSS counters lazily, so two
         // readings can differ by a few pages in either direction (seen: 8 KiB); allow 1 MiB.
         assertThat(ProcessMemory.peakRssBytes()).isGreaterThan(withBlock - (1 << 20));
+=======
+        assertThat(ProcessMemory.peakRssBytes()).isGreaterThanOrEqualTo(withBlock - slack); // a high-water mark
+>>>>>>> llamabench
     }
 }

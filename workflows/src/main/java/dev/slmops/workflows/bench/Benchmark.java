@@ -99,10 +99,11 @@ public final class Benchmark {
                 params += t.elementCount();
             }
             long perToken = bytesPerToken(m);
+            long peak = peakRss(); // before the bandwidth probe, whose 256 MiB buffer is not the model's memory
             double bandwidth = Bandwidth.measureGbs(m.pool());
             double tg = tests.stream().filter(t -> t.nGen() > 0).mapToDouble(t -> t.tokensPerS().mean()).findFirst().orElse(0);
             return new Result("slmops", o.model().toString(), dominantType(m), modelBytes, params, m.pool().threads(),
-                    tests, peakRss(), ttft, perToken, bandwidth, tg * perToken / (bandwidth * 1e9));
+                    tests, peak, ttft, perToken, bandwidth, tg * perToken / (bandwidth * 1e9));
         }
     }
 
