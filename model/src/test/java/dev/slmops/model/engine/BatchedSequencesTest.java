@@ -1,0 +1,57 @@
+package dev.slmops.model.engine;
+
+import dev.slmops.model.init.ModelInit;
+import dev.slmops.model.init.TokenizerForInit;
+import dev.slmops.model.load.LoadedModel;
+import dev.slmops.tensor.DType;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Several sequences in one forward call (what the server's continuous batching does) give each sequence the
+ * logits it gets alone: rows of different sequences never see each other's keys.
+ */
+class BatchedSequencesTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-gemma3"})
+    void aBatchOfSequencesEqualsEachSequenceAlone(String shape, @TempDir Path tmp) throws Exception {
+        Path dir = TokenizerForInit.writeModel(new ModelInit.Options(ModelInit.shapeConfig(shape), DType.F32, 3, 0.1),
+                null, tmp.resolve("m"), false);
+        try (LoadedModel m = LoadedModel.load(dir, new LoadedModel.Options(128, 2))) {
+            Transformer t = m.transformer();
+            int V = m.config().vocabSize();
+            int[] a = {5, 17, 99, 42, 7, 300, 12, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+            int[] b = {400, 3, 3, 250};
+            // Alone: a's prompt then one more token; b's prompt.
+            KvCache ca = m.newCache(), cb = m.newCache();
+            t.forward(ca, a, false);
+            float[] aNext = t.forward(ca, new int[]{77}, false);
+            float[] bAlone = t.forward(cb, b, true);
+            // Together: a's prompt alone first, then a's decode step batched with b's whole prompt.
+            KvCache ca2 = m.newCache(), cb2 = m.newCache();
+            t.forward(ca2, a, false);
+            float[][] both = t.forward(List.of(new Transformer.SequenceInput(ca2, new int[]{77}, false),
+                    new Transformer.SequenceInput(cb2, b, true)));
+            assertThat(maxAbsDiff(both[0], aNext)).isLessThan(1e-5f);
+            assertThat(maxAbsDiff(both[1], bAlone)).isLessThan(1e-5f);
+            assertThat(both[1]).hasSize(b.length * V);
+            assertThat(ca2.length()).isEqualTo(a.length + 1);
+            assertThat(cb2.length()).isEqualTo(b.length);
+        }
+    }
+
+    private static float maxAbsDiff(float[] x, float[] y) {
+        assertThat(x.length).isEqualTo(y.length);
+        float m = 0;
+        for (int i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+        return m;
+    }
+
+}
