@@ -12,8 +12,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure prompt processing (pp) and generation (tg) speed like llama-bench, with peak memory, "
-                + "time to first token and the share of the memory-bandwidth limit reached.",
+        description = {"Measure prompt (pp) and generation (tg) speed like llama-bench.",
+                "Also reports peak memory, time to first token and the share of the memory-bandwidth limit reached.",
                 "Compare with llama.cpp on the same files: scripts/bench-vs-llamacpp.sh."})
 final class BenchCommand implements Callable<Integer> {
 

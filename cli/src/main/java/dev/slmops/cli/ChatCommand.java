@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Chat with a model in the terminal, with history and the model's chat template.",
+        description = {"Chat with a model in the terminal, through its chat template.",
                 "Type /reset to start over, /exit (or end of input) to leave."})
 final class ChatCommand implements Callable<Integer> {
 

@@ -12,7 +12,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Convert a model between a Hugging Face directory (safetensors) and GGUF, in f32, f16 or bf16.")
+        description = {"Convert between a Hugging Face directory and GGUF (f32/f16/bf16).",
+                "GGUF output uses llama.cpp's names and layouts; HF output rebuilds config.json and tokenizer.json."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")

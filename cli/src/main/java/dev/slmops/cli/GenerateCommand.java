@@ -12,7 +12,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Continue a prompt with a model (streams the text as it is generated).")
+        description = {"Continue a prompt, streaming the text as it is generated.",
+                "--chat wraps the prompt in the model's chat template."})
 final class GenerateCommand implements Callable<Integer> {
 
     @Mixin

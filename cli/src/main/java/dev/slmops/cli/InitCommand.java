@@ -14,7 +14,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "init", mixinStandardHelpOptions = true,
-        description = {"Write a randomly initialised model (HF layout, with a tokenizer) of any supported architecture.",
+        description = {"Write a randomly initialised model of any architecture (HF layout).",
+                "It comes with a byte-level BPE tokenizer trained on the built-in corpus (or --tokenizer DIR).",
                 "The start of pre-training from scratch, and the models tests and benchmarks use.",
                 "Shapes: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, qwen3-0.6b, phi-4-mini, gemma-3-270m, and tiny-llama, "
                         + "tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-phi3, tiny-gemma3."})

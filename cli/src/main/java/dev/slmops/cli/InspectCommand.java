@@ -14,7 +14,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Show a model's architecture, sizes, tensor types, tokenizer and chat template.")
+        description = {"Show a model's architecture, sizes, tensors, tokenizer and template.",
+                "Prints text, or JSON with --json; --tensors lists every tensor."})
 final class InspectCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory or a .gguf file.")
