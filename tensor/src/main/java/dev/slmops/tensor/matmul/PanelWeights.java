@@ -120,31 +120,38 @@ final class PanelWeights extends PackedWeights {
     }
 
     @Override
-    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
-        int panels = panels();
-        int tasks = taskCount(panels, pool, 2);
-        pool.parallelFor(tasks, t -> {
-            int p0 = (int) ((long) panels * t / tasks), p1 = (int) ((long) panels * (t + 1) / tasks);
-            float[] tmp = new float[NR];
-            for (int p = p0; p < p1; p++) {
-                int n0 = p * NR;
-                int width = Math.min(NR, rows - n0);
-                boolean direct = width == NR;
-                float[] out = direct ? y : tmp;
-                int outOff = direct ? yOff + n0 : 0;
-                int base = p * cols * NR;
-                if (!vector) {
-                    gemvPanelScalar(x, xOff, base, out, outOff);
-                } else if (f32 != null) {
-                    gemvPanelF32(f32, base, cols, x, xOff, out, outOff);
-                } else if (dtype == DType.F16) {
-                    gemvPanelF16(bits, base, cols, x, xOff, out, outOff);
-                } else {
-                    gemvPanelBf16(bits, base, cols, x, xOff, out, outOff);
-                }
-                if (!direct) System.arraycopy(tmp, 0, y, yOff + n0, width);
+    int gemvUnits() {
+        return panels();
+    }
+
+    @Override
+    int gemvMinUnitsPerTask() {
+        return 2;
+    }
+
+    /** Panels [p0, p1): outputs [p0 * NR, min(p1 * NR, N)). */
+    @Override
+    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int p0, int p1, boolean vector) {
+        float[] tmp = null;
+        for (int p = p0; p < p1; p++) {
+            int n0 = p * NR;
+            int width = Math.min(NR, rows - n0);
+            boolean direct = width == NR;
+            if (!direct && tmp == null) tmp = new float[NR];
+            float[] out = direct ? y : tmp;
+            int outOff = direct ? yOff + n0 : 0;
+            int base = p * cols * NR;
+            if (!vector) {
+                gemvPanelScalar(x, xOff, base, out, outOff);
+            } else if (f32 != null) {
+                gemvPanelF32(f32, base, cols, x, xOff, out, outOff);
+            } else if (dtype == DType.F16) {
+                gemvPanelF16(bits, base, cols, x, xOff, out, outOff);
+            } else {
+                gemvPanelBf16(bits, base, cols, x, xOff, out, outOff);
             }
-        });
+            if (!direct) System.arraycopy(tmp, 0, y, yOff + n0, width);
+        }
     }
 
     private void gemvPanelScalar(float[] x, int xOff, int base, float[] out, int outOff) {
