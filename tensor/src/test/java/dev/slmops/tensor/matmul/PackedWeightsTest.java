@@ -118,4 +118,22 @@ class PackedWeightsTest {
         assertThatThrownBy(() -> PackedWeights.matmulAll(ws, new float[k], 0, new float[2][], 1, POOL))
                 .hasMessageContaining("3 weights but 2 outputs");
     }
+    @Test
+    void vectorHalfToFloatIsExactForEveryFiniteHalf() {
+        if (!VectorPath.ENABLED) return;
+        int l = VectorPath.L;
+        short[] h = new short[l];
+        float[] got = new float[l];
+        for (int base = 0; base < 1 << 16; base += l) {
+            for (int j = 0; j < l; j++) h[j] = (short) (base + j);
+            PanelWeights.f16ToFloat(jdk.incubator.vector.ShortVector.fromArray(VectorPath.S, h, 0)).intoArray(got, 0);
+            for (int j = 0; j < l; j++) {
+                if ((h[j] & 0x7C00) == 0x7C00) continue; // infinities and NaNs are refused at pack time
+                float want = Float.float16ToFloat(h[j]);
+                if (Float.floatToRawIntBits(got[j]) != Float.floatToRawIntBits(want)) {
+                    fail(String.format("half 0x%04x: got %s, want %s", h[j] & 0xFFFF, got[j], want));
+                }
+            }
+        }
+    }
 }
