@@ -120,9 +120,10 @@ final class Q4Rows extends PackedWeights {
 
     /** Lane-wise low-nibble . x[xo..xo+L) + high-nibble . x[xo+16..xo+16+L) for the L bytes at nib[no..]. */
     private static FloatVector nibbleDot(byte[] nib, int no, float[] x, int xo) {
-        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.B2I, I, 0);
+        // zero-extended, the high nibble needs only the shift (sign extension would need a mask as well)
+        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
         FloatVector lo = (FloatVector) w.and(0xF).convert(VectorOperators.I2F, 0);
-        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
         return lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
     }
 
