@@ -1,6 +1,7 @@
 package dev.slmops.model.engine;
 
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.tensor.DType;
 import dev.slmops.tensor.matmul.PackedWeights;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
@@ -17,9 +18,11 @@ public final class Linear {
     final String name;
     final int in;
     final int out;
-    private final StoredTensor weight;
+    private final DType dtype;
     private final float[] bias; // [out] or null
     private final PackedWeights packed; // the fast kernels' layout, or null where the dtype has none
+    /** The stored matrix, kept only where no packed layout exists (so a file's copies can be freed otherwise). */
+    private final StoredTensor unpacked;
 
     Linear(String name, StoredTensor weight, float[] bias) {
         if (weight.rank() != 2) {
@@ -28,13 +31,17 @@ public final class Linear {
         this.name = name;
         this.out = Math.toIntExact(weight.dim(0));
         this.in = Math.toIntExact(weight.dim(1));
-        this.weight = weight;
+        this.dtype = weight.dtype();
         if (bias != null && bias.length != out) {
             throw new IllegalArgumentException(name + " bias has " + bias.length + " entries for " + out + " outputs");
         }
         this.bias = bias;
         this.packed = PackedWeights.supports(weight.dtype())
                 ? PackedWeights.pack(weight.dtype(), weight.data(), 0, out, in) : null;
+        // The packed copy now serves every product: let the file's pages go from the resident set right away, so
+        // loading never holds a matrix twice (the data stays readable: pages fault back in if it is read again).
+        if (packed != null && weight.data().isMapped()) weight.data().unload();
+        this.unpacked = packed == null ? weight : null;
     }
 
     public int in() {
@@ -45,28 +52,54 @@ public final class Linear {
         return out;
     }
 
+    public DType dtype() {
+        return dtype;
+    }
+
     /** y[T, out] = x[T, in] W^T + b, on the pool's threads. */
     public void forward(float[] x, int rows, float[] y, WorkerPool pool) {
         if (packed == null) {
-            forwardReference(x, rows, y);
+            forwardUnpacked(x, rows, y);
             return;
         }
         packed.matmul(x, 0, y, 0, rows, pool);
-        if (bias != null) {
-            for (int t = 0; t < rows; t++) {
-                int yo = t * out;
-                for (int o = 0; o < out; o++) y[yo + o] += bias[o];
+        addBias(y, rows);
+    }
+
+    /**
+     * y_i[T, out_i] = x[T, in] W_i^T + b_i for projections sharing their input (q/k/v; gate/up): for decode one
+     * parallel loop runs all of them ({@link PackedWeights#matmulAll}).
+     */
+    public static void forwardAll(Linear[] ls, float[] x, int rows, float[][] ys, WorkerPool pool) {
+        PackedWeights[] ws = new PackedWeights[ls.length];
+        for (int i = 0; i < ls.length; i++) {
+            ws[i] = ls[i].packed;
+            if (ws[i] == null) { // a dtype without packed kernels: one by one
+                for (int j = 0; j < ls.length; j++) ls[j].forward(x, rows, ys[j], pool);
+                return;
             }
+        }
+        PackedWeights.matmulAll(ws, x, 0, ys, rows, pool);
+        for (int i = 0; i < ls.length; i++) ls[i].addBias(ys[i], rows);
+    }
+
+    private void addBias(float[] y, int rows) {
+        if (bias == null) return;
+        for (int t = 0; t < rows; t++) {
+            int yo = t * out;
+            for (int o = 0; o < out; o++) y[yo + o] += bias[o];
         }
     }
 
-    /** The same product, naively: the reference the fast path is tested against. */
-    public void forwardReference(float[] x, int rows, float[] y) {
-        // Naive reference path: dequantize one weight row at a time, dot with every input row, in double.
+    /**
+     * The same product for a dtype with no packed kernel, naively: dequantize one weight row at a time and dot
+     * it with every input row, in double. (The packed kernels have their naive twin in tensor's MatmulReference.)
+     */
+    private void forwardUnpacked(float[] x, int rows, float[] y) {
         float[] w = new float[in];
-        long rowBytes = weight.dtype().bytesFor(in);
+        long rowBytes = dtype.bytesFor(in);
         for (int o = 0; o < out; o++) {
-            Dequantize.toFloat(weight.dtype(), weight.data(), o * rowBytes, w, 0, in);
+            Dequantize.toFloat(dtype, unpacked.data(), o * rowBytes, w, 0, in);
             for (int t = 0; t < rows; t++) {
                 double s = 0;
                 int xo = t * in;

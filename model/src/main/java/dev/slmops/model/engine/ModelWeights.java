@@ -29,6 +29,8 @@ public final class ModelWeights {
         Linear gate, up;         // [F, D]
         Linear gateUp;           // [2F, D]  Phi-3 gate_up_proj (gate rows first)
         Linear down;             // [D, F]
+        Linear[] qkvSplit;       // {q, k, v}: run together (one parallel loop in decode)
+        Linear[] gateAndUp;      // {gate, up}: likewise
     }
 
     private ModelWeights(ModelConfig config, StoredTensor tokenEmbedding, float[] outputNorm, Linear output,
@@ -69,6 +71,8 @@ public final class ModelWeights {
                 l.v = linear(src, p + "self_attn.v_proj", c.kvDim(), c.hiddenSize(), c.attentionBias());
                 l.gate = linear(src, p + "mlp.gate_proj", c.intermediateSize(), c.hiddenSize(), false);
                 l.up = linear(src, p + "mlp.up_proj", c.intermediateSize(), c.hiddenSize(), false);
+                l.qkvSplit = new Linear[] {l.q, l.k, l.v};
+                l.gateAndUp = new Linear[] {l.gate, l.up};
             }
             l.o = linear(src, p + "self_attn.o_proj", c.hiddenSize(), c.qDim(), false);
             l.down = linear(src, p + "mlp.down_proj", c.hiddenSize(), c.intermediateSize(), false);

@@ -15,6 +15,9 @@ import java.util.List;
  * {@link KvCache}: projections run over all rows of the batch at once, attention per row over its own sequence.
  *
  * <p>Legend: T rows in the batch, D hidden, F feed-forward, H/Hkv heads, Dh head dim, V vocab.
+ *
+ * <p>Thread safety: an instance reuses its activation buffers across calls, so forward calls on one instance run
+ * one at a time (they synchronize on it); batch sequences into one call to run them together.
  */
 public final class Transformer {
     private final ModelConfig c;
@@ -85,18 +88,47 @@ public final class Transformer {
             }
         }
 
+        synchronized (this) { // the activation buffers are this instance's: one forward at a time
+            return forwardRows(inputs, rows, rowCache, rowPos, tokens);
+        }
+    }
+
+    /**
+     * Activation buffers, reused across forward calls (a decode step would otherwise allocate a dozen arrays, and a
+     * 512-token prefill tens of MiB, per call), grown on demand to the most rows seen. Sized exactly to the rows of
+     * a call only where the kernels read lengths: they take explicit row counts, so longer buffers are fine.
+     */
+    private static final class Scratch {
+        int rows;
+        float[] x, xn, q, k, v, att, proj, gate, up, fused;
+        float[][] qkvOut, gateUpOut;
+
+        Scratch(ModelConfig c, int rows) {
+            int D = c.hiddenSize(), F = c.intermediateSize(), qDim = c.qDim(), kvDim = c.kvDim();
+            this.rows = rows;
+            x = new float[rows * D];      // residual stream [T, D]
+            xn = new float[rows * D];     // normed input of a sub-block [T, D]
+            q = new float[rows * qDim];   // [T, H*Dh]
+            k = new float[rows * kvDim];  // [T, Hkv*Dh]
+            v = new float[rows * kvDim];  // [T, Hkv*Dh]
+            att = new float[rows * qDim]; // attention output [T, H*Dh]
+            proj = new float[rows * D];   // sub-block output before the residual add [T, D]
+            gate = new float[rows * F];   // [T, F]
+            up = new float[rows * F];     // [T, F]
+            qkvOut = new float[][] {q, k, v};
+            gateUpOut = new float[][] {gate, up};
+        }
+    }
+
+    private Scratch scratch;
+
+    private float[][] forwardRows(List<SequenceInput> inputs, int rows, KvCache[] rowCache, int[] rowPos, int[] tokens) {
         final int D = c.hiddenSize(), F = c.intermediateSize(), H = c.numHeads(), Hkv = c.numKvHeads();
         final int Dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim();
-        float[] x = new float[rows * D];      // residual stream [T, D]
-        float[] xn = new float[rows * D];     // normed input of a sub-block [T, D]
-        float[] q = new float[rows * qDim];   // [T, H*Dh]
-        float[] k = new float[rows * kvDim];  // [T, Hkv*Dh]
-        float[] v = new float[rows * kvDim];  // [T, Hkv*Dh]
-        float[] att = new float[rows * qDim]; // attention output [T, H*Dh]
-        float[] proj = new float[rows * D];   // sub-block output before the residual add [T, D]
-        float[] gate = new float[rows * F];   // [T, F]
-        float[] up = new float[rows * F];     // [T, F]
-        float[] fused = null;                 // Phi-3 fused projection outputs
+        if (scratch == null || scratch.rows < rows) scratch = new Scratch(c, rows);
+        Scratch sc = scratch;
+        float[] x = sc.x, xn = sc.xn, q = sc.q, k = sc.k, v = sc.v, att = sc.att, proj = sc.proj, gate = sc.gate, up = sc.up;
+        float[] fused = sc.fused;             // Phi-3 fused projection outputs
 
         for (int t = 0; t < rows; t++) {
             w.embed(tokens[t], x, t * D);
@@ -112,14 +144,12 @@ public final class Transformer {
             rmsNorm(xn, 0, x, 0, lw.attnNorm, rows, D);
             if (lw.qkv != null) {
                 if (fused == null || fused.length < rows * Math.max(qDim + 2 * kvDim, 2 * F)) {
-                    fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
+                    fused = sc.fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
                 }
                 lw.qkv.forward(xn, rows, fused, pool);
                 Ops.split3(fused, rows, q, qDim, k, kvDim, v, kvDim);
             } else {
-                lw.q.forward(xn, rows, q, pool);
-                lw.k.forward(xn, rows, k, pool);
-                lw.v.forward(xn, rows, v, pool);
+                Linear.forwardAll(lw.qkvSplit, xn, rows, sc.qkvOut, pool);
             }
             if (lw.qNorm != null) {
                 rmsNorm(q, 0, q, 0, lw.qNorm, rows * H, Dh);
@@ -149,8 +179,7 @@ public final class Transformer {
                 lw.gateUp.forward(xn, rows, fused, pool);
                 Ops.split2(fused, rows, gate, up, F);
             } else {
-                lw.gate.forward(xn, rows, gate, pool);
-                lw.up.forward(xn, rows, up, pool);
+                Linear.forwardAll(lw.gateAndUp, xn, rows, sc.gateUpOut, pool);
             }
             if (c.activation() == ModelConfig.Activation.SILU) Activations.swiglu(gate, 0, up, 0, rows * F);
             else Activations.geglu(gate, 0, up, 0, rows * F);
@@ -163,7 +192,7 @@ public final class Transformer {
         // --- output: logits of the rows asked for
         float[][] result = new float[inputs.size()][];
         int V = c.vocabSize();
-        r = 0;
+        int r = 0;
         for (int s = 0; s < inputs.size(); s++) {
             SequenceInput in = inputs.get(s);
             int n = in.tokens.length;

@@ -52,6 +52,8 @@ public final class LoadedModel implements AutoCloseable {
             files.tokenizer(); // fail early on a missing or unreadable tokenizer
             WorkerPool pool = options.threads() > 0 ? new WorkerPool(options.threads()) : WorkerPool.ofAvailableProcessors();
             ModelWeights weights = ModelWeights.bind(c, files.weights());
+            // The matrices now live repacked on the heap; only embedding rows are read from the file from here on.
+            files.releaseResidentPages();
             return new LoadedModel(files, new Transformer(weights, ctx, pool), pool, ctx);
         } catch (IOException | RuntimeException e) {
             files.close();

@@ -133,6 +133,14 @@ public final class ModelFiles implements AutoCloseable {
         return chatTemplate;
     }
 
+    /**
+     * Drops the pages of a mapped GGUF file from the resident set (they fault back in when read). Call it once the
+     * weights have been repacked; a Hugging Face directory keeps its mappings as they are.
+     */
+    public void releaseResidentPages() {
+        if (gguf != null) gguf.releaseResidentPages();
+    }
+
     @Override
     public void close() {
         if (weights != null) weights.close();

@@ -92,17 +92,21 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
      * M rows of N floats from {@code yOffset} (overwritten, not accumulated). Runs on {@code pool}.
      */
     public final void matmul(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
+        checkShapes(x, xOffset, y, yOffset, m);
+        if (m < gemmMinRows()) {
+            for (int r = 0; r < m; r++) gemv(x, xOffset + r * cols, y, yOffset + r * rows, pool, VectorPath.ENABLED);
+        } else {
+            gemm(x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
+        }
+    }
+
+    private void checkShapes(float[] x, int xOffset, float[] y, int yOffset, int m) {
         if (m < 1) throw new IllegalArgumentException("matmul needs at least one activation row, got m=" + m);
         if (xOffset < 0 || xOffset + (long) m * cols > x.length) {
             throw new IndexOutOfBoundsException("x needs " + m + " x " + cols + " floats at " + xOffset + ", has " + x.length);
         }
         if (yOffset < 0 || yOffset + (long) m * rows > y.length) {
             throw new IndexOutOfBoundsException("y needs " + m + " x " + rows + " floats at " + yOffset + ", has " + y.length);
-        }
-        if (m < gemmMinRows()) {
-            for (int r = 0; r < m; r++) gemv(x, xOffset + r * cols, y, yOffset + r * rows, pool, VectorPath.ENABLED);
-        } else {
-            gemm(x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
         }
     }
 
@@ -114,8 +118,73 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         return 32;
     }
 
-    /** Decode product y[N] = W[N, K] . x[K]. */
-    abstract void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector);
+    /**
+     * Several products with one input, y_i[M, N_i] = x[M, K] . W_i[N_i, K]^T (q/k/v, or gate/up, of a layer), as
+     * {@link #matmul} does each. For a few rows (decode) all the GEMVs run as one parallel loop: one dispatch and one
+     * barrier instead of one per matrix, which matters when a decode step is hundreds of short loops.
+     */
+    public static void matmulAll(PackedWeights[] ws, float[] x, int xOffset, float[][] ys, int m, WorkerPool pool) {
+        if (ws.length != ys.length) throw new IllegalArgumentException(ws.length + " weights but " + ys.length + " outputs");
+        boolean fewRows = true;
+        for (PackedWeights w : ws) {
+            if (w.cols != ws[0].cols) {
+                throw new IllegalArgumentException("matmulAll needs weights of one input width, got " + ws[0] + " and " + w);
+            }
+            fewRows &= m < w.gemmMinRows();
+        }
+        if (!fewRows || ws.length == 1) {
+            for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
+            return;
+        }
+        for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
+        for (int r = 0; r < m; r++) gemvAll(ws, x, xOffset + r * ws[0].cols, ys, r, pool, VectorPath.ENABLED);
+    }
+
+    /** Row {@code row} of every y_i = W_i . x[xOff..] in one parallel loop; each matrix keeps its own task split. */
+    static void gemvAll(PackedWeights[] ws, float[] x, int xOff, float[][] ys, int row, WorkerPool pool, boolean vector) {
+        int n = ws.length;
+        Object[] prep = new Object[n];
+        int[] firstTask = new int[n + 1];
+        for (int i = 0; i < n; i++) {
+            prep[i] = ws[i].gemvPrepare(x, xOff);
+            firstTask[i + 1] = firstTask[i] + taskCount(ws[i].gemvUnits(), pool, ws[i].gemvMinUnitsPerTask());
+        }
+        pool.parallelFor(firstTask[n], t -> {
+            int i = 0;
+            while (t >= firstTask[i + 1]) i++;
+            PackedWeights w = ws[i];
+            int tasks = firstTask[i + 1] - firstTask[i], k = t - firstTask[i], units = w.gemvUnits();
+            w.gemvRange(x, xOff, prep[i], ys[i], row * w.rows,
+                    (int) ((long) units * k / tasks), (int) ((long) units * (k + 1) / tasks), vector);
+        });
+    }
+
+    /** Decode product y[N] = W[N, K] . x[K]: {@link #gemvUnits} split in tasks over the pool. */
+    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
+        Object prep = gemvPrepare(x, xOff);
+        int units = gemvUnits();
+        int tasks = taskCount(units, pool, gemvMinUnitsPerTask());
+        pool.parallelFor(tasks, t -> gemvRange(x, xOff, prep, y, yOff,
+                (int) ((long) units * t / tasks), (int) ((long) units * (t + 1) / tasks), vector));
+    }
+
+    /** What a GEMV derives from x once before its tasks run (Q4/Q5: sums of x per 32-block), or null. */
+    Object gemvPrepare(float[] x, int xOff) {
+        return null;
+    }
+
+    /** The GEMV's units of work: output rows, or NR-row panels. */
+    int gemvUnits() {
+        return rows;
+    }
+
+    /** Units per task at least (so a task is not tiny). */
+    int gemvMinUnitsPerTask() {
+        return 16;
+    }
+
+    /** The GEMV's outputs for units [u0, u1): y[yOff + n] for the rows n those units cover. */
+    abstract void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int u0, int u1, boolean vector);
 
     /**
      * Writes the F32 panel B[kc][NR] = W[NR*p + j][k0 + k] (zero where NR*p + j >= N) into {@code dst[0..kc*NR)}.

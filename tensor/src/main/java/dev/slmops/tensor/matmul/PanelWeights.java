@@ -103,13 +103,14 @@ final class PanelWeights extends PackedWeights {
     }
 
     /**
-     * L finite IEEE halves to floats, exactly (subnormals included): shifting the half left by 16 then
-     * arithmetically right by 3 lines sign, exponent and mantissa up with a float's (smearing the sign over three
-     * bits the mask clears); multiplying by 2^112 rebias the exponent. Infinities and NaNs are refused at pack time.
+     * L finite IEEE halves to floats, exactly (subnormals included): the half, sign-extended to 32 bits and shifted
+     * left by 13, has exponent and mantissa where a float's are and copies of the sign in bits 28..31; the mask keeps
+     * the one in bit 31, and multiplying by 2^112 rebiases the exponent. Infinities and NaNs are refused at pack time.
+     * (Three integer operations: this conversion is most of the F16 GEMV's work.)
      */
     static FloatVector f16ToFloat(ShortVector h) {
         IntVector v = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-        IntVector bits = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFFFFF);
+        IntVector bits = v.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF);
         return bits.reinterpretAsFloats().mul(0x1p112f);
     }
 
@@ -120,31 +121,38 @@ final class PanelWeights extends PackedWeights {
     }
 
     @Override
-    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
-        int panels = panels();
-        int tasks = taskCount(panels, pool, 2);
-        pool.parallelFor(tasks, t -> {
-            int p0 = (int) ((long) panels * t / tasks), p1 = (int) ((long) panels * (t + 1) / tasks);
-            float[] tmp = new float[NR];
-            for (int p = p0; p < p1; p++) {
-                int n0 = p * NR;
-                int width = Math.min(NR, rows - n0);
-                boolean direct = width == NR;
-                float[] out = direct ? y : tmp;
-                int outOff = direct ? yOff + n0 : 0;
-                int base = p * cols * NR;
-                if (!vector) {
-                    gemvPanelScalar(x, xOff, base, out, outOff);
-                } else if (f32 != null) {
-                    gemvPanelF32(f32, base, cols, x, xOff, out, outOff);
-                } else if (dtype == DType.F16) {
-                    gemvPanelF16(bits, base, cols, x, xOff, out, outOff);
-                } else {
-                    gemvPanelBf16(bits, base, cols, x, xOff, out, outOff);
-                }
-                if (!direct) System.arraycopy(tmp, 0, y, yOff + n0, width);
+    int gemvUnits() {
+        return panels();
+    }
+
+    @Override
+    int gemvMinUnitsPerTask() {
+        return 2;
+    }
+
+    /** Panels [p0, p1): outputs [p0 * NR, min(p1 * NR, N)). */
+    @Override
+    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int p0, int p1, boolean vector) {
+        float[] tmp = null;
+        for (int p = p0; p < p1; p++) {
+            int n0 = p * NR;
+            int width = Math.min(NR, rows - n0);
+            boolean direct = width == NR;
+            if (!direct && tmp == null) tmp = new float[NR];
+            float[] out = direct ? y : tmp;
+            int outOff = direct ? yOff + n0 : 0;
+            int base = p * cols * NR;
+            if (!vector) {
+                gemvPanelScalar(x, xOff, base, out, outOff);
+            } else if (f32 != null) {
+                gemvPanelF32(f32, base, cols, x, xOff, out, outOff);
+            } else if (dtype == DType.F16) {
+                gemvPanelF16(bits, base, cols, x, xOff, out, outOff);
+            } else {
+                gemvPanelBf16(bits, base, cols, x, xOff, out, outOff);
             }
-        });
+            if (!direct) System.arraycopy(tmp, 0, y, yOff + n0, width);
+        }
     }
 
     private void gemvPanelScalar(float[] x, int xOff, int base, float[] out, int outOff) {

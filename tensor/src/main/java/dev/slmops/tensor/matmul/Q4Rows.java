@@ -66,17 +66,18 @@ final class Q4Rows extends PackedWeights {
     }
 
     @Override
-    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
-        float[] xsum = blockSums(x, xOff, cols);
-        int tasks = taskCount(rows, pool, 16);
-        pool.parallelFor(tasks, t -> {
-            int n0 = (int) ((long) rows * t / tasks), n1 = (int) ((long) rows * (t + 1) / tasks);
-            for (int n = n0; n < n1; n++) {
-                int sb = n * (cols / 32);
-                float dot = vector ? dotVector(nib, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
-                y[yOff + n] = dot + offsetDot(offset, sb, xsum);
-            }
-        });
+    Object gemvPrepare(float[] x, int xOff) {
+        return blockSums(x, xOff, cols);
+    }
+
+    @Override
+    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int n0, int n1, boolean vector) {
+        float[] xsum = (float[]) prep;
+        for (int n = n0; n < n1; n++) {
+            int sb = n * (cols / 32);
+            float dot = vector ? dotVector(nib, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
+            y[yOff + n] = dot + offsetDot(offset, sb, xsum);
+        }
     }
 
     /** sum_b offset[sb + b] * xsum[b]. */
@@ -119,9 +120,10 @@ final class Q4Rows extends PackedWeights {
 
     /** Lane-wise low-nibble . x[xo..xo+L) + high-nibble . x[xo+16..xo+16+L) for the L bytes at nib[no..]. */
     private static FloatVector nibbleDot(byte[] nib, int no, float[] x, int xo) {
-        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.B2I, I, 0);
+        // zero-extended, the high nibble needs only the shift (sign extension would need a mask as well)
+        IntVector w = (IntVector) ByteVector.fromArray(B, nib, no).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
         FloatVector lo = (FloatVector) w.and(0xF).convert(VectorOperators.I2F, 0);
-        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) w.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
         return lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
     }
 

@@ -64,17 +64,18 @@ final class Q5Rows extends PackedWeights {
     }
 
     @Override
-    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
-        float[] xsum = Q4Rows.blockSums(x, xOff, cols);
-        int tasks = taskCount(rows, pool, 16);
-        pool.parallelFor(tasks, t -> {
-            int n0 = (int) ((long) rows * t / tasks), n1 = (int) ((long) rows * (t + 1) / tasks);
-            for (int n = n0; n < n1; n++) {
-                int sb = n * (cols / 32);
-                float dot = vector ? dotVector(nib, high, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
-                y[yOff + n] = dot + Q4Rows.offsetDot(offset, sb, xsum);
-            }
-        });
+    Object gemvPrepare(float[] x, int xOff) {
+        return Q4Rows.blockSums(x, xOff, cols);
+    }
+
+    @Override
+    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int n0, int n1, boolean vector) {
+        float[] xsum = (float[]) prep;
+        for (int n = n0; n < n1; n++) {
+            int sb = n * (cols / 32);
+            float dot = vector ? dotVector(nib, high, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
+            y[yOff + n] = dot + Q4Rows.offsetDot(offset, sb, xsum);
+        }
     }
 
     private int quant(int b, int j) {

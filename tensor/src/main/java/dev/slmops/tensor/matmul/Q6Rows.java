@@ -56,14 +56,10 @@ final class Q6Rows extends PackedWeights {
     }
 
     @Override
-    void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
-        int tasks = taskCount(rows, pool, 16);
-        pool.parallelFor(tasks, t -> {
-            int n0 = (int) ((long) rows * t / tasks), n1 = (int) ((long) rows * (t + 1) / tasks);
-            for (int n = n0; n < n1; n++) {
-                y[yOff + n] = vector ? dotVector(q, s, n * cols, cols, x, xOff) : dotScalar(n, x, xOff);
-            }
-        });
+    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int n0, int n1, boolean vector) {
+        for (int n = n0; n < n1; n++) {
+            y[yOff + n] = vector ? dotVector(q, s, n * cols, cols, x, xOff) : dotScalar(n, x, xOff);
+        }
     }
 
     private float dotScalar(int n, float[] x, int xOff) {

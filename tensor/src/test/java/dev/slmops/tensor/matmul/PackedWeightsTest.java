@@ -94,4 +94,46 @@ class PackedWeightsTest {
                 .hasMessageContaining("whole number of 32-element blocks");
         assertThatThrownBy(() -> PackedWeights.pack(DType.Q8_0, w, 0, 71, 64)).hasMessageContaining("needs");
     }
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "Q8_0", "Q4_0", "Q6_K"})
+    void matmulAllRunsSeveralWeightsOnOneInput(DType type) {
+        int k = type.blockSize == 256 ? 256 : 96;
+        int[] ns = {70, 17, 33}; // q, k, v-like: unequal heights, partial panels
+        long seed = 100;
+        MemorySegment[] raw = new MemorySegment[ns.length];
+        PackedWeights[] ws = new PackedWeights[ns.length];
+        for (int i = 0; i < ns.length; i++) {
+            raw[i] = RandomWeights.of(type, ns[i], k, seed++);
+            ws[i] = PackedWeights.pack(type, raw[i], 0, ns[i], k);
+        }
+        for (int m : new int[]{1, 3, 40}) { // decode, a few rows (GEMVs, or GEMM for F16), GEMM
+            float[] x = RandomWeights.activations(m * k, seed++);
+            float[][] ys = new float[ns.length][];
+            for (int i = 0; i < ns.length; i++) ys[i] = new float[m * ns[i]];
+            PackedWeights.matmulAll(ws, x, 0, ys, m, POOL);
+            for (int i = 0; i < ns.length; i++) {
+                check(type + " matmulAll m=" + m + " weight " + i, MatmulReference.matmul(type, raw[i], 0, ns[i], k, x, m), ys[i], 0);
+            }
+        }
+        assertThatThrownBy(() -> PackedWeights.matmulAll(ws, new float[k], 0, new float[2][], 1, POOL))
+                .hasMessageContaining("3 weights but 2 outputs");
+    }
+    @Test
+    void vectorHalfToFloatIsExactForEveryFiniteHalf() {
+        if (!VectorPath.ENABLED) return;
+        int l = VectorPath.L;
+        short[] h = new short[l];
+        float[] got = new float[l];
+        for (int base = 0; base < 1 << 16; base += l) {
+            for (int j = 0; j < l; j++) h[j] = (short) (base + j);
+            PanelWeights.f16ToFloat(jdk.incubator.vector.ShortVector.fromArray(VectorPath.S, h, 0)).intoArray(got, 0);
+            for (int j = 0; j < l; j++) {
+                if ((h[j] & 0x7C00) == 0x7C00) continue; // infinities and NaNs are refused at pack time
+                float want = Float.float16ToFloat(h[j]);
+                if (Float.floatToRawIntBits(got[j]) != Float.floatToRawIntBits(want)) {
+                    fail(String.format("half 0x%04x: got %s, want %s", h[j] & 0xFFFF, got[j], want));
+                }
+            }
+        }
+    }
 }

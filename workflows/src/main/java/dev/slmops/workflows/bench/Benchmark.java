@@ -73,49 +73,50 @@ public final class Benchmark {
             SplittableRandom random = new SplittableRandom(1234);
 
             // Time to first token from a cold start: load above, then a 16-token prompt and one generated token.
-            KvCache first = m.newCache();
-            float[] logits = model.forward(first, randomTokens(random, 16, V), false);
+            KvCache cache = m.newCache(); // one cache for every run, emptied before each
+            float[] logits = model.forward(cache, randomTokens(random, 16, V), false);
             argmax(logits, V);
             double ttft = ManagementFactory.getRuntimeMXBean().getUptime();
 
             List<Test> tests = new ArrayList<>();
             if (o.promptTokens() > 0) {
                 int[] prompt = randomTokens(random, o.promptTokens(), V);
-                prefill(m, prompt); // warm-up
+                prefill(m, cache, prompt); // warm-up
                 double[] s = new double[o.reps()];
-                for (int r = 0; r < o.reps(); r++) s[r] = o.promptTokens() / seconds(() -> prefill(m, prompt));
+                for (int r = 0; r < o.reps(); r++) s[r] = o.promptTokens() / seconds(() -> prefill(m, cache, prompt));
                 tests.add(new Test("pp" + o.promptTokens(), o.promptTokens(), 0, o.reps(), Stats.of(s)));
             }
             if (o.genTokens() > 0) {
                 int[] tokens = randomTokens(random, o.genTokens(), V);
-                decode(m, tokens); // warm-up
+                decode(m, cache, tokens); // warm-up
                 double[] s = new double[o.reps()];
-                for (int r = 0; r < o.reps(); r++) s[r] = o.genTokens() / seconds(() -> decode(m, tokens));
+                for (int r = 0; r < o.reps(); r++) s[r] = o.genTokens() / seconds(() -> decode(m, cache, tokens));
                 tests.add(new Test("tg" + o.genTokens(), 0, o.genTokens(), o.reps(), Stats.of(s)));
             }
+            // Read before the bandwidth probe below allocates its 256 MiB buffer (not the engine's memory).
+            long peakRss = peakRss();
             long modelBytes = 0, params = 0;
             for (StoredTensor t : m.files().storedTensors()) {
                 modelBytes += t.byteSize();
                 params += t.elementCount();
             }
             long perToken = bytesPerToken(m);
-            long peak = peakRss(); // before the bandwidth probe, whose 256 MiB buffer is not the model's memory
             double bandwidth = Bandwidth.measureGbs(m.pool());
             double tg = tests.stream().filter(t -> t.nGen() > 0).mapToDouble(t -> t.tokensPerS().mean()).findFirst().orElse(0);
             return new Result("slmops", o.model().toString(), dominantType(m), modelBytes, params, m.pool().threads(),
-                    tests, peak, ttft, perToken, bandwidth, tg * perToken / (bandwidth * 1e9));
+                    tests, peakRss, ttft, perToken, bandwidth, tg * perToken / (bandwidth * 1e9));
         }
     }
 
-    private static void prefill(LoadedModel m, int[] prompt) {
-        KvCache cache = m.newCache();
+    private static void prefill(LoadedModel m, KvCache cache, int[] prompt) {
+        cache.truncate(0); // an empty cache, reused as llama-bench clears its KV cache between runs
         for (int from = 0; from < prompt.length; from += 512) {
             m.transformer().forward(cache, java.util.Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + 512)), false);
         }
     }
 
-    private static void decode(LoadedModel m, int[] tokens) {
-        KvCache cache = m.newCache();
+    private static void decode(LoadedModel m, KvCache cache, int[] tokens) {
+        cache.truncate(0);
         int[] one = new int[1];
         for (int t : tokens) {
             one[0] = t;

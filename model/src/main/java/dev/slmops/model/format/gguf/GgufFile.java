@@ -49,6 +49,7 @@ public final class GgufFile implements AutoCloseable {
 
     private final String source;
     private final Arena arena;   // null when parsed from a caller's segment
+    private MemorySegment mapped; // the whole file when open() mapped it, else null
     private final int version;
     private final long alignment;
     private final long dataOffset;
@@ -80,7 +81,9 @@ public final class GgufFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return parse(path.toString(), mapped, arena);
+            GgufFile file = parse(path.toString(), mapped, arena);
+            file.mapped = mapped;
+            return file;
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -382,6 +385,16 @@ public final class GgufFile implements AutoCloseable {
         Long o = tensorOffsets.get(name);
         if (o == null) throw new NoSuchElementException(source + " has no tensor named '" + name + "'");
         return o;
+    }
+
+    /**
+     * Drops the mapping's pages from this process's resident set (madvise DONTNEED through
+     * {@link MemorySegment#unload()}); the tensors stay readable and fault pages back in on use. The engine calls it
+     * after repacking the weights onto the heap, so the file is not counted twice in RSS. Does nothing for a
+     * file {@link #parse parsed} from a caller's segment.
+     */
+    public void releaseResidentPages() {
+        if (mapped != null && arena.scope().isAlive()) mapped.unload();
     }
 
     /** Unmaps the file (when {@link #open} mapped it); tensor data must not be used afterwards. */

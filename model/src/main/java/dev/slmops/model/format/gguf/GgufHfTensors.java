@@ -71,7 +71,10 @@ public final class GgufHfTensors implements AutoCloseable {
     private StoredTensor unpermuted(String hfName, StoredTensor t, int nHead) {
         long rows = t.dim(0);
         long rowBytes = t.byteSize() / rows;
-        MemorySegment out = copies.allocate(t.byteSize(), 64);
+        // On the heap: the copy (a whole q or k matrix) is garbage once the caller drops it, which the engine does
+        // right after repacking it; a native copy would live as long as the file (or, in an automatic arena, until
+        // a GC notices, which loading large arrays straight into the old generation postpones).
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(t.byteSize())]);
         LlamaQkPermutation.ggufToHf(t.data(), out, rows, rowBytes, nHead);
         return new StoredTensor(hfName, t.dtype(), t.shape(), out);
     }
