@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                PerplexityCommand.class,
+                CompareCommand.class,
+                ExportCommand.class,
         })
 public final class Main implements Runnable {
 
