@@ -20,6 +20,9 @@ import java.util.concurrent.Callable;
                 "--save-base-logits keeps the base log-probabilities (llama.cpp's --kl-divergence-base format) for reuse with --base-logits."})
 final class CompareCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--base", description = "The reference model (HF directory or .gguf). Not needed with --base-logits.")
     Path base;
 
@@ -87,7 +90,9 @@ final class CompareCommand implements Callable<Integer> {
             System.out.println("\nquality gates: passed");
             return 0;
         }
-        for (String f : failed) System.err.println("quality gate failed: " + f);
+        java.io.PrintWriter err = spec.commandLine().getErr();
+        for (String f : failed) err.println("quality gate failed: " + f);
+        err.flush();
         return EvalCliSupport.GATE_FAILED;
     }
 }
