@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 PerplexityCommand.class,
                 CompareCommand.class,
+                QualityReportCommand.class,
                 ExportCommand.class,
         })
 public final class Main implements Runnable {

@@ -26,7 +26,10 @@ final class ChunkRunner {
             throw new IllegalArgumentException("the model was loaded with a context of " + model.contextLength()
                     + " tokens, the evaluation needs " + chunks.ctx());
         }
-        int nSeq = Math.max(1, batch / chunks.ctx());
+        // Every row's logits come back ([ctx, V] floats per window): with a large vocabulary (Qwen: 151,936) a batch
+        // of four 512-token windows would hold 1.2 GB of them, so windows per call are capped at ~512 MiB of logits.
+        long windowLogitBytes = 4L * chunks.ctx() * model.config().vocabSize();
+        int nSeq = (int) Math.max(1, Math.min(batch / chunks.ctx(), (512L << 20) / windowLogitBytes));
         Transformer t = model.transformer();
         List<KvCache> caches = new ArrayList<>();
         for (int s = 0; s < Math.min(nSeq, chunks.chunks()); s++) caches.add(new KvCache(model.config(), chunks.ctx()));
