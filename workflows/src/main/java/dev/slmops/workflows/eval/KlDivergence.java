@@ -19,14 +19,23 @@ public final class KlDivergence {
         pDiffValues = new float[kldValues.length];
     }
 
+    /** One position's numbers, computed independently of the others (in parallel), then {@link #accept}ed in order. */
+    public record Position(float nll, float nllBase, double kld, float pDiff, boolean sameTop) {
+    }
+
+    /** Adds one position; see {@link #position}. */
+    public void add(float[] logits, int off, int V, short[] base, int baseOff, int token) {
+        accept(position(logits, off, V, base, baseOff, token));
+    }
+
     /**
-     * Adds one position.
+     * One position, with llama-perplexity's arithmetic (float where it uses float).
      *
      * @param logits Q's logits row at {@code off}, [V]
      * @param base   P's stored row at {@code baseOff}
      * @param token  the token that followed
      */
-    public void add(float[] logits, int off, int V, short[] base, int baseOff, int token) {
+    public static Position position(float[] logits, int off, int V, short[] base, int baseOff, int token) {
         float max = logits[off];
         int imax = 0;
         for (int i = 1; i < V; i++) {
@@ -43,11 +52,6 @@ public final class KlDivergence {
 
         float nll = max + logSumExp - logits[off + token];
         float nllBase = -(scale * (base[q + token] & 0xFFFF) + minLogProb);
-        sumNll += nll;
-        sumNll2 += (double) nll * nll;
-        sumNllBase += nllBase;
-        sumNllBase2 += (double) nllBase * nllBase;
-        sumNllNllBase += (double) nll * nllBase;
 
         float logZ = max + logSumExp; // log q_i = logits_i - logZ
         double kld = 0;
@@ -61,11 +65,22 @@ public final class KlDivergence {
             }
             if (pLogBase > -16f) kld += (float) Math.exp(pLogBase) * (pLogBase - logits[off + i] + logZ);
         }
+        float pDiff = (float) Math.exp(-nll) - (float) Math.exp(-nllBase);
+        return new Position(nll, nllBase, kld, pDiff, imax == imaxBase);
+    }
+
+    /** Adds a position's numbers to the sums. */
+    public void accept(Position p) {
+        float nll = p.nll(), nllBase = p.nllBase(), pDiff = p.pDiff();
+        double kld = p.kld();
+        sumNll += nll;
+        sumNll2 += (double) nll * nll;
+        sumNllBase += nllBase;
+        sumNllBase2 += (double) nllBase * nllBase;
+        sumNllNllBase += (double) nll * nllBase;
         sumKld += kld;
         sumKld2 += kld * kld;
-        if (imax == imaxBase) sameTop++;
-
-        float pDiff = (float) Math.exp(-nll) - (float) Math.exp(-nllBase);
+        if (p.sameTop()) sameTop++;
         sumPDiff += pDiff;
         double pDiff2 = (double) pDiff * pDiff;
         sumPDiff2 += pDiff2;

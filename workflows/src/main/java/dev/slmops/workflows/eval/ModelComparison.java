@@ -41,10 +41,11 @@ public final class ModelComparison {
         try (LogitsFile.Writer w = new LogitsFile.Writer(out, chunks, V)) {
             short[] rows = new short[chunks.scoredPerChunk() * words];
             ChunkRunner.run(base, chunks, options.batch(), (c, logits) -> {
-                for (int r = 0, p = chunks.first(); p < chunks.ctx() - 1; p++, r++) {
-                    BaseLogProbs.encode(logits, p * V, V, chunks.token(c, p + 1), rows, r * words);
-                }
-                acc.add(c, logits, V);
+                int first = chunks.first();
+                double[] nll = new double[chunks.scoredPerChunk()];
+                base.pool().parallelFor(nll.length, r -> nll[r] = BaseLogProbs.encode(logits, (first + r) * V, V,
+                        chunks.token(c, first + r + 1), rows, r * words));
+                acc.add(nll);
                 try {
                     w.writeChunk(rows);
                 } catch (IOException e) {
@@ -83,9 +84,11 @@ public final class ModelComparison {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                for (int row = 0, p = chunks.first(); p < chunks.ctx() - 1; p++, row++) {
-                    kld.add(logits, p * V, V, rows, row * words, chunks.token(c, p + 1));
-                }
+                int first = chunks.first();
+                KlDivergence.Position[] positions = new KlDivergence.Position[chunks.scoredPerChunk()];
+                model.pool().parallelFor(positions.length, row -> positions[row] = KlDivergence.position(
+                        logits, (first + row) * V, V, rows, row * words, chunks.token(c, first + row + 1)));
+                for (KlDivergence.Position p : positions) kld.accept(p); // in order: sums independent of threads
                 if (progress != null) progress.accept(kld.result());
             });
             return kld.result();

