@@ -46,6 +46,18 @@ public record KldResult(long count, Estimate pplQ, Estimate pplBase, double lnPp
         throw new IllegalArgumentException("no Δp percentile at " + fraction);
     }
 
+    /** The header of the per-chunk lines ({@link #chunkLine}), as llama-perplexity prints it. */
+    public static final String CHUNK_HEADER = "chunk             PPL               ln(PPL(Q)/PPL(base))          KL Divergence"
+            + "              Δp RMS            Same top p";
+
+    /** The running line llama-perplexity prints after each chunk. */
+    public String chunkLine(int chunk) {
+        return String.format(Locale.ROOT, "%4d    %9.4f ± %9.4f    %10.5f ± %10.5f    %10.5f ± %10.5f    %6.3f ± %6.3f %%    %6.3f ± %6.3f %%",
+                chunk, pplQ.value(), pplQ.uncertainty(), lnPplRatio.value(), lnPplRatio.uncertainty(), kld.value(),
+                kld.uncertainty(), 100 * rmsDeltaP.value(), 100 * rmsDeltaP.uncertainty(), 100 * sameTop.value(),
+                100 * sameTop.uncertainty());
+    }
+
     /** The three statistics blocks in llama-perplexity's layout. */
     public String format() {
         StringBuilder sb = new StringBuilder();

@@ -124,7 +124,9 @@ public final class ModelComparison {
             }
         }
         try (LoadedModel model = LoadedModel.load(modelPath, new LoadedModel.Options(ctxOf(logits), options.threads()))) {
-            KldResult kld = compare(model, logits, options, null);
+            log.accept(KldResult.CHUNK_HEADER);
+            int[] chunk = {0};
+            KldResult kld = compare(model, logits, options, k -> log.accept(k.chunkLine(++chunk[0])));
             return new Result(basePpl, kld, temporary ? Optional.empty() : Optional.of(logits));
         } finally {
             if (temporary) Files.deleteIfExists(logits);
