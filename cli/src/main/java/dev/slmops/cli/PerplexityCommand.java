@@ -8,7 +8,6 @@ import dev.slmops.workflows.eval.PerplexityResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
