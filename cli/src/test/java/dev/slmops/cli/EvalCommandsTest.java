@@ -64,6 +64,13 @@ class EvalCommandsTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("tokenizes to only", "needs at least 128");
 
+        Path longText = tmp.resolve("long.txt");
+        Files.writeString(longText, String.join("\n\n", BuiltinCorpus.documents(7, 3000)));
+        CliTest.Run otherTokenizer = run("compare", "--base", hf.toString(), "-f", longText.toString(), "--ctx", "64",
+                "-m", dev.slmops.testkit.ProjectFiles.sharedAsset("llama-2-tiny-random.gguf").toString());
+        assertThat(otherTokenizer.exit()).isEqualTo(2);
+        assertThat(otherTokenizer.err()).contains("tokenizes the text differently from the base model");
+
         Path notLogits = tmp.resolve("x.bin");
         Files.writeString(notLogits, "not a logits file at all");
         CliTest.Run bad = run("compare", "--base-logits", notLogits.toString(), "-m", hf.toString());

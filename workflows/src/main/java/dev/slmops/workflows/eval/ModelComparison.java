@@ -124,12 +124,27 @@ public final class ModelComparison {
             }
         }
         try (LoadedModel model = LoadedModel.load(modelPath, new LoadedModel.Options(ctxOf(logits), options.threads()))) {
+            if (text != null) requireSameTokens(model, text, logits, modelPath);
             log.accept(KldResult.CHUNK_HEADER);
             int[] chunk = {0};
             KldResult kld = compare(model, logits, options, k -> log.accept(k.chunkLine(++chunk[0])));
             return new Result(basePpl, kld, temporary ? Optional.empty() : Optional.of(logits));
         } finally {
             if (temporary) Files.deleteIfExists(logits);
+        }
+    }
+
+    /** KLD only means something over the same tokens: the model must cut the text as the base did. */
+    private static void requireSameTokens(LoadedModel model, String text, Path logits, Path modelPath) throws IOException {
+        int[] baseTokens;
+        try (LogitsFile.Reader r = new LogitsFile.Reader(logits)) {
+            baseTokens = r.header().chunks().tokens();
+        }
+        int[] ours = model.tokenizer().encode(text, true);
+        if (ours.length < baseTokens.length
+                || !java.util.Arrays.equals(baseTokens, java.util.Arrays.copyOf(ours, baseTokens.length))) {
+            throw new IllegalArgumentException(modelPath + " tokenizes the text differently from the base model: "
+                    + "KL divergence compares models that share a tokenizer");
         }
     }
 
