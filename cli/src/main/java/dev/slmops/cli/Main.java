@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 BenchCommand.class,
                 QuantizeCommand.class,
+                ImatrixCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,17 +1,13 @@
 package dev.slmops.workflows.quantize;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.slmops.model.convert.GgufExport;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.gguf.GgufFile;
-import dev.slmops.model.init.ModelInit;
-import dev.slmops.model.init.TokenizerForInit;
 import dev.slmops.model.load.LoadedModel;
-import dev.slmops.model.load.ModelFiles;
 import dev.slmops.tensor.DType;
 import dev.slmops.testkit.llama.LlamaCpp;
 import dev.slmops.testkit.llama.LogitsDiff;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,15 +49,7 @@ class QuantizerLlamaCppTest {
     }
 
     static Path model(String name, int hidden, int ffn, int layers, int heads, int kvHeads, boolean tied) throws IOException {
-        ObjectNode c = ModelInit.shapeConfig("tiny-llama");
-        c.put("hidden_size", hidden).put("intermediate_size", ffn).put("num_hidden_layers", layers)
-                .put("num_attention_heads", heads).put("num_key_value_heads", kvHeads).put("tie_word_embeddings", tied);
-        Path hf = TokenizerForInit.writeModel(new ModelInit.Options(c, DType.F32, 5, 0.1), null, tmp.resolve(name + "-hf"), false);
-        Path gguf = tmp.resolve(name + "-f32.gguf");
-        try (ModelFiles files = ModelFiles.open(hf)) {
-            GgufExport.write(files, DType.F32, gguf, w -> { });
-        }
-        return gguf;
+        return TinyModels.llamaF32(tmp, name, hidden, ffn, layers, heads, kvHeads, tied);
     }
 
     static Path ours(Path src, QuantType t, boolean pure, List<String> log) throws IOException {
@@ -102,8 +90,19 @@ class QuantizerLlamaCppTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = QuantType.class, names = {"F16", "Q8_0", "Q4_0", "Q5_1", "Q3_K_M", "Q4_K_M", "Q6_K"})
+    void commonTypesAreByteIdenticalToLlamaQuantizeAndLlamaCppRunsThem(QuantType t) throws IOException {
+        checkType(t);
+    }
+
+    @Tag("slow")
+    @ParameterizedTest
     @EnumSource(QuantType.class)
     void everyTypeIsByteIdenticalToLlamaQuantizeAndLlamaCppRunsIt(QuantType t) throws IOException {
+        checkType(t);
+    }
+
+    private static void checkType(QuantType t) throws IOException {
         List<String> log = new ArrayList<>();
         Path ours = ours(wide, t, false, log);
         Map<String, DType> table = assertSameFile(ours, llamas(wide, t, false));
@@ -111,7 +110,7 @@ class QuantizerLlamaCppTest {
         LogitsDiff d = logitsAgainstLlamaCpp(ours);
         System.out.println(t.cliName() + ": our engine vs llama.cpp on our file: " + d);
         // llama.cpp quantizes activations to 8 bits for quantized matmuls; float types are held tightly
-        d.assertWithin(t.baseType.isQuantized() ? 5e-2 : 1e-3);
+        d.assertWithin(t.baseType.isQuantized() ? 3e-2 : 1e-2);
     }
 
     @ParameterizedTest
