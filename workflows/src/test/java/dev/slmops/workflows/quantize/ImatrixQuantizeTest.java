@@ -8,6 +8,7 @@ import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;
 import dev.slmops.testkit.ggml.GgmlQuants;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -140,6 +141,7 @@ class ImatrixQuantizeTest {
         return k;
     }
 
+    @Tag("slow") // a measurement for the report: 8 quantizations and 64 forward chunks
     @Test
     void reportsHowMuchTheImatrixLowersKld() throws IOException {
         Imatrix im = compute(8);

@@ -90,7 +90,7 @@ class QuantizerLlamaCppTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = QuantType.class, names = {"F16", "Q8_0", "Q4_0", "Q5_1", "Q3_K_M", "Q4_K_M", "Q6_K"})
+    @EnumSource(value = QuantType.class, names = {"F16", "Q8_0", "Q4_0", "Q3_K_M", "Q4_K_M"})
     void commonTypesAreByteIdenticalToLlamaQuantizeAndLlamaCppRunsThem(QuantType t) throws IOException {
         checkType(t);
     }
@@ -114,7 +114,7 @@ class QuantizerLlamaCppTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q6_K"})
+    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q5_1", "Q4_K_M"})
     void pureFilesAreByteIdenticalToLlamaQuantizePure(QuantType t) throws IOException {
         Map<String, DType> table = assertSameFile(ours(wide, t, true, new ArrayList<>()), llamas(wide, t, true));
         assertThat(table.entrySet().stream().filter(e -> e.getKey().endsWith("norm.weight") == false).map(Map.Entry::getValue))
@@ -122,7 +122,7 @@ class QuantizerLlamaCppTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = QuantType.class, names = {"Q2_K", "Q3_K_M", "Q4_K_S", "Q5_K_M", "Q6_K", "Q4_0"})
+    @EnumSource(value = QuantType.class, names = {"Q2_K", "Q4_K_S", "Q6_K", "Q4_0"})
     void rowsNotAMultipleOfTheBlockFallBackAsLlamaCppDoesAndSayWhy(QuantType t) throws IOException {
         List<String> log = new ArrayList<>();
         Map<String, DType> table = assertSameFile(ours(narrow, t, false, log), llamas(narrow, t, false));
