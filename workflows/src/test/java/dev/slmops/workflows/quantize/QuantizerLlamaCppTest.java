@@ -4,6 +4,7 @@ import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.gguf.GgufFile;
 import dev.slmops.model.load.LoadedModel;
 import dev.slmops.tensor.DType;
+import dev.slmops.testkit.ProjectFiles;
 import dev.slmops.testkit.llama.LlamaCpp;
 import dev.slmops.testkit.llama.LogitsDiff;
 import org.junit.jupiter.api.BeforeAll;
@@ -130,6 +131,17 @@ class QuantizerLlamaCppTest {
         if (t.baseType.blockSize == 256) {
             assertThat(log).anyMatch(l -> l.contains("not a multiple of 256") && l.contains("falling back to"));
         }
+    }
+
+    /** A file llama.cpp's own converter wrote (F16, width 8: every matrix falls back to F16, as in llama.cpp). */
+    @ParameterizedTest
+    @EnumSource(value = QuantType.class, names = {"Q4_K_M", "Q8_0"})
+    void aGgufFromLlamaCppsConverterComesOutAsLlamaQuantizeWritesIt(QuantType t) throws IOException {
+        Path asset = ProjectFiles.sharedAsset("llama-2-tiny-random.gguf");
+        List<String> log = new ArrayList<>();
+        Map<String, DType> table = assertSameFile(ours(asset, t, false, log), llamas(asset, t, false));
+        System.out.println("llama-2-tiny-random " + t.cliName() + ": " + summary(table));
+        assertThat(log).anyMatch(l -> l.contains("must use F16 due to unusual shape"));
     }
 
     @Test
