@@ -43,9 +43,8 @@ public final class Quantize {
             case Q4_1 -> { for (int i = 0; i < blocks; i++, b += 20, x += 32) q4_1(src, x, dst, b); }
             case Q5_0 -> { for (int i = 0; i < blocks; i++, b += 22, x += 32) q5_0(src, x, dst, b); }
             case Q5_1 -> { for (int i = 0; i < blocks; i++, b += 24, x += 32) q5_1(src, x, dst, b); }
-            default -> throw new UnsupportedOperationException("no reference quantizer for " + type
-                    + ": supported are F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (K-quants need an importance-aware"
-                    + " quantizer, not written yet)");
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> rows(type, src, srcOffset, 1, n, null, dst, dstOffset);
+            default -> throw new UnsupportedOperationException("no quantizer for " + type + ": supported are " + WRITABLE);
         }
     }
 
