@@ -124,6 +124,16 @@ public final class Quantizer {
         for (String key : List.of("split.no", "split.count", "split.tensors.count")) w.remove(key);
         w.remove(GgufKeys.QUANTIZATION_VERSION).putUint32(GgufKeys.QUANTIZATION_VERSION, QUANTIZATION_VERSION);
         w.remove(GgufKeys.FILE_TYPE).putUint32(GgufKeys.FILE_TYPE, o.type().ftype);
+        if (imatrix != null) { // what llama-quantize records about the imatrix it used (its kv overrides, in its order)
+            w.remove("quantize.imatrix.file").putString("quantize.imatrix.file", truncate(o.imatrix().toString()));
+            if (!imatrix.datasets().isEmpty()) {
+                w.remove("quantize.imatrix.dataset").putString("quantize.imatrix.dataset", truncate(imatrix.datasets().getFirst()));
+            }
+            w.remove("quantize.imatrix.entries_count").putUint32("quantize.imatrix.entries_count", imatrix.entries().size());
+            if (imatrix.chunkCount() > 0) {
+                w.remove("quantize.imatrix.chunks_count").putUint32("quantize.imatrix.chunks_count", imatrix.chunkCount());
+            }
+        }
 
         boolean warnedRequantize = false;
         List<TensorResult> results = new ArrayList<>();
@@ -162,6 +172,12 @@ public final class Quantizer {
         long in = results.stream().mapToLong(TensorResult::bytesIn).sum();
         long outBytes = results.stream().mapToLong(TensorResult::bytesOut).sum();
         return new Result(out, List.copyOf(results), in, outBytes, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** llama-quantize keeps 127 bytes of a string kv override. */
+    private static String truncate(String s) {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return b.length <= 127 ? s : new String(b, 0, 127, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** ggml's ne[]: innermost dimension first. */

@@ -108,6 +108,8 @@ class ImatrixQuantizeTest {
             Quantizer.quantize(new Quantizer.Options(f32, t, out, false, imFile, true, 2), Quantizer.Listener.SILENT);
             List<String> checked = new ArrayList<>();
             try (GgufFile q = GgufFile.open(out); GgufFile src = GgufFile.open(f32)) {
+                assertThat(q.metadata()).containsEntry("quantize.imatrix.entries_count", (long) im.entries().size())
+                        .containsEntry("quantize.imatrix.chunks_count", 2L).containsEntry("quantize.imatrix.file", imFile.toString());
                 for (StoredTensor qt : q.tensors()) {
                     if (!qt.dtype().isQuantized()) continue;
                     StoredTensor st = src.tensor(qt.name());
