@@ -15,8 +15,8 @@ import java.util.concurrent.Callable;
                 "Per matmul weight: the mean squared activation of each input column over chunks of --ctx tokens."})
 final class ImatrixCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A .gguf file or a Hugging Face model directory (F16/BF16/F32 is best).")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = {"-f", "--data"}, required = true, description = "Calibration text file (UTF-8).")
     Path data;
@@ -41,7 +41,7 @@ final class ImatrixCommand implements Callable<Integer> {
         if (Files.exists(output) && !force) throw new IllegalArgumentException(output + " already exists; pass --force to replace it");
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         long t0 = System.nanoTime();
-        try (LoadedModel m = LoadedModel.load(model, new LoadedModel.Options(ctx, n))) {
+        try (LoadedModel m = LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, n))) {
             Imatrix im = ImatrixCollector.compute(m, data, ctx, chunks,
                     (done, total) -> System.err.printf("chunk %d/%d (%.1f s)%n", done, total, (System.nanoTime() - t0) / 1e9));
             im.write(output);

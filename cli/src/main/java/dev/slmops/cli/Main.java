@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                ModelCommand.class,
+                CacheCommand.class,
                 QuantizeCommand.class,
                 ImatrixCommand.class,
         })

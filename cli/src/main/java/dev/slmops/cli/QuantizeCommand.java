@@ -15,8 +15,8 @@ import java.util.concurrent.Callable;
                 "(q3_k, q4_k, q5_k are the _m mixes; --pure gives every matrix the one type)."})
 final class QuantizeCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A .gguf file or a Hugging Face model directory.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = {"-t", "--type"}, required = true, description = "Target type, e.g. q4_k_m, q8_0.")
     String type;
@@ -40,7 +40,7 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         QuantType t = QuantType.parse(type);
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(model, t, output, pure, imatrix, force, n),
+        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(Models.resolve(model), t, output, pure, imatrix, force, n),
                 new Quantizer.Listener() {
                     @Override
                     public void message(String line) {
