@@ -3,6 +3,7 @@ package dev.slmops.cli;
 import dev.slmops.workflows.quantize.QuantType;
 import dev.slmops.workflows.quantize.Quantizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -33,14 +34,13 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the output if it exists.")
     boolean force;
 
-    @Option(names = "--threads", description = "Quantization threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         QuantType t = QuantType.parse(type);
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(Models.resolve(model), t, output, pure, imatrix, force, n),
+        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(Models.resolve(model), t, output, pure, imatrix, force, threads.count()),
                 new Quantizer.Listener() {
                     @Override
                     public void message(String line) {
