@@ -51,7 +51,7 @@ public final class Quantizer {
      */
     public record Options(Path model, QuantType type, Path output, boolean pure, Path imatrix, boolean force, int threads) {
         public Options {
-            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
     }
 
