@@ -87,6 +87,9 @@ class BadInputSweepTest {
         Path empty = file("empty.txt", new byte[0]);
         rejects(tmp, "empty.txt", "imatrix", "-m", gguf.toString(), "--data", empty.toString(), "--ctx", "32", "-o", out);
         rejects(tmp, "already exists; pass --force", "imatrix", "-m", gguf.toString(), "--data", text.toString(), "-o", text.toString());
+        rejects(tmp, "no such file or directory: " + tmp.resolve("no/dir"), "imatrix", "-m", gguf.toString(), "--data", text.toString(),
+                "--ctx", "32", "--chunks", "1", "-o", tmp.resolve("no/dir/im.gguf").toString());
+        rejects(tmp, "--threads must be at least 1", "imatrix", "-m", gguf.toString(), "--data", text.toString(), "--threads", "-2", "-o", out);
         rejects(tmp, "--ctx", "imatrix", "-m", gguf.toString(), "--data", text.toString(), "--ctx", "0", "-o", out);
     }
 
@@ -100,6 +103,21 @@ class BadInputSweepTest {
         Path emptyLogits = file("empty.logits", new byte[0]);
         rejects(tmp, "empty.logits", "compare", "--base-logits", emptyLogits.toString(), "-m", gguf.toString());
         rejects(tmp, "LABEL=", "quality-report", "--base", gguf.toString(), "--variant", "noequals", "-f", text.toString());
+    }
+
+    @Test
+    void modelCache() throws IOException {
+        String saved = System.getProperty("slmops.home");
+        System.setProperty("slmops.home", tmp.resolve("home").toString());
+        try {
+            rejects(tmp, "acme/never-pulled", "model", "rm", "acme/never-pulled");
+            rejects(tmp, "no such file or directory", "model", "info", tmp.resolve("nothing-here").toString());
+            rejects(tmp, "--offline", "model", "pull", "--offline", "acme/never-pulled");
+            rejects(tmp, "not a ref", "model", "pull", "--offline", "not a ref");
+        } finally {
+            if (saved == null) System.clearProperty("slmops.home");
+            else System.setProperty("slmops.home", saved);
+        }
     }
 
     @Test
