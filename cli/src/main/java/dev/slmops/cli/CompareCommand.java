@@ -6,8 +6,11 @@ import dev.slmops.workflows.eval.ModelComparison;
 import dev.slmops.workflows.eval.QualityGates;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,8 +24,8 @@ import java.util.concurrent.Callable;
                 "--save-base-logits keeps the base log-probabilities (llama.cpp's --kl-divergence-base format) for reuse with --base-logits."})
 final class CompareCommand implements Callable<Integer> {
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--base", description = "The reference model (path, alias or pulled hub id). Not needed with --base-logits.")
     String base;
@@ -82,7 +85,7 @@ final class CompareCommand implements Callable<Integer> {
             System.out.println("\nquality gates: passed");
             return 0;
         }
-        java.io.PrintWriter err = spec.commandLine().getErr();
+        PrintWriter err = spec.commandLine().getErr();
         for (String f : failed) err.println("quality gate failed: " + f);
         err.flush();
         return EvalCliSupport.GATE_FAILED;

@@ -25,7 +25,7 @@ final class ImatrixCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "Output: imatrix.gguf (llama.cpp's current format) or .dat (legacy).")
     Path output;
 
-    @Option(names = "--ctx", defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
     int ctx;
 
     @Option(names = "--chunks", defaultValue = "0", description = "Use at most this many chunks (default: all).")
@@ -40,6 +40,8 @@ final class ImatrixCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (Files.exists(output) && !force) throw new IllegalArgumentException(output + " already exists; pass --force to replace it");
+        Path folder = output.toAbsolutePath().getParent();
+        if (!Files.isDirectory(folder)) throw new IllegalArgumentException("output folder " + folder + " does not exist; create it first");
         int n = threads.count();
         long t0 = System.nanoTime();
         try (LoadedModel m = LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, n))) {

@@ -87,7 +87,7 @@ class BadInputSweepTest {
         Path empty = file("empty.txt", new byte[0]);
         rejects(tmp, "empty.txt", "imatrix", "-m", gguf.toString(), "--data", empty.toString(), "--ctx", "32", "-o", out);
         rejects(tmp, "already exists; pass --force", "imatrix", "-m", gguf.toString(), "--data", text.toString(), "-o", text.toString());
-        rejects(tmp, "no such file or directory: " + tmp.resolve("no/dir"), "imatrix", "-m", gguf.toString(), "--data", text.toString(),
+        rejects(tmp, "output folder " + tmp.resolve("no/dir") + " does not exist", "imatrix", "-m", gguf.toString(), "--data", text.toString(),
                 "--ctx", "32", "--chunks", "1", "-o", tmp.resolve("no/dir/im.gguf").toString());
         rejects(tmp, "--threads must be at least 1", "imatrix", "-m", gguf.toString(), "--data", text.toString(), "--threads", "-2", "-o", out);
         rejects(tmp, "--ctx", "imatrix", "-m", gguf.toString(), "--data", text.toString(), "--ctx", "0", "-o", out);
