@@ -113,6 +113,11 @@ class BadInputSweepTest {
             rejects(tmp, "acme/never-pulled", "model", "rm", "acme/never-pulled");
             rejects(tmp, "no such file or directory", "model", "info", tmp.resolve("nothing-here").toString());
             rejects(tmp, "--offline", "model", "pull", "--offline", "acme/never-pulled");
+            Path aliases = tmp.resolve("home/aliases.json");
+            Files.createDirectories(aliases.getParent());
+            Files.writeString(aliases, "{\"mine\": \"/x\",\n  oops");
+            rejects(tmp, "aliases.json", "model", "list");
+            Files.delete(aliases);
             rejects(tmp, "not a ref", "model", "pull", "--offline", "not a ref");
         } finally {
             if (saved == null) System.clearProperty("slmops.home");

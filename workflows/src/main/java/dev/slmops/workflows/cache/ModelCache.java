@@ -2,6 +2,8 @@ package dev.slmops.workflows.cache;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.slmops.model.format.JsonFiles;
+import dev.slmops.model.format.ModelFileException;
 import dev.slmops.model.format.SafeFiles;
 
 import java.io.IOException;
@@ -143,9 +145,9 @@ public final class ModelCache {
         Map<String, String> m = new TreeMap<>();
         if (!Files.isRegularFile(f)) return m;
         try {
-            JSON.readTree(f.toFile()).properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
-        } catch (IOException e) {
-            throw new IOException(f + " is not valid JSON (" + e.getMessage() + "); fix or delete it", e);
+            JsonFiles.read(f).properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
+        } catch (ModelFileException e) { // Jackson's own message spans lines; this one names the line and column
+            throw new IOException(e.getMessage() + "; fix or delete it", e);
         }
         return m;
     }
