@@ -149,9 +149,12 @@ class JsonlDatasetTest {
         assertThat(packed.train().subList(0, packed.train().size() - 1)).allMatch(e -> e.tokens().length == 16);
         // each example's first token was no target; a target that lands first in a pack has no context and is lost
         assertThat(packed.targetTokens()).isBetween(plain.targetTokens() - packed.train().size(), plain.targetTokens());
-        var cut = JsonlDataset.load(sample("chat.jsonl"), opts().withSeqLen(12), tok, chat, null, null, 0);
-        assertThat(cut.train()).allMatch(e -> e.tokens().length <= 12);
-        assertThat(cut.noTargets()).isPositive(); // short sequences hold only the user turn: dropped and counted
+        var cut = JsonlDataset.load(sample("chat.jsonl"), opts().withSeqLen(20), tok, chat, null, null, 0);
+        assertThat(cut.train()).allMatch(e -> e.tokens().length <= 20);
+        assertThat(cut.truncated()).isPositive();
+        // a conversation whose first 20 tokens hold no assistant token is dropped and counted
+        assertThat(cut.noTargets()).isPositive();
+        assertThat(cut.train().size() + cut.noTargets()).isEqualTo(8);
     }
 
     @Test
