@@ -71,7 +71,7 @@ public final class LoraTargets {
         boolean allLinear = targetModules.contains("all-linear");
         List<Module> out = new ArrayList<>();
         for (Module m : all(c).values()) {
-            boolean hit = allLinear ? !m.name.equals("lm_head") : targetModules.stream().anyMatch(t -> matches(m.name, t));
+            boolean hit = (allLinear && !m.name.equals("lm_head")) || targetModules.stream().anyMatch(t -> matches(m.name, t));
             if (hit) out.add(m);
         }
         for (String t : targetModules) {
