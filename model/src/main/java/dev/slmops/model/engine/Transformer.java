@@ -231,7 +231,7 @@ public final class Transformer {
             w.output.forward(h, count, logits, pool);
             if (in.adapter != null) {
                 LoraWeights head = in.adapter.module(w.output.name);
-                if (head != null) LoraMatmul.addDelta(head, h, 0, count, logits, 0);
+                if (head != null) LoraMatmul.addDelta(head, h, 0, count, logits, 0, pool);
             }
             if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
             result[s] = logits;
@@ -244,14 +244,14 @@ public final class Transformer {
      * The LoRA half of a projection: y[t] += scale * B (A x[t]) for each run of rows whose sequence has an adapter
      * on this module (rows of one sequence are contiguous). x [T, lin.in], y [T, lin.out].
      */
-    private static void addLora(Linear lin, LoraAdapter[] rowLora, float[] x, int rows, float[] y) {
+    private void addLora(Linear lin, LoraAdapter[] rowLora, float[] x, int rows, float[] y) {
         if (rowLora == null) return;
         for (int r0 = 0; r0 < rows; ) {
             LoraAdapter a = rowLora[r0];
             int r1 = r0;
             while (r1 < rows && rowLora[r1] == a) r1++;
             LoraWeights lw = a == null ? null : a.module(lin.name);
-            if (lw != null) LoraMatmul.addDelta(lw, x, r0 * lin.in, r1 - r0, y, r0 * lin.out);
+            if (lw != null) LoraMatmul.addDelta(lw, x, r0 * lin.in, r1 - r0, y, r0 * lin.out, pool);
             r0 = r1;
         }
     }

@@ -28,6 +28,7 @@ public final class LoraAdapter {
     private final List<String> targetModules;
     private final Map<String, LoraWeights> modules;
     private final Map<String, StoredTensor> savedTensors;
+    private final float[] values; // the one buffer behind every module's A and B, or null
 
     /**
      * @param rank          r of adapter_config.json (modules may differ through rank_pattern: each LoraWeights
@@ -46,6 +47,17 @@ public final class LoraAdapter {
         this.targetModules = List.copyOf(targetModules);
         this.modules = Collections.unmodifiableMap(new LinkedHashMap<>(modules));
         this.savedTensors = Collections.unmodifiableMap(new LinkedHashMap<>(savedTensors));
+        this.values = sharedBuffer(this.modules);
+    }
+
+    /** The buffer every A and B lives in when it is one (it is for init and the file readers), else null. */
+    private static float[] sharedBuffer(Map<String, LoraWeights> modules) {
+        float[] buf = null;
+        for (LoraWeights w : modules.values()) {
+            if (buf == null) buf = w.a();
+            if (w.a() != buf || w.b() != buf) return null;
+        }
+        return buf;
     }
 
     /** PEFT's scaling: alpha / r, or alpha / sqrt(r) with rsLoRA. */
@@ -117,6 +129,15 @@ public final class LoraAdapter {
     /** The pair for one module, or null when the adapter leaves it alone. */
     public LoraWeights module(String hfModuleName) {
         return modules.get(hfModuleName);
+    }
+
+    /**
+     * The flat buffer holding every module's A and B (module after module, A [r, in] then B [out, r], in
+     * {@link #modules()} order; offsets in each LoraWeights), for a trainer's flat parameter/gradient layout. The
+     * engine reads it live, so updating it in place updates the adapter. Null when the modules use separate buffers.
+     */
+    public float[] values() {
+        return values;
     }
 
     /** modules_to_save: HF tensor name → replacement tensor. */
