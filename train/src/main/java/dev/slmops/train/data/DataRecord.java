@@ -19,10 +19,18 @@ public sealed interface DataRecord {
     record PromptCompletion(int line, String prompt, String completion) implements DataRecord {
     }
 
-    /** {@code {"messages": [{role, content} ...]}}: rendered with the model's chat template. */
-    record Chat(int line, List<ChatMessage> messages) implements DataRecord {
+    /**
+     * {@code {"messages": [{role, content} ...]}}: rendered with the model's chat template. Assistant turns from
+     * {@code firstTarget} on are targets (0 for plain conversations; the completion's first message for TRL's
+     * conversational {@code {"prompt": [...], "completion": [...]}}).
+     */
+    record Chat(int line, List<ChatMessage> messages, int firstTarget) implements DataRecord {
         public Chat {
             messages = List.copyOf(messages);
+        }
+
+        public Chat(int line, List<ChatMessage> messages) {
+            this(line, messages, 0);
         }
     }
 }

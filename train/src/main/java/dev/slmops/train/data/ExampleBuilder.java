@@ -16,7 +16,8 @@ import java.util.List;
  *   <li>prompt/completion: prompt (with BOS) then completion (+ EOS), tokenized separately as TRL does; targets are
  *       the completion tokens (or all); with {@code chatTemplateForPairs} as a user turn and an assistant turn;</li>
  *   <li>messages: the model's chat template renders the whole conversation; targets are the assistant turns
- *       (their content and the end-of-turn text the template writes after it), or all tokens.</li>
+ *       (their content and the end-of-turn text the template writes after it; for TRL's conversational
+ *       prompt/completion only the completion's), or all tokens.</li>
  * </ul>
  * Chat text is tokenized as HF's {@code apply_chat_template} does: without adding special tokens (the template
  * writes them), in pieces cut at turn boundaries so each token is wholly inside or outside a target span.
@@ -49,19 +50,19 @@ final class ExampleBuilder {
                 p.add(completion, true);
                 yield p.withEos(o.addEos()).example();
             }
-            case DataRecord.Chat c -> chat(c.messages());
+            case DataRecord.Chat c -> chat(c.messages(), c.firstTarget());
         };
     }
 
     /** Character spans of the assistant turns in the rendered conversation, then tokens piece by piece. */
-    private Example chat(List<ChatMessage> messages) {
+    private Example chat(List<ChatMessage> messages, int firstTarget) {
         if (chat == null) throw new IllegalArgumentException("is a chat record, but the model has no chat template");
         String full = chat.render(messages, RenderOptions.defaults());
         List<int[]> spans = new ArrayList<>();
         int cursor = 0;
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);
-            if (!m.role().equals("assistant")) continue;
+            if (!m.role().equals("assistant") || i < firstTarget) continue;
             String prefix = chat.render(messages.subList(0, i), RenderOptions.forGeneration());
             String upTo = chat.render(messages.subList(0, i + 1), RenderOptions.defaults());
             String content = m.content().strip();

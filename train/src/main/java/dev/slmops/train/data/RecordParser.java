@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * One JSON object → a {@link DataRecord}. Templates win when given; otherwise the record's own fields decide:
- * {@code messages} (also {@code conversations}), {@code prompt}+{@code completion}, {@code input}+{@code output},
+ * {@code messages} (also {@code conversations}, ShareGPT's from/value), {@code prompt}+{@code completion} (strings, or
+ * message lists as TRL's conversational form), {@code input}+{@code output},
  * {@code text}. Problems are IllegalArgumentExceptions whose message says what is wrong (the reader adds file:line).
  */
 final class RecordParser {
@@ -34,7 +35,13 @@ final class RecordParser {
         if (text != null) return new DataRecord.Text(line, text.render(r));
         if (prompt != null) return new DataRecord.PromptCompletion(line, prompt.render(r), completion.render(r));
         JsonNode messages = r.has("messages") ? r.get("messages") : r.get("conversations");
-        if (messages != null) return new DataRecord.Chat(line, messages(messages));
+        if (messages != null) return new DataRecord.Chat(line, messages(messages, "messages", true));
+        if (r.path("prompt").isArray() && r.path("completion").isArray()) { // TRL's conversational prompt-completion
+            List<ChatMessage> prompt = messages(r.get("prompt"), "prompt", false);
+            List<ChatMessage> all = new ArrayList<>(prompt);
+            all.addAll(messages(r.get("completion"), "completion", true));
+            return new DataRecord.Chat(line, all, prompt.size());
+        }
         if (r.has("prompt") || r.has("completion")) {
             return new DataRecord.PromptCompletion(line, string(r, "prompt"), string(r, "completion"));
         }
@@ -48,14 +55,14 @@ final class RecordParser {
                 + "\"input\"/\"output\" (it has " + names + "); for other fields give a {field} template");
     }
 
-    private static List<ChatMessage> messages(JsonNode arr) {
-        if (!arr.isArray()) throw new IllegalArgumentException("\"messages\" is " + kind(arr) + ", expected an array");
-        if (arr.isEmpty()) throw new IllegalArgumentException("\"messages\" is empty");
+    private static List<ChatMessage> messages(JsonNode arr, String field, boolean needsAssistant) {
+        if (!arr.isArray()) throw new IllegalArgumentException("\"" + field + "\" is " + kind(arr) + ", expected an array");
+        if (arr.isEmpty()) throw new IllegalArgumentException("\"" + field + "\" is empty");
         List<ChatMessage> out = new ArrayList<>();
         boolean assistant = false;
         for (int i = 0; i < arr.size(); i++) {
             JsonNode m = arr.get(i);
-            String at = "\"messages\"[" + i + "]";
+            String at = "\"" + field + "\"[" + i + "]";
             if (!m.isObject()) throw new IllegalArgumentException(at + " is " + kind(m) + ", expected {\"role\", \"content\"}");
             JsonNode role = m.has("role") ? m.get("role") : m.get("from");
             JsonNode content = m.has("content") ? m.get("content") : m.get("value");
@@ -75,7 +82,9 @@ final class RecordParser {
             assistant |= ro.equals("assistant");
             out.add(new ChatMessage(ro, content.asText(), List.of(), null, null, null));
         }
-        if (!assistant) throw new IllegalArgumentException("\"messages\" has no assistant turn: nothing to learn from");
+        if (needsAssistant && !assistant) {
+            throw new IllegalArgumentException("\"" + field + "\" has no assistant turn: nothing to learn from");
+        }
         return out;
     }
 

@@ -94,6 +94,18 @@ class JsonlDatasetTest {
     }
 
     @Test
+    void conversationalPromptCompletionTrainsOnTheCompletionOnly(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("conv.jsonl");
+        Files.writeString(f, "{\"prompt\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", "
+                + "\"content\": \"hello\"}, {\"role\": \"user\", \"content\": \"2+2?\"}], "
+                + "\"completion\": [{\"role\": \"assistant\", \"content\": \"4\"}]}\n"
+                + "{\"conversations\": [{\"from\": \"human\", \"value\": \"a\"}, {\"from\": \"gpt\", \"value\": \"b\"}]}\n");
+        var d = JsonlDataset.load(f, opts(), tok, chat, null, null, 0);
+        assertThat(targets(d.train().get(0))).isEqualTo("<think>\n\n</think>\n\n4<|im_end|>\n");
+        assertThat(targets(d.train().get(1))).isEqualTo("<think>\n\n</think>\n\nb<|im_end|>\n");
+    }
+
+    @Test
     void fieldTemplates() throws Exception {
         var d = JsonlDataset.load(sample("arithmetic.jsonl"),
                 opts().withPromptCompletionTemplates("Q: {question}\nA:", " {answer}"), tok, chat, null, null, 0);
