@@ -19,8 +19,10 @@ import java.util.List;
  *       (their content and the end-of-turn text the template writes after it; for TRL's conversational
  *       prompt/completion only the completion's), or all tokens.</li>
  * </ul>
- * Chat text is tokenized as HF's {@code apply_chat_template} does: without adding special tokens (the template
- * writes them), in pieces cut at turn boundaries so each token is wholly inside or outside a target span.
+ * Chat text is tokenized as HF's {@code apply_chat_template} does: the whole text, without adding special tokens
+ * (the template writes them). Targets are found by tokenizing the pieces between turn boundaries; where the pieces
+ * do not tokenize as the whole does (SentencePiece's space prefix), each boundary is placed by the token count of
+ * the text before it.
  */
 final class ExampleBuilder {
     private final Tokenizer tok;
@@ -91,7 +93,24 @@ final class ExampleBuilder {
             pos = s[1];
         }
         p.add(tok.encode(full.substring(pos), false), !o.completionOnlyLoss());
-        return p.example();
+        Example pieces = p.example();
+        int[] whole = tok.encode(full, false);
+        if (java.util.Arrays.equals(whole, pieces.tokens())) return pieces;
+        // The pieces tokenize differently from the whole text (SentencePiece adds a space prefix to each piece):
+        // keep the whole text's tokens and place each span by the token count of the text before its boundaries.
+        boolean[] lossOn = new boolean[whole.length];
+        if (!o.completionOnlyLoss()) java.util.Arrays.fill(lossOn, true);
+        for (int[] s : spans) {
+            int from = prefixTokens(full, s[0], whole), to = prefixTokens(full, s[1], whole);
+            for (int i = from; i < to; i++) lossOn[i] = true;
+        }
+        return new Example(whole, lossOn);
+    }
+
+    /** How many of the whole text's tokens lie before char {@code at} (the prefix's own token count, capped). */
+    private int prefixTokens(String full, int at, int[] whole) {
+        if (at >= full.length()) return whole.length;
+        return Math.min(whole.length, tok.encode(full.substring(0, at), false).length);
     }
 
     /** Token pieces with their target flag. */

@@ -106,6 +106,37 @@ class JsonlDatasetTest {
     }
 
     @Test
+    void sentencePieceChatKeepsTheWholeTextsTokens(@TempDir Path tmp) throws Exception {
+        Tokenizer spm;
+        try (var g = dev.slmops.model.format.gguf.GgufFile.open(ProjectFiles.sharedAsset("llama-2-tiny-random.gguf"))) {
+            spm = Tokenizers.fromGgufMetadata(g.metadata());
+        }
+        // Llama 2's chat format, written here in a few lines of Jinja
+        ChatTemplate llama2 = ChatTemplate.of("{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}"
+                + "[INST] {{ m['content'] }} [/INST]{% else %} {{ m['content'] }} {{ eos_token }}{% endif %}{% endfor %}",
+                "<s>", "</s>");
+        Path f = tmp.resolve("c.jsonl");
+        Files.writeString(f, "{\"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}, "
+                + "{\"role\": \"assistant\", \"content\": \"there was a cat.\"}, {\"role\": \"user\", \"content\": "
+                + "\"And then?\"}, {\"role\": \"assistant\", \"content\": \"It slept.\"}]}\n");
+        Example e = JsonlDataset.load(f, opts(), spm, llama2, null, null, 0).train().getFirst();
+        String full = "<s>[INST] Once upon a time [/INST] there was a cat. </s>[INST] And then? [/INST] It slept. </s>";
+        assertThat(e.tokens()).containsExactly(spm.encode(full, false));
+        List<String> runs = new ArrayList<>();
+        List<Integer> run = new ArrayList<>();
+        for (int i = 0; i <= e.tokens().length; i++) {
+            if (i < e.tokens().length && e.lossOn()[i]) run.add(e.tokens()[i]);
+            else if (!run.isEmpty()) {
+                runs.add(spm.decode(run.stream().mapToInt(Integer::intValue).toArray()));
+                run.clear();
+            }
+        }
+        assertThat(runs).hasSize(2);
+        assertThat(runs.get(0)).contains("there was a cat.").endsWith("</s>").doesNotContain("INST");
+        assertThat(runs.get(1)).contains("It slept.").endsWith("</s>").doesNotContain("INST");
+    }
+
+    @Test
     void fieldTemplates() throws Exception {
         var d = JsonlDataset.load(sample("arithmetic.jsonl"),
                 opts().withPromptCompletionTemplates("Q: {question}\nA:", " {answer}"), tok, chat, null, null, 0);
