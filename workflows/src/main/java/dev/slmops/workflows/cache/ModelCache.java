@@ -48,9 +48,9 @@ public final class ModelCache {
         this.root = root.toAbsolutePath().normalize();
     }
 
-    /** $SLMOPS_HOME, else ~/.slmops. */
+    /** The system property slmops.home, else $SLMOPS_HOME, else ~/.slmops. */
     public static ModelCache defaultCache() {
-        String home = System.getenv("SLMOPS_HOME");
+        String home = System.getProperty("slmops.home", System.getenv("SLMOPS_HOME"));
         return new ModelCache(home != null && !home.isBlank() ? Path.of(home)
                 : Path.of(System.getProperty("user.home"), ".slmops"));
     }
@@ -131,8 +131,8 @@ public final class ModelCache {
             throw new IllegalArgumentException(text + " is not in the model cache (" + root + "): run `slmops model pull "
                     + text + "` first");
         }
-        throw new IllegalArgumentException("'" + text + "' is neither a file or directory, nor an alias (see `slmops "
-                + "model list`), nor a hub id (owner/name)");
+        throw new IllegalArgumentException("no such file or directory: " + text + " (nor is it an alias from `slmops "
+                + "model list` or a hub id owner/name)");
     }
 
     // ------------------------------------------------------------------ aliases

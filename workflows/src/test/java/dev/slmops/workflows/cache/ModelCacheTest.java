@@ -174,7 +174,7 @@ class ModelCacheTest {
                 .hasMessageContaining("HTTP 404");
         assertThatThrownBy(() -> HubRef.parse("../../etc/passwd")).hasMessageContaining("not a hub repository id");
         assertThatThrownBy(() -> HubRef.parse("acme/tiny:../x")).hasMessageContaining("not a file inside a repository");
-        assertThatThrownBy(() -> cache.resolve("no/such/thing.gguf")).hasMessageContaining("neither a file");
+        assertThatThrownBy(() -> cache.resolve("no/such/thing.gguf")).hasMessageContaining("no such file or directory");
         assertThatThrownBy(() -> cache.setAlias("a/b", "acme/tiny")).hasMessageContaining("alias");
         assertThatThrownBy(() -> cache.remove(home.toString())).hasMessageContaining("never deletes a model given by path");
     }
