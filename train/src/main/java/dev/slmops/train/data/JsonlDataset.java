@@ -149,6 +149,11 @@ public final class JsonlDataset {
                 tokens, targets);
     }
 
+    /** A whole file in file order, unshuffled: for a separate evaluation file (--eval-data). */
+    public static Loaded loadForEvaluation(Path file, DatasetOptions o, Tokenizer tok, ChatTemplate chat) throws IOException {
+        return load(file, o.withSeed(o.seed(), false), tok, chat, null, null, 0);
+    }
+
     private static List<DataRecord> slice(List<DataRecord> recs, String spec) {
         if (spec == null) return recs;
         int[] r = Slice.parse(spec).range(recs.size());
