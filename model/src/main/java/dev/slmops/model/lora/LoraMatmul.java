@@ -21,8 +21,11 @@ public final class LoraMatmul {
     private LoraMatmul() {
     }
 
-    /** Below this many multiply-adds a call stays on the calling thread (a parallel loop costs a few µs). */
-    private static final long PARALLEL_MIN_WORK = 1 << 15;
+    /**
+     * Below this many multiply-adds a call stays on the calling thread: ~256 Ki take tens of µs on one core, about
+     * what waking the pool costs, and a decode step's deltas (r=16: 20-40 Ki each) are all below it.
+     */
+    private static final long PARALLEL_MIN_WORK = 1 << 18;
 
     /** y[rows, out] (at yOff) += scale * B (A x) for x[rows, in] at xOff; on the pool's threads when worth it. */
     public static void addDelta(LoraWeights w, float[] x, int xOff, int rows, float[] y, int yOff, WorkerPool pool) {
