@@ -14,8 +14,8 @@ import java.util.concurrent.Callable;
                 "The adapter is a PEFT directory or a GGUF LoRA file; the output an HF directory or a .gguf file."})
 final class MergeCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "The base model: an HF directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = {"-a", "--adapter"}, required = true,
             description = "A PEFT adapter directory (adapter_config.json + adapter_model.safetensors) or a GGUF LoRA file.")
@@ -42,7 +42,7 @@ final class MergeCommand implements Callable<Integer> {
             case "safetensors", "hf" -> AdapterMerge.Format.HF;
             default -> throw new IllegalArgumentException("unsupported --to \"" + to + "\"; supported: gguf, safetensors");
         };
-        AdapterMerge.merge(model, adapter, output, type, format, force, w -> System.err.println("warning: " + w));
+        AdapterMerge.merge(Models.resolve(model), adapter, output, type, format, force, w -> System.err.println("warning: " + w));
         System.out.println(output);
         return 0;
     }
