@@ -31,6 +31,10 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--imatrix", description = "Importance matrix (.gguf or .dat, from slmops imatrix or llama-imatrix).")
     Path imatrix;
 
+    @Option(names = {"-a", "--adapter"}, description = "A LoRA adapter (PEFT directory or GGUF LoRA file) to merge into the model "
+            + "first, as slmops merge does; the merge streams into a temporary F32 GGUF beside the output.")
+    Path adapter;
+
     @Option(names = "--force", description = "Replace the output if it exists.")
     boolean force;
 
@@ -40,7 +44,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         QuantType t = QuantType.parse(type);
-        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(Models.resolve(model), t, output, pure, imatrix, force, threads.count()),
+        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(Models.resolve(model), t, output, pure, imatrix, force, threads.count(), adapter),
                 new Quantizer.Listener() {
                     @Override
                     public void message(String line) {
