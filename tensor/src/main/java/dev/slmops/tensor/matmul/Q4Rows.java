@@ -80,7 +80,7 @@ final class Q4Rows extends PackedWeights {
             if (vector) {
                 for (int n = n0; n < n1; n++) {
                     int sb = n * (cols / 32);
-                    y[yOff + n] = dotInt8(nib, scale, sb, cols, xq.q(), xq.d()) + offsetDot(offset, sb, xq.sum());
+                    y[yOff + n] = dotInt8(nib, scale, sb, cols, xq.q(), xq.d()) + offsetDotVector(offset, sb, xq.sum());
                 }
                 return;
             }
@@ -90,7 +90,7 @@ final class Q4Rows extends PackedWeights {
         for (int n = n0; n < n1; n++) {
             int sb = n * (cols / 32);
             float dot = vector ? dotVector(nib, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
-            y[yOff + n] = dot + offsetDot(offset, sb, xsum);
+            y[yOff + n] = dot + (vector ? offsetDotVector(offset, sb, xsum) : offsetDot(offset, sb, xsum));
         }
     }
 
@@ -98,6 +98,19 @@ final class Q4Rows extends PackedWeights {
     static float offsetDot(float[] offset, int sb, float[] xsum) {
         float s = 0f;
         for (int b = 0; b < xsum.length; b++) s = Math.fma(offset[sb + b], xsum[b], s);
+        return s;
+    }
+
+    /**
+     * {@link #offsetDot} L blocks at a time. (The scalar loop is one chain of dependent FMAs, K/32 of them: in a
+     * profile of qwen2.5-0.5b Q4_0 decode it took as long as the nibble dot products themselves.)
+     */
+    static float offsetDotVector(float[] offset, int sb, float[] xsum) {
+        int nb = xsum.length, b = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (; b + L <= nb; b += L) acc = FloatVector.fromArray(F, offset, sb + b).fma(FloatVector.fromArray(F, xsum, b), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; b < nb; b++) s = Math.fma(offset[sb + b], xsum[b], s);
         return s;
     }
 
