@@ -16,6 +16,12 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                ModelCommand.class,
+                CacheCommand.class,
+                PerplexityCommand.class,
+                CompareCommand.class,
+                QualityReportCommand.class,
+                ExportCommand.class,
         })
 public final class Main implements Runnable {
 

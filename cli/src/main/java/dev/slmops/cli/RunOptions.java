@@ -4,12 +4,11 @@ import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.load.LoadedModel;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 
 /** The model, context and thread flags of the commands that run a model. */
 final class RunOptions {
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "Context length in tokens (default: the model's, at most 4096).")
     int ctx;
@@ -21,6 +20,6 @@ final class RunOptions {
     String kvType;
 
     LoadedModel load() throws java.io.IOException {
-        return LoadedModel.load(model, new LoadedModel.Options(ctx, threads, KvCache.Type.parse(kvType)));
+        return LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads, KvCache.Type.parse(kvType)));
     }
 }
