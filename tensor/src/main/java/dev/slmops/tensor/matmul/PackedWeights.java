@@ -21,6 +21,10 @@ import java.lang.foreign.MemorySegment;
  * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
  * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower).
  *
+ * <p>With 256-bit vectors (AVX2) the decode GEMVs of Q8_0 and Q4_0/Q4_1/Q4_K round x to int8 per 32-block, as
+ * ggml does before its integer dot products, and multiply in 16-bit lanes ({@link Int8Activations}); the F32 paths
+ * stay as their reference and as the GEMM.
+ *
  * <p>Instances are immutable and safe to share between threads.
  */
 public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows {
