@@ -1,0 +1,79 @@
+package dev.slmops.train.checkpoint;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Round trip, damage detection, and kill -9 of a real writer process at random instants. */
+class CheckpointStoreTest {
+
+    static Checkpoint sample(int n, long step, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[n], m = new float[n], s = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+            m[i] = (float) r.nextGaussian();
+            s[i] = r.nextFloat();
+        }
+        TrainerState st = new TrainerState(step, 2, 3, 42, 1000 * step, 1.25, 4, 1, new long[]{-5, 7}, "40:abc");
+        return new Checkpoint(st, new String[]{"W", "b"}, v, m, s);
+    }
+
+    @Test
+    void roundTripKeepsEveryBitAndTheState(@TempDir Path tmp) throws IOException {
+        Checkpoint c = sample((1 << 18) + 3, 12, 1); // crosses a write chunk
+        Path dir = CheckpointStore.directoryFor(tmp, 12);
+        CheckpointStore.save(dir, c);
+        Checkpoint back = CheckpointStore.load(dir);
+        assertThat(back.values()).containsExactly(c.values());
+        assertThat(back.firstMoment()).containsExactly(c.firstMoment());
+        assertThat(back.secondMoment()).containsExactly(c.secondMoment());
+        assertThat(back.state()).usingRecursiveComparison().isEqualTo(c.state());
+        assertThat(back.entryNames()).containsExactly("W", "b");
+        assertThat(Files.list(tmp).map(p -> p.getFileName().toString()).toList()).containsExactly("checkpoint-12");
+    }
+
+    @Test
+    void aFlippedByteIsCaughtWithAClearMessage(@TempDir Path tmp) throws IOException {
+        Path dir = CheckpointStore.directoryFor(tmp, 1);
+        CheckpointStore.save(dir, sample(100, 1, 2));
+        try (FileChannel ch = FileChannel.open(dir.resolve(CheckpointStore.TENSORS_FILE), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[]{0x5a}), 17);
+        }
+        assertThatThrownBy(() -> CheckpointStore.load(dir)).hasMessageContaining("CRC-32 mismatch");
+        assertThatThrownBy(() -> CheckpointStore.load(tmp)).hasMessageContaining("not a checkpoint");
+    }
+
+    @Test
+    void killMinus9MidWriteLeavesTheLastCompleteCheckpoint(@TempDir Path tmp) throws Exception {
+        Random r = new Random(3);
+        for (int round = 0; round < 4; round++) {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), CheckpointWriterProcess.class.getName(), tmp.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Thread.sleep(400 + r.nextInt(600));
+            p.destroyForcibly(); // SIGKILL on Linux
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            var latest = CheckpointStore.latest(tmp);
+            if (latest.isEmpty()) continue; // killed before the first rename (JVM start-up)
+            Checkpoint c = CheckpointStore.load(latest.get()); // complete and CRC-clean
+            long step = c.state().globalStep();
+            assertThat(c.values()).containsExactly(sample(CheckpointWriterProcess.SIZE, step, step).values());
+            // every listed checkpoint loads
+            for (Path d : CheckpointStore.list(tmp)) CheckpointStore.load(d);
+        }
+        AtomicFiles.removeLeftovers(tmp);
+        assertThat(Files.list(tmp).noneMatch(f -> f.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX))).isTrue();
+    }
+}
