@@ -167,7 +167,8 @@ final class FinetuneCommand implements Callable<Integer> {
         Trainer trainer = new Trainer(trainable, trainSet, evalSet, tc, output).progress(progress);
         progress.message(String.format(Locale.ROOT, "%s fine-tuning: %d parameters trained, %d training and %d validation examples, %d steps",
                 method, trainable.parameters().size(), trainSet.size(), evalSet.size(), trainer.totalSteps()));
-        TrainingResult r = trainer.run(resumeFrom);
+        TrainingResult r = runStoppingOnCtrlC(trainer, resumeFrom);
+        if (r.interrupted()) return 130;
         List<Path> written = engine.saveOutputs(trainable, s, output);
         progress.message(String.format(Locale.ROOT, "done: %d steps, last train loss %.4f%s%s", r.steps(), r.lastTrainLoss(),
                 Double.isNaN(r.bestEvalLoss()) ? "" : String.format(Locale.ROOT, ", best eval loss %.4f (perplexity %.3f) at step %d",
@@ -175,6 +176,33 @@ final class FinetuneCommand implements Callable<Integer> {
                 r.stoppedEarly() ? " (stopped early)" : ""));
         for (Path p : written) System.out.println(p);
         return 0;
+    }
+
+    /**
+     * Runs the trainer with a shutdown hook: Ctrl-C (SIGINT/SIGTERM) asks it to finish the step in progress and write
+     * a checkpoint, and the JVM waits for that (up to 10 minutes) before it exits.
+     */
+    static TrainingResult runStoppingOnCtrlC(Trainer trainer, Path resumeFrom) throws java.io.IOException {
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            trainer.requestStop();
+            try {
+                finished.await(10, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "finetune-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return trainer.run(resumeFrom);
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now that the checkpoint is written
+            }
+        }
     }
 
     /** Validates model/data/method options into the spec the backend gets. */

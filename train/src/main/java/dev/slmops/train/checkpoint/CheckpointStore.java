@@ -69,6 +69,18 @@ public final class CheckpointStore {
 
     /** Reads a checkpoint directory, checking its CRC; errors name the directory and what is wrong. */
     public static Checkpoint load(Path dir) throws IOException {
+        return read(dir, null);
+    }
+
+    /**
+     * Reads only the parameter values, straight into {@code values} (no second copy of a large model), checking the
+     * CRC of the whole file; returns the state saved with them.
+     */
+    public static TrainerState loadValuesInto(Path dir, float[] values) throws IOException {
+        return read(dir, values).state();
+    }
+
+    private static Checkpoint read(Path dir, float[] into) throws IOException {
         Path statePath = dir.resolve(STATE_FILE), tensorsPath = dir.resolve(TENSORS_FILE);
         if (!Files.isRegularFile(statePath) || !Files.isRegularFile(tensorsPath)) {
             throw new IOException("not a checkpoint: " + dir + " needs " + STATE_FILE + " and " + TENSORS_FILE
@@ -85,11 +97,23 @@ public final class CheckpointStore {
             throw new IOException(tensorsPath + " holds " + Files.size(tensorsPath) + " bytes, expected " + expectedBytes
                     + ": the checkpoint is damaged; resume from an earlier one");
         }
-        float[] values = new float[p], m = new float[moments ? p : 0], v = new float[moments ? p : 0];
+        if (into != null && into.length != p) {
+            throw new IllegalArgumentException(dir + " holds " + p + " parameters but the model has " + into.length
+                    + ": it belongs to another model or method");
+        }
+        boolean valuesOnly = into != null;
+        float[] values = valuesOnly ? into : new float[p];
+        float[] m = new float[moments && !valuesOnly ? p : 0], v = new float[moments && !valuesOnly ? p : 0];
         CRC32 crc = new CRC32();
         try (FileChannel ch = FileChannel.open(tensorsPath, StandardOpenOption.READ)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
             readFloats(ch, buf, crc, values);
+            if (valuesOnly && moments) { // the moments still count towards the CRC
+                float[] scratch = new float[Math.min(p, CHUNK_FLOATS)];
+                for (long left = 2L * p; left > 0; left -= scratch.length) {
+                    readFloats(ch, buf, crc, left >= scratch.length ? scratch : new float[(int) left]);
+                }
+            }
             readFloats(ch, buf, crc, m);
             readFloats(ch, buf, crc, v);
         }

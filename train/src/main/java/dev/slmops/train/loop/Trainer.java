@@ -51,6 +51,7 @@ public final class Trainer {
     private Progress progress = Progress.silent();
     private Listener listener = new Listener() {
     };
+    private volatile boolean stopRequested;
 
     public Trainer(Trainable model, List<Example> train, List<Example> eval, TrainingConfig config, Path outputDir) {
         this.model = model;
@@ -69,6 +70,14 @@ public final class Trainer {
     public Trainer listener(Listener l) {
         this.listener = l;
         return this;
+    }
+
+    /**
+     * Asks a running {@link #run} to stop after the step in progress, write a checkpoint and return (Ctrl-C; any
+     * thread may call it). The result then says {@code interrupted}.
+     */
+    public void requestStop() {
+        stopRequested = true;
     }
 
     /** Optimizer steps of the whole run: max steps, or epochs x steps per epoch. */
@@ -108,9 +117,9 @@ public final class Trainer {
 
         long startNanos = System.nanoTime(), startStep = state.globalStep(), tokensThisRun = 0;
         double lastLoss = Double.NaN;
-        boolean stoppedEarly = false;
+        boolean stoppedEarly = false, interrupted = false;
         Path lastCheckpoint = null;
-        while (state.globalStep() < total && !stoppedEarly) {
+        while (state.globalStep() < total && !stoppedEarly && !interrupted) {
             if (state.stepInEpoch() == stepsPerEpoch) { // next epoch, new order
                 state = with(state, state.globalStep(), state.epoch() + 1, 0, state.tokensSeen());
                 order = DataOrder.permutation(state.seed(), state.epoch(), train.size());
@@ -162,7 +171,7 @@ public final class Trainer {
                 progress.evaluation(step, l.mean(), l.perplexity(), improved);
                 if (improved) {
                     CheckpointStore.save(outputDir.resolve(BEST_MODEL_DIR),
-                            new Checkpoint(state, names, params.values().clone(), new float[0], new float[0]));
+                            new Checkpoint(state, names, params.values(), new float[0], new float[0]));
                 }
                 listener.afterEvaluation(step, l);
                 if (config.earlyStoppingPatience > 0 && state.evalsWithoutImprovement() >= config.earlyStoppingPatience) {
@@ -173,24 +182,30 @@ public final class Trainer {
             }
 
             // ---- checkpoint
-            if ((config.saveSteps > 0 && step % config.saveSteps == 0) || last || stoppedEarly) {
+            interrupted = stopRequested && !last;
+            if ((config.saveSteps > 0 && step % config.saveSteps == 0) || last || stoppedEarly || interrupted) {
                 lastCheckpoint = save(state, names, params, optimizer);
                 LossCurveSvg.write(metrics.file(), outputDir.resolve(LOSS_CURVE_FILE));
             }
         }
         if (lastCheckpoint == null) lastCheckpoint = save(state, names, params, optimizer); // a resumed finished run
         LossCurveSvg.write(metrics.file(), outputDir.resolve(LOSS_CURVE_FILE));
+        if (interrupted) {
+            progress.message("stopped at step " + state.globalStep() + " of " + total + " on request; " + lastCheckpoint
+                    + " holds everything needed to continue (--resume)");
+            return new TrainingResult(state.globalStep(), lastLoss, state.bestEvalLoss(), state.bestStep(), false, true,
+                    lastCheckpoint, null);
+        }
 
         Path best = outputDir.resolve(BEST_MODEL_DIR);
         boolean haveBest = !eval.isEmpty() && Files.isDirectory(best);
         if (haveBest && config.loadBestModelAtEnd) {
-            Checkpoint b = CheckpointStore.load(best);
-            System.arraycopy(b.values(), 0, params.values(), 0, params.size());
-            progress.message("loaded the best model (step " + b.state().globalStep() + ", eval loss "
-                    + String.format(java.util.Locale.ROOT, "%.4f", b.state().bestEvalLoss()) + ")");
+            TrainerState b = CheckpointStore.loadValuesInto(best, params.values());
+            progress.message("loaded the best model (step " + b.globalStep() + ", eval loss "
+                    + String.format(java.util.Locale.ROOT, "%.4f", b.bestEvalLoss()) + ")");
         }
         return new TrainingResult(state.globalStep(), lastLoss, state.bestEvalLoss(), state.bestStep(), stoppedEarly,
-                lastCheckpoint, haveBest ? best : null);
+                false, lastCheckpoint, haveBest ? best : null);
     }
 
     /** Validation loss over all validation examples, in micro-batches of the training batch size. */

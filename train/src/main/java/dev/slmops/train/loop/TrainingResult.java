@@ -10,9 +10,11 @@ import java.nio.file.Path;
  * @param bestEvalLoss   best validation loss (NaN without validation data)
  * @param bestStep       step of the best validation loss (-1 without)
  * @param stoppedEarly   early stopping ended the run
+ * @param interrupted    {@link Trainer#requestStop()} ended the run before its last step (resume to continue)
  * @param lastCheckpoint the checkpoint written at the end
  * @param bestModel      the best model's snapshot directory (null without validation data)
  */
 public record TrainingResult(long steps, double lastTrainLoss, double bestEvalLoss, long bestStep, boolean stoppedEarly,
+                             boolean interrupted,
                              Path lastCheckpoint, Path bestModel) {
 }

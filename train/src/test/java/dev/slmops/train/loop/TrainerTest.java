@@ -93,6 +93,32 @@ class TrainerTest {
     }
 
     @Test
+    void aRequestedStopSavesACheckpointThatResumesBitForBit(@TempDir Path tmp) throws Exception {
+        TrainingConfig c = config();
+        c.saveSteps = 0; // no periodic checkpoints: the stop must write its own
+        BigramModel straight = new BigramModel(V, 1, 0.2);
+        new Trainer(straight, TRAIN, EVAL, c, tmp.resolve("a")).run(null);
+
+        BigramModel stopped = new BigramModel(V, 1, 0.2);
+        Trainer[] first = new Trainer[1];
+        first[0] = new Trainer(stopped, TRAIN, EVAL, c, tmp.resolve("b")).listener(new Trainer.Listener() {
+            @Override
+            public void afterStep(long step, double loss) {
+                if (step == 7) first[0].requestStop(); // as the Ctrl-C hook does, from any thread
+            }
+        });
+        TrainingResult r1 = first[0].run(null);
+        assertThat(r1.interrupted()).isTrue();
+        assertThat(r1.steps()).isEqualTo(7);
+        assertThat(r1.lastCheckpoint().getFileName().toString()).isEqualTo("checkpoint-7");
+
+        BigramModel resumed = new BigramModel(V, 5, 0.2);
+        TrainingResult r2 = new Trainer(resumed, TRAIN, EVAL, c, tmp.resolve("b")).run(r1.lastCheckpoint());
+        assertThat(r2.interrupted()).isFalse();
+        assertThat(resumed.parameters().values()).containsExactly(straight.parameters().values());
+    }
+
+    @Test
     void accumulationOverMicroBatchesEqualsOneLargeBatch(@TempDir Path tmp) throws Exception {
         float[][] finals = new float[3][];
         int[][] shapes = {{8, 1}, {4, 2}, {1, 8}};
