@@ -78,6 +78,26 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void ctrlCWritesACheckpointBeforeTheProcessExits(@TempDir Path tmp) throws Exception {
+        Path train = data(tmp), out = tmp.resolve("out");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), FinetuneProcess.class.getName(), "finetune",
+                "--model", tmp.resolve("model").toString(), "--data", train.toString(), "-o", out.toString(),
+                "--max-steps", "100000", "--batch-size", "2", "--save-steps", "0", "--lr", "0.1")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("log.txt").toFile()).start();
+        Path metrics = out.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (p.isAlive() && System.nanoTime() < deadline && (!Files.exists(metrics) || Files.size(metrics) < 2000)) Thread.sleep(100);
+        new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String log = Files.readString(tmp.resolve("log.txt"));
+        assertThat(log).contains("on request;").contains("(--resume)");
+        var ckpt = dev.slmops.train.checkpoint.CheckpointStore.latest(out).orElseThrow();
+        long step = dev.slmops.train.checkpoint.CheckpointStore.load(ckpt).state().globalStep();
+        assertThat(step).isGreaterThan(0).isLessThan(100000);
+    }
+
+    @Test
     void badInputGetsOneClearLine(@TempDir Path tmp) throws Exception {
         FinetuneCommand.backend = engine;
         Path train = data(tmp);
