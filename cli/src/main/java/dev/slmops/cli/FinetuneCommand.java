@@ -141,6 +141,8 @@ final class FinetuneCommand implements Callable<Integer> {
             FinetuneCommand merged = new FinetuneCommand();
             CommandLine cl = new CommandLine(merged);
             cl.setOverwrittenOptionsAllowed(true);
+            cl.setOut(spec.commandLine().getOut());
+            cl.setErr(spec.commandLine().getErr());
             cl.parseArgs(args.toArray(String[]::new));
             return merged.train();
         }
@@ -163,7 +165,7 @@ final class FinetuneCommand implements Callable<Integer> {
             trainSet = parts.train();
             evalSet = parts.validation();
         }
-        Progress progress = Progress.toStderr();
+        Progress progress = Progress.to(spec.commandLine().getErr());
         Trainer trainer = new Trainer(trainable, trainSet, evalSet, tc, output).progress(progress);
         progress.message(String.format(Locale.ROOT, "%s fine-tuning: %d parameters trained, %d training and %d validation examples, %d steps",
                 method, trainable.parameters().size(), trainSet.size(), evalSet.size(), trainer.totalSteps()));
@@ -174,7 +176,8 @@ final class FinetuneCommand implements Callable<Integer> {
                 Double.isNaN(r.bestEvalLoss()) ? "" : String.format(Locale.ROOT, ", best eval loss %.4f (perplexity %.3f) at step %d",
                         r.bestEvalLoss(), Math.exp(r.bestEvalLoss()), r.bestStep()),
                 r.stoppedEarly() ? " (stopped early)" : ""));
-        for (Path p : written) System.out.println(p);
+        for (Path p : written) spec.commandLine().getOut().println(p);
+        spec.commandLine().getOut().flush();
         return 0;
     }
 

@@ -74,6 +74,7 @@ class FinetuneCommandTest {
         assertThat(again.err()).contains("already holds checkpoints of a run: pass --resume");
         CliTest.Run resumed = run("finetune", "--config", recipe.toString(), "--max-steps", "16", "-o", out.toString(), "--resume");
         assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.err()).contains("warning: the settings changed"); // 16 steps instead of 12: another schedule
         assertThat(MetricsLog.read(out.resolve("metrics.jsonl")).stream().filter(j -> j.has("loss")).count()).isEqualTo(16);
     }
 

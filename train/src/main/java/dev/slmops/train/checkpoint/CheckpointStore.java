@@ -199,6 +199,7 @@ public final class CheckpointStore {
         ArrayNode rng = st.putArray("model_random_state");
         for (long x : s.modelRandomState()) rng.add(x);
         st.put("data_fingerprint", s.dataFingerprint());
+        st.put("settings", s.settings());
         return om.writerWithDefaultPrettyPrinter().writeValueAsBytes(j);
     }
 
@@ -210,6 +211,7 @@ public final class CheckpointStore {
         return new TrainerState(st.get("global_step").asLong(), st.get("epoch").asInt(), st.get("step_in_epoch").asLong(),
                 st.get("seed").asLong(), st.get("tokens_seen").asLong(),
                 best == null || best.isNull() ? Double.NaN : best.asDouble(), st.get("best_step").asLong(),
-                st.get("evals_without_improvement").asInt(), rng, st.get("data_fingerprint").asText());
+                st.get("evals_without_improvement").asInt(), rng, st.get("data_fingerprint").asText(),
+                st.path("settings").asText(""));
     }
 }

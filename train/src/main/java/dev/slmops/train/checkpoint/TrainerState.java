@@ -15,11 +15,13 @@ package dev.slmops.train.checkpoint;
  * @param evalsWithoutImprovement evaluations since the best one (early-stopping patience counter)
  * @param modelRandomState        the Trainable's random state (empty when it has none)
  * @param dataFingerprint         number of training examples and a hash of their tokens: a resumed run must see the same data
+ * @param settings                the loop settings that shape the run (batch, accumulation, schedule), to warn when a
+ *                                resumed run changes them
  */
 public record TrainerState(long globalStep, int epoch, long stepInEpoch, long seed, long tokensSeen,
                            double bestEvalLoss, long bestStep, int evalsWithoutImprovement,
-                           long[] modelRandomState, String dataFingerprint) {
-    public static TrainerState start(long seed, String dataFingerprint) {
-        return new TrainerState(0, 0, 0, seed, 0, Double.NaN, -1, 0, new long[0], dataFingerprint);
+                           long[] modelRandomState, String dataFingerprint, String settings) {
+    public static TrainerState start(long seed, String dataFingerprint, String settings) {
+        return new TrainerState(0, 0, 0, seed, 0, Double.NaN, -1, 0, new long[0], dataFingerprint, settings);
     }
 }

@@ -1,6 +1,6 @@
 package dev.slmops.train.loop;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -9,22 +9,27 @@ import java.util.Locale;
  * the output is a file or pipe, a plain line every logging step. Evaluations and the end always get their own line.
  */
 public final class Progress {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
 
-    public Progress(PrintStream out, boolean terminal) {
+    public Progress(PrintWriter out, boolean terminal) {
         this.out = out;
         this.terminal = terminal;
     }
 
     /** Progress on stderr, redrawn in place when stderr is a terminal. */
     public static Progress toStderr() {
-        return new Progress(System.err, System.console() != null && System.console().isTerminal());
+        return to(new PrintWriter(System.err, true));
+    }
+
+    /** Progress on {@code out}, redrawn in place when the process runs in a terminal. */
+    public static Progress to(PrintWriter out) {
+        return new Progress(out, System.console() != null && System.console().isTerminal());
     }
 
     /** Prints nothing (library use, tests). */
     public static Progress silent() {
-        return new Progress(new PrintStream(PrintStream.nullOutputStream()), false);
+        return new Progress(new PrintWriter(java.io.Writer.nullWriter()), false);
     }
 
     /** One optimizer step; {@code etaSeconds} < 0 when unknown. */

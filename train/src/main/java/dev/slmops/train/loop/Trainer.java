@@ -97,7 +97,7 @@ public final class Trainer {
         TrainerState state;
         AdamW optimizer;
         if (resumeFrom == null) {
-            state = TrainerState.start(config.seed, fingerprint);
+            state = TrainerState.start(config.seed, fingerprint, settings());
             optimizer = new AdamW(config.adamW(), params.size());
         } else {
             Checkpoint c = CheckpointStore.load(resumeFrom);
@@ -105,6 +105,13 @@ public final class Trainer {
             System.arraycopy(c.values(), 0, params.values(), 0, params.size());
             optimizer = new AdamW(config.adamW(), c.firstMoment(), c.secondMoment(), c.state().globalStep());
             state = c.state();
+            if (!state.settings().equals(settings())) {
+                progress.message("warning: the settings changed since " + resumeFrom + " (then: " + state.settings()
+                        + "; now: " + settings() + "); the run continues but will not match an uninterrupted one");
+                state = new TrainerState(state.globalStep(), state.epoch(), state.stepInEpoch(), state.seed(), state.tokensSeen(),
+                        state.bestEvalLoss(), state.bestStep(), state.evalsWithoutImprovement(), state.modelRandomState(),
+                        state.dataFingerprint(), settings());
+            }
             if (model instanceof RandomState r && state.modelRandomState().length > 0) r.restoreRandomState(state.modelRandomState());
             progress.message("resumed from " + resumeFrom + " at step " + state.globalStep());
         }
@@ -137,6 +144,11 @@ public final class Trainer {
             }
             if (stepLoss.tokens() > 0) GradClip.scale(params.grads(), (float) (1.0 / stepLoss.tokens())); // mean over target tokens
             double gradNorm = GradClip.clip(params.grads(), config.maxGradNorm);
+            if (!Double.isFinite(gradNorm) || !Double.isFinite(stepLoss.sum())) {
+                throw new IllegalStateException("step " + (state.globalStep() + 1) + ": the loss or the gradients are not finite (loss "
+                        + stepLoss.mean() + ", gradient norm " + gradNorm + "); the parameters were not updated. Lower --lr "
+                        + "or raise --warmup, and --resume from the last checkpoint");
+            }
             double lr = schedule.lr(state.globalStep());
             if (stepLoss.tokens() > 0) optimizer.step(params, lr);
             else progress.message("step " + (state.globalStep() + 1) + ": no target tokens in the batch, no update");
@@ -228,11 +240,19 @@ public final class Trainer {
         long[] rng = model instanceof RandomState r ? r.randomState() : new long[0];
         TrainerState s = new TrainerState(state.globalStep(), state.epoch(), state.stepInEpoch(), state.seed(),
                 state.tokensSeen(), state.bestEvalLoss(), state.bestStep(), state.evalsWithoutImprovement(), rng,
-                state.dataFingerprint());
+                state.dataFingerprint(), state.settings());
         Path dir = CheckpointStore.directoryFor(outputDir, state.globalStep());
         CheckpointStore.save(dir, new Checkpoint(s, names, params.values(), optimizer.firstMoment(), optimizer.secondMoment()));
         CheckpointStore.prune(outputDir, config.saveTotalLimit);
         return dir;
+    }
+
+    /** The settings that decide which batches and learning rates the steps get (and so the parameters). */
+    private String settings() {
+        return String.format(java.util.Locale.ROOT, "batch-size=%d grad-accum=%d total-steps=%d lr=%s scheduler=%s warmup=%d "
+                        + "weight-decay=%s max-grad-norm=%s betas=%s,%s eps=%s", config.batchSize, config.gradAccum, totalSteps(),
+                config.lr, config.scheduler.name().toLowerCase(java.util.Locale.ROOT), config.warmupFor(totalSteps()),
+                config.weightDecay, config.maxGradNorm, config.adamBeta1, config.adamBeta2, config.adamEpsilon);
     }
 
     private void checkResumable(Checkpoint c, Path dir, Parameters params, String[] names, String fingerprint) {
@@ -256,11 +276,11 @@ public final class Trainer {
 
     private static TrainerState with(TrainerState s, long globalStep, int epoch, long stepInEpoch, long tokensSeen) {
         return new TrainerState(globalStep, epoch, stepInEpoch, s.seed(), tokensSeen, s.bestEvalLoss(), s.bestStep(),
-                s.evalsWithoutImprovement(), s.modelRandomState(), s.dataFingerprint());
+                s.evalsWithoutImprovement(), s.modelRandomState(), s.dataFingerprint(), s.settings());
     }
 
     private static TrainerState withEval(TrainerState s, double best, long bestStep, int sinceBest) {
         return new TrainerState(s.globalStep(), s.epoch(), s.stepInEpoch(), s.seed(), s.tokensSeen(), best, bestStep,
-                sinceBest, s.modelRandomState(), s.dataFingerprint());
+                sinceBest, s.modelRandomState(), s.dataFingerprint(), s.settings());
     }
 }

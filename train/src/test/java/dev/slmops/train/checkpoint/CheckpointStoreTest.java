@@ -26,7 +26,7 @@ class CheckpointStoreTest {
             m[i] = (float) r.nextGaussian();
             s[i] = r.nextFloat();
         }
-        TrainerState st = new TrainerState(step, 2, 3, 42, 1000 * step, 1.25, 4, 1, new long[]{-5, 7}, "40:abc");
+        TrainerState st = new TrainerState(step, 2, 3, 42, 1000 * step, 1.25, 4, 1, new long[]{-5, 7}, "40:abc", "batch-size=4");
         return new Checkpoint(st, new String[]{"W", "b"}, v, m, s);
     }
 

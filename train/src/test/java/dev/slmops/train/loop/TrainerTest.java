@@ -182,6 +182,29 @@ class TrainerTest {
     }
 
     @Test
+    void aNonFiniteLossStopsWithAClearErrorBeforeTheParametersChange(@TempDir Path out) {
+        BigramModel inner = new BigramModel(V, 1, 0);
+        float[] before = inner.parameters().values().clone();
+        dev.slmops.train.Trainable exploding = new dev.slmops.train.Trainable() {
+            public dev.slmops.train.Parameters parameters() {
+                return inner.parameters();
+            }
+
+            public Loss forwardBackward(List<Example> batch) {
+                inner.parameters().grads()[0] = Float.NaN;
+                return inner.forwardBackward(batch);
+            }
+
+            public Loss evaluate(List<Example> batch) {
+                return inner.evaluate(batch);
+            }
+        };
+        assertThatThrownBy(() -> new Trainer(exploding, TRAIN, EVAL, config(), out).run(null))
+                .hasMessageContaining("step 1: the loss or the gradients are not finite").hasMessageContaining("Lower --lr");
+        assertThat(inner.parameters().values()).containsExactly(before);
+    }
+
+    @Test
     void everyBadSettingNamesItsFlag() {
         TrainingConfig c = new TrainingConfig();
         c.gradAccum = 0;
