@@ -42,8 +42,8 @@ final class FinetuneCommand implements Callable<Integer> {
     Path config;
 
     // ---- model and data
-    @Option(names = {"-m", "--model"}, description = "Model: a Hugging Face directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, description = Models.DESCRIPTION)
+    String model;
     @Option(names = "--data", description = "Training data: JSONL with text, messages, prompt/completion or input/output records.")
     Path data;
     @Option(names = "--eval-data", description = "Validation data (JSONL, same formats).")
@@ -150,7 +150,7 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     int train() throws Exception {
-        FinetuneSpec s = spec();
+        FinetuneSpec s = finetuneSpec();
         TrainingConfig tc = trainingConfig();
         Path resumeFrom = resumeCheckpoint();
 
@@ -176,8 +176,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 Double.isNaN(r.bestEvalLoss()) ? "" : String.format(Locale.ROOT, ", best eval loss %.4f (perplexity %.3f) at step %d",
                         r.bestEvalLoss(), Math.exp(r.bestEvalLoss()), r.bestStep()),
                 r.stoppedEarly() ? " (stopped early)" : ""));
-        for (Path p : written) spec.commandLine().getOut().println(p);
-        spec.commandLine().getOut().flush();
+        for (Path p : written) System.out.println(p);
         return 0;
     }
 
@@ -209,11 +208,11 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     /** Validates model/data/method options into the spec the backend gets. */
-    FinetuneSpec spec() {
-        if (model == null) throw new IllegalArgumentException("--model is required (a Hugging Face directory or a .gguf file)");
+    FinetuneSpec finetuneSpec() throws java.io.IOException {
+        if (model == null) throw new IllegalArgumentException("--model is required (a Hugging Face directory, a .gguf file, an alias or a pulled hub id)");
         if (data == null) throw new IllegalArgumentException("--data is required (a JSONL file)");
         if (output == null) throw new IllegalArgumentException("--output is required (the directory to write)");
-        if (!Files.exists(model)) throw new IllegalArgumentException("--model " + model + ": no such file or directory");
+        Path modelPath = Models.resolve(model);
         if (!Files.isRegularFile(data)) throw new IllegalArgumentException("--data " + data + ": no such file");
         if (evalData != null && !Files.isRegularFile(evalData)) throw new IllegalArgumentException("--eval-data " + evalData + ": no such file");
         if (evalData != null && evalSplit != null) throw new IllegalArgumentException("give --eval-data or --eval-split, not both");
@@ -237,7 +236,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (m.equals("qlora") && !Set.of("q4_0", "q4_1", "q8_0", "q4_k", "q5_k", "q6_k").contains(quantType.toLowerCase(Locale.ROOT))) {
             throw new IllegalArgumentException("--quant-type " + quantType + ": expected q4_0, q4_1, q8_0, q4_k, q5_k or q6_k");
         }
-        return new FinetuneSpec(model, m, loraR, loraAlpha, loraDropout, targetModules.stream().map(String::trim).toList(),
+        return new FinetuneSpec(modelPath, m, loraR, loraAlpha, loraDropout, targetModules.stream().map(String::trim).toList(),
                 useRslora, List.copyOf(modulesToSave), quantType.toLowerCase(Locale.ROOT), seqLen, gradCheckpointing,
                 completionOnlyLoss, textTemplate, seed);
     }

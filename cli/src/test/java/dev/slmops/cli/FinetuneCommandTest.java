@@ -43,6 +43,8 @@ class FinetuneCommandTest {
                 data: %s
                 method: lora
                 lora_r: 8
+                grad_checkpointing: true
+                completion-only-loss: false
                 target-modules: [q_proj, v_proj]
                 lr: 0.5
                 max-steps: 30
@@ -60,6 +62,8 @@ class FinetuneCommandTest {
         assertThat(r.out().trim()).isEqualTo(out.resolve("bigram.bin").toString());
         assertThat(engine.lastSpec.loraR()).isEqualTo(8);
         assertThat(engine.lastSpec.targetModules()).containsExactly("q_proj", "v_proj");
+        assertThat(engine.lastSpec.gradCheckpointing()).isTrue();
+        assertThat(engine.lastSpec.completionOnlyLoss()).isFalse();
         List<JsonNode> metrics = MetricsLog.read(out.resolve("metrics.jsonl"));
         List<JsonNode> train12 = metrics.stream().filter(j -> j.has("loss")).toList();
         assertThat(train12).hasSize(12); // the flag won over the recipe's 30
@@ -113,6 +117,7 @@ class FinetuneCommandTest {
         expectError("--warmup 'ten': expected steps", "--model", m, "--data", d, "-o", o, "--warmup", "ten");
         expectError("--resume: no checkpoint-<step> directory", "--model", m, "--data", d, "-o", o, "--resume");
         expectError("--model is required", "--data", d, "-o", o);
+        expectError(tmp.resolve("nomodel").toString(), "--model", tmp.resolve("nomodel").toString(), "--data", d, "-o", o);
         Path recipe = tmp.resolve("bad.yaml");
         Files.writeString(recipe, "learning_rat: 0.1\n");
         expectError("unknown key 'learning_rat'", "--config", recipe.toString());
