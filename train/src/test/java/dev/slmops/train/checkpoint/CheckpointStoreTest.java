@@ -36,9 +36,9 @@ class CheckpointStoreTest {
         Path dir = CheckpointStore.directoryFor(tmp, 12);
         CheckpointStore.save(dir, c);
         Checkpoint back = CheckpointStore.load(dir);
-        assertThat(back.values()).containsExactly(c.values());
-        assertThat(back.firstMoment()).containsExactly(c.firstMoment());
-        assertThat(back.secondMoment()).containsExactly(c.secondMoment());
+        assertThat(back.values()).isEqualTo(c.values());
+        assertThat(back.firstMoment()).isEqualTo(c.firstMoment());
+        assertThat(back.secondMoment()).isEqualTo(c.secondMoment());
         assertThat(back.state()).usingRecursiveComparison().isEqualTo(c.state());
         assertThat(back.entryNames()).containsExactly("W", "b");
         assertThat(Files.list(tmp).map(p -> p.getFileName().toString()).toList()).containsExactly("checkpoint-12");
@@ -62,14 +62,17 @@ class CheckpointStoreTest {
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), CheckpointWriterProcess.class.getName(), tmp.toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            Thread.sleep(400 + r.nextInt(600));
+            long before = CheckpointStore.latest(tmp).map(CheckpointStore::stepOf).orElse(0L);
+            long deadline = System.nanoTime() + 60_000_000_000L; // wait for one new checkpoint: the writer is mid-loop
+            while (p.isAlive() && System.nanoTime() < deadline
+                    && CheckpointStore.latest(tmp).map(CheckpointStore::stepOf).orElse(0L) == before) Thread.sleep(5);
+            assertThat(p.isAlive()).as("writer process died on its own").isTrue();
+            Thread.sleep(r.nextInt(150)); // then kill it at a random point of a later write
             p.destroyForcibly(); // SIGKILL on Linux
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            var latest = CheckpointStore.latest(tmp);
-            if (latest.isEmpty()) continue; // killed before the first rename (JVM start-up)
-            Checkpoint c = CheckpointStore.load(latest.get()); // complete and CRC-clean
+            Checkpoint c = CheckpointStore.load(CheckpointStore.latest(tmp).orElseThrow()); // complete and CRC-clean
             long step = c.state().globalStep();
-            assertThat(c.values()).containsExactly(sample(CheckpointWriterProcess.SIZE, step, step).values());
+            assertThat(c.values()).isEqualTo(sample(CheckpointWriterProcess.SIZE, step, step).values());
             // every listed checkpoint loads
             for (Path d : CheckpointStore.list(tmp)) CheckpointStore.load(d);
         }

@@ -86,7 +86,7 @@ class TrainerTest {
         BigramModel resumed = new BigramModel(V, 99, 0.2); // other init and dropout seed: all must come from the checkpoint
         TrainingResult r = new Trainer(resumed, TRAIN, EVAL, c, tmp.resolve("b")).run(ckpt);
         assertThat(r.steps()).isEqualTo(20);
-        assertThat(resumed.parameters().values()).containsExactly(straight.parameters().values());
+        assertThat(resumed.parameters().values()).isEqualTo(straight.parameters().values());
         // the metrics file reads as one run: steps 1..20 once each
         assertThat(MetricsLog.read(tmp.resolve("b").resolve(Trainer.METRICS_FILE)).stream().filter(j -> j.has("loss"))
                 .map(j -> j.get("step").asInt()).toList()).isEqualTo(java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
@@ -115,7 +115,7 @@ class TrainerTest {
         BigramModel resumed = new BigramModel(V, 5, 0.2);
         TrainingResult r2 = new Trainer(resumed, TRAIN, EVAL, c, tmp.resolve("b")).run(r1.lastCheckpoint());
         assertThat(r2.interrupted()).isFalse();
-        assertThat(resumed.parameters().values()).containsExactly(straight.parameters().values());
+        assertThat(resumed.parameters().values()).isEqualTo(straight.parameters().values());
     }
 
     @Test
@@ -163,7 +163,7 @@ class TrainerTest {
         TrainingResult r = t.run(null);
         assertThat(r.stoppedEarly()).isTrue();
         assertThat(r.steps()).isLessThan(t.totalSteps()).isEqualTo(r.bestStep() + 2L * c.evalSteps);
-        assertThat(m.parameters().values()).containsExactly(atBest[0]);
+        assertThat(m.parameters().values()).isEqualTo(atBest[0]);
         assertThat(t.evaluate().mean()).isEqualTo(r.bestEvalLoss());
     }
 
@@ -201,7 +201,7 @@ class TrainerTest {
         };
         assertThatThrownBy(() -> new Trainer(exploding, TRAIN, EVAL, config(), out).run(null))
                 .hasMessageContaining("step 1: the loss or the gradients are not finite").hasMessageContaining("Lower --lr");
-        assertThat(inner.parameters().values()).containsExactly(before);
+        assertThat(inner.parameters().values()).isEqualTo(before);
     }
 
     @Test

@@ -29,9 +29,9 @@ class AdamWTest {
                 fast.step(pa, 1e-2);
                 slow.stepReference(pb, 1e-2);
             }
-            assertThat(a).as("n=%d", n).containsExactly(b);
-            assertThat(fast.firstMoment()).containsExactly(slow.firstMoment());
-            assertThat(fast.secondMoment()).containsExactly(slow.secondMoment());
+            assertThat(a).as("n=%d", n).isEqualTo(b);
+            assertThat(fast.firstMoment()).isEqualTo(slow.firstMoment());
+            assertThat(fast.secondMoment()).isEqualTo(slow.secondMoment());
         }
     }
 
