@@ -22,6 +22,14 @@ public interface FinetuneBackend {
     /** Writes the trained result under {@code output} (adapter files or model files) and returns what it wrote. */
     List<Path> saveOutputs(Trainable model, FinetuneSpec spec, Path output) throws IOException;
 
+    /**
+     * The engine's worker pool, which the loop then uses for AdamW, clipping and gradient scaling too (one pool of
+     * spinning threads, not two); null runs those on the calling thread.
+     */
+    default dev.slmops.tensor.parallel.WorkerPool pool(Trainable model) {
+        return null;
+    }
+
     /** The backend until the training engine is wired in: says so clearly. */
     FinetuneBackend NOT_AVAILABLE = new FinetuneBackend() {
         @Override

@@ -166,7 +166,8 @@ final class FinetuneCommand implements Callable<Integer> {
             evalSet = parts.validation();
         }
         Progress progress = Progress.to(spec.commandLine().getErr());
-        Trainer trainer = new Trainer(trainable, trainSet, evalSet, tc, output).progress(progress);
+        Trainer trainer = new Trainer(trainable, trainSet, evalSet, tc, output).progress(progress)
+                .pool(engine.pool(trainable));
         progress.message(String.format(Locale.ROOT, "%s fine-tuning: %d parameters trained, %d training and %d validation examples, %d steps",
                 method, trainable.parameters().size(), trainSet.size(), evalSet.size(), trainer.totalSteps()));
         TrainingResult r = runStoppingOnCtrlC(trainer, resumeFrom);

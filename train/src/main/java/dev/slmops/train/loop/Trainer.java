@@ -52,6 +52,7 @@ public final class Trainer {
     private Listener listener = new Listener() {
     };
     private volatile boolean stopRequested;
+    private dev.slmops.tensor.parallel.WorkerPool pool;
 
     public Trainer(Trainable model, List<Example> train, List<Example> eval, TrainingConfig config, Path outputDir) {
         this.model = model;
@@ -64,6 +65,12 @@ public final class Trainer {
 
     public Trainer progress(Progress p) {
         this.progress = p;
+        return this;
+    }
+
+    /** Threads for the optimizer, clipping and gradient scaling (null, the default: the calling thread). */
+    public Trainer pool(dev.slmops.tensor.parallel.WorkerPool p) {
+        this.pool = p;
         return this;
     }
 
@@ -142,15 +149,15 @@ public final class Trainer {
                 for (Example e : batch) stepTokens += e.tokens().length;
                 stepLoss = stepLoss.plus(model.forwardBackward(batch));
             }
-            if (stepLoss.tokens() > 0) GradClip.scale(params.grads(), (float) (1.0 / stepLoss.tokens())); // mean over target tokens
-            double gradNorm = GradClip.clip(params.grads(), config.maxGradNorm);
+            if (stepLoss.tokens() > 0) GradClip.scale(params.grads(), (float) (1.0 / stepLoss.tokens()), pool); // mean over target tokens
+            double gradNorm = GradClip.clip(params.grads(), config.maxGradNorm, pool);
             if (!Double.isFinite(gradNorm) || !Double.isFinite(stepLoss.sum())) {
                 throw new IllegalStateException("step " + (state.globalStep() + 1) + ": the loss or the gradients are not finite (loss "
                         + stepLoss.mean() + ", gradient norm " + gradNorm + "); the parameters were not updated. Lower --lr "
                         + "or raise --warmup, and --resume from the last checkpoint");
             }
             double lr = schedule.lr(state.globalStep());
-            if (stepLoss.tokens() > 0) optimizer.step(params, lr);
+            if (stepLoss.tokens() > 0) optimizer.step(params, lr, pool);
             else progress.message("step " + (state.globalStep() + 1) + ": no target tokens in the batch, no update");
             state = with(state, state.globalStep() + 1, state.epoch(), state.stepInEpoch() + 1, state.tokensSeen() + stepTokens);
             tokensThisRun += stepTokens;

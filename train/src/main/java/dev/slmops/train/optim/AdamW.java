@@ -1,10 +1,12 @@
 package dev.slmops.train.optim;
 
+import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.train.Parameters;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -80,14 +82,38 @@ public final class AdamW {
 
     /** One update of {@code params.values()} from {@code params.grads()} at learning rate {@code lr}. */
     public void step(Parameters params, double lr) {
+        step(params, lr, null);
+    }
+
+    /**
+     * The same update spread over {@code pool}'s threads (null: the calling thread only) in chunks of
+     * {@value #CHUNK} values. Every value goes through the same float operations either way, so the result does
+     * not depend on the thread count.
+     */
+    public void step(Parameters params, double lr, WorkerPool pool) {
         checkSize(params);
         step++;
+        float[] p = params.values(), g = params.grads();
+        List<Range> chunks = new ArrayList<>();
+        List<Scalars> scalars = new ArrayList<>();
         for (Range r : ranges(params)) {
             Scalars s = scalars(lr, r.decay);
-            if (vectorized) update(params.values(), params.grads(), r.offset, r.length, s);
-            else updateReference(params.values(), params.grads(), r.offset, r.length, s);
+            for (int off = r.offset; off < r.offset + r.length; off += CHUNK) {
+                chunks.add(new Range(off, Math.min(CHUNK, r.offset + r.length - off), r.decay));
+                scalars.add(s);
+            }
         }
+        java.util.function.IntConsumer task = i -> {
+            Range c = chunks.get(i);
+            if (vectorized) update(p, g, c.offset, c.length, scalars.get(i));
+            else updateReference(p, g, c.offset, c.length, scalars.get(i));
+        };
+        if (pool == null) for (int i = 0; i < chunks.size(); i++) task.accept(i);
+        else pool.parallelFor(chunks.size(), task);
     }
+
+    /** Values per parallel task (256 KiB of each of the four arrays). */
+    static final int CHUNK = 1 << 16;
 
     /** The same update, scalar only: the documentation of the algorithm and the oracle of the vector path. */
     public void stepReference(Parameters params, double lr) {

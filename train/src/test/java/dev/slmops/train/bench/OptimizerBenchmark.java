@@ -3,7 +3,6 @@ package dev.slmops.train.bench;
 import dev.slmops.train.Parameters;
 import dev.slmops.train.optim.AdamW;
 import dev.slmops.train.optim.GradClip;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -39,6 +38,7 @@ public class OptimizerBenchmark {
 
     private Parameters params;
     private AdamW adamW;
+    private dev.slmops.tensor.parallel.WorkerPool pool;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -50,6 +50,17 @@ public class OptimizerBenchmark {
         }
         params = new Parameters(v, g, List.of(new Parameters.Entry("all", new int[]{parameters}, 0, parameters, true)));
         adamW = new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, 0.01), parameters);
+        pool = new dev.slmops.tensor.parallel.WorkerPool(2);
+    }
+
+    @org.openjdk.jmh.annotations.TearDown(Level.Trial)
+    public void tearDown() {
+        pool.close();
+    }
+
+    @Benchmark
+    public void adamWStepTwoThreads() {
+        adamW.step(params, 1e-4, pool);
     }
 
     @Benchmark

@@ -36,6 +36,32 @@ class AdamWTest {
     }
 
     @Test
+    void twoThreadsGiveTheSameBitsAsOne() {
+        int n = 3 * AdamW.CHUNK + 17, split = AdamW.CHUNK + 5;
+        Random r = new Random(2);
+        float[] a = new float[n], g = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+            g[i] = (float) r.nextGaussian() * 30;
+        }
+        float[] b = a.clone(), g2 = g.clone();
+        List<Parameters.Entry> entries = List.of(new Parameters.Entry("w", new int[]{split}, 0, split, true),
+                new Parameters.Entry("b", new int[]{n - split}, split, n - split, false));
+        Parameters one = new Parameters(a, g, entries), two = new Parameters(b, g2, entries);
+        AdamW serial = new AdamW(new AdamW.Config(0.9, 0.99, 1e-8, 0.05), n);
+        AdamW parallel = new AdamW(new AdamW.Config(0.9, 0.99, 1e-8, 0.05), n);
+        try (var pool = new dev.slmops.tensor.parallel.WorkerPool(2)) {
+            for (int step = 0; step < 3; step++) {
+                assertThat(GradClip.clip(g2, 1.0, pool)).isEqualTo(GradClip.clip(g, 1.0));
+                serial.step(one, 1e-2);
+                parallel.step(two, 1e-2, pool);
+            }
+        }
+        assertThat(b).isEqualTo(a);
+        assertThat(parallel.secondMoment()).isEqualTo(serial.secondMoment());
+    }
+
+    @Test
     void weightDecayShrinksOnlyDecayEntriesWhenGradientsAreZero() {
         float[] v = {1f, 1f, 1f, 1f};
         Parameters p = new Parameters(v, new float[4], List.of(new Parameters.Entry("w", new int[]{2}, 0, 2, true),
