@@ -22,6 +22,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        customSynopsis = {"slmops finetune --model M --data train.jsonl [--eval-data V.jsonl | --eval-split S] "
+                + "[--method full|lora|qlora] --output DIR [options]",
+                "slmops finetune --config recipe.yaml [options]"},
         description = {"Fine-tune a model on JSONL data: full, LoRA or QLoRA.",
                 "Flags are named as in Hugging Face TrainingArguments / PEFT / Olive where those have one; "
                         + "--config recipe.yaml takes the same keys without the dashes (flags on the command line win).",
@@ -97,9 +100,12 @@ final class FinetuneCommand implements Callable<Integer> {
     double weightDecay;
     @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Clip gradients to this global norm; 0: off (default ${DEFAULT-VALUE}).")
     double maxGradNorm;
-    @Option(names = "--adam-beta1", defaultValue = "0.9") double adamBeta1;
-    @Option(names = "--adam-beta2", defaultValue = "0.999") double adamBeta2;
-    @Option(names = "--adam-epsilon", defaultValue = "1e-8") double adamEpsilon;
+    @Option(names = "--adam-beta1", defaultValue = "0.9", description = "AdamW beta1 (default ${DEFAULT-VALUE}).")
+    double adamBeta1;
+    @Option(names = "--adam-beta2", defaultValue = "0.999", description = "AdamW beta2 (default ${DEFAULT-VALUE}).")
+    double adamBeta2;
+    @Option(names = "--adam-epsilon", defaultValue = "1e-8", description = "AdamW epsilon (default ${DEFAULT-VALUE}).")
+    double adamEpsilon;
     @Option(names = {"--grad-checkpointing", "--gradient-checkpointing"}, arity = "0..1", fallbackValue = "true",
             description = "Recompute activations per layer in backward (less memory, ~30%% more time).")
     boolean gradCheckpointing;

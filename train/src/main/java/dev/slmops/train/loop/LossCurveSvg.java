@@ -56,6 +56,8 @@ public final class LossCurveSvg {
             s.append(f("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f</text>\n", x.px(xv), H - BOTTOM + 18, xv));
         }
         s.append(f("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">step</text>\n", (LEFT + W - RIGHT) / 2, H - 8));
+        s.append(f("<text x=\"14\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 14 %d)\">loss (nats/token)</text>\n",
+                (TOP + H - BOTTOM) / 2, (TOP + H - BOTTOM) / 2));
         if (!train.isEmpty()) {
             s.append("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"");
             for (double[] p : train) if (Double.isFinite(p[1])) s.append(f("%.1f,%.1f ", x.px(p[0]), y.px(p[1])));
