@@ -18,6 +18,10 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ModelCommand.class,
                 CacheCommand.class,
+                PerplexityCommand.class,
+                CompareCommand.class,
+                QualityReportCommand.class,
+                ExportCommand.class,
                 FinetuneCommand.class,
         })
 public final class Main implements Runnable {
