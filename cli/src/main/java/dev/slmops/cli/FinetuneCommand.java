@@ -287,6 +287,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     /** The checkpoint to resume from, or null; a fresh run refuses an output that already holds checkpoints. */
     Path resumeCheckpoint() throws java.io.IOException {
+        dev.slmops.train.checkpoint.AtomicFiles.removeLeftovers(output); // finish what a killed run left half-renamed
         if (resume == null) {
             if (!CheckpointStore.list(output).isEmpty()) {
                 throw new IllegalArgumentException("--output " + output + " already holds checkpoints of a run: pass --resume "

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -19,6 +20,8 @@ import java.util.stream.Stream;
 public final class AtomicFiles {
     /** Prefix of the temporary names; leftovers of a killed run carry it and are removed by {@link #removeLeftovers}. */
     public static final String TEMP_PREFIX = ".tmp-";
+    /** Prefix of a replaced directory while its successor is renamed in; {@link #removeLeftovers} restores or drops it. */
+    public static final String OLD_PREFIX = ".old-";
 
     private AtomicFiles() {
     }
@@ -55,15 +58,17 @@ public final class AtomicFiles {
     }
 
     /**
-     * Renames the filled temporary directory to {@code target}. An existing target is first renamed aside and
-     * deleted after, so at every instant one complete version exists under a name readers look at or beside it.
+     * Renames the filled temporary directory to {@code target}. An existing target is first renamed aside to
+     * {@value #OLD_PREFIX}name and deleted after, so at every instant one complete version exists, under the target
+     * name or (between the two renames) under the old name, which {@link #removeLeftovers} renames back.
      */
     static void publishDirectory(Path tmp, Path target) throws IOException {
         forceDirectory(tmp);
         Path parent = target.toAbsolutePath().getParent();
         Path old = null;
         if (Files.exists(target)) {
-            old = parent.resolve(TEMP_PREFIX + "old-" + target.getFileName() + "-" + System.nanoTime());
+            old = parent.resolve(OLD_PREFIX + target.getFileName());
+            deleteTree(old);
             Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -80,11 +85,26 @@ public final class AtomicFiles {
         }
     }
 
-    /** Removes what a killed writer left in {@code dir} (entries named {@value #TEMP_PREFIX}...). */
+    /**
+     * Cleans up after a killed writer in {@code dir}: partial {@value #TEMP_PREFIX}... entries are removed; a
+     * {@value #OLD_PREFIX}name is renamed back to name when the kill came between the two renames of
+     * {@link #publishDirectory}, and removed otherwise.
+     */
     public static void removeLeftovers(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) return;
+        List<Path> entries;
         try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(TEMP_PREFIX)).toList()) deleteTree(p);
+            entries = s.toList();
+        }
+        for (Path p : entries) {
+            String name = p.getFileName().toString();
+            if (name.startsWith(TEMP_PREFIX)) {
+                deleteTree(p);
+            } else if (name.startsWith(OLD_PREFIX)) {
+                Path target = dir.resolve(name.substring(OLD_PREFIX.length()));
+                if (Files.exists(target)) deleteTree(p);
+                else Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
+            }
         }
     }
 

@@ -45,6 +45,20 @@ class CheckpointStoreTest {
     }
 
     @Test
+    void aKillBetweenTheTwoRenamesOfAReplacementLosesNothing(@TempDir Path tmp) throws IOException {
+        Path best = tmp.resolve("best-model");
+        CheckpointStore.save(best, sample(10, 3, 3));
+        CheckpointStore.save(best, sample(10, 4, 4)); // a replacement: the old version is moved aside, then dropped
+        assertThat(CheckpointStore.load(best).state().globalStep()).isEqualTo(4);
+        // the state a kill leaves between "target -> .old-target" and "tmp -> target":
+        Files.move(best, tmp.resolve(AtomicFiles.OLD_PREFIX + "best-model"));
+        Files.createDirectory(tmp.resolve(AtomicFiles.TEMP_PREFIX + "best-model-123"));
+        AtomicFiles.removeLeftovers(tmp);
+        assertThat(CheckpointStore.load(best).state().globalStep()).isEqualTo(4);
+        assertThat(Files.list(tmp).map(p -> p.getFileName().toString()).toList()).containsExactly("best-model");
+    }
+
+    @Test
     void aFlippedByteIsCaughtWithAClearMessage(@TempDir Path tmp) throws IOException {
         Path dir = CheckpointStore.directoryFor(tmp, 1);
         CheckpointStore.save(dir, sample(100, 1, 2));
