@@ -138,30 +138,11 @@ public final class Trainer {
                 state = with(state, state.globalStep(), state.epoch() + 1, 0, state.tokensSeen());
                 order = DataOrder.permutation(state.seed(), state.epoch(), train.size());
             }
-            // ---- one optimizer step: accumulate the micro-batches, then one update
-            params.zeroGrads();
-            Loss stepLoss = new Loss(0, 0);
-            long stepTokens = 0;
-            long firstMicro = state.stepInEpoch() * config.gradAccum;
-            long microEnd = Math.min(firstMicro + config.gradAccum, DataOrder.microBatchesPerEpoch(train.size(), config.batchSize));
-            for (long micro = firstMicro; micro < microEnd; micro++) {
-                List<Example> batch = batch(order, micro);
-                for (Example e : batch) stepTokens += e.tokens().length;
-                stepLoss = stepLoss.plus(model.forwardBackward(batch));
-            }
-            if (stepLoss.tokens() > 0) GradClip.scale(params.grads(), (float) (1.0 / stepLoss.tokens()), pool); // mean over target tokens
-            double gradNorm = GradClip.clip(params.grads(), config.maxGradNorm, pool);
-            if (!Double.isFinite(gradNorm) || !Double.isFinite(stepLoss.sum())) {
-                throw new IllegalStateException("step " + (state.globalStep() + 1) + ": the loss or the gradients are not finite (loss "
-                        + stepLoss.mean() + ", gradient norm " + gradNorm + "); the parameters were not updated. Lower --lr "
-                        + "or raise --warmup, and --resume from the last checkpoint");
-            }
-            double lr = schedule.lr(state.globalStep());
-            if (stepLoss.tokens() > 0) optimizer.step(params, lr, pool);
-            else progress.message("step " + (state.globalStep() + 1) + ": no target tokens in the batch, no update");
-            state = with(state, state.globalStep() + 1, state.epoch(), state.stepInEpoch() + 1, state.tokensSeen() + stepTokens);
-            tokensThisRun += stepTokens;
-            lastLoss = stepLoss.mean();
+            StepOutcome done = optimizerStep(params, optimizer, schedule, order, state);
+            state = with(state, state.globalStep() + 1, state.epoch(), state.stepInEpoch() + 1, state.tokensSeen() + done.tokens);
+            tokensThisRun += done.tokens;
+            lastLoss = done.loss.mean();
+            double lr = done.lr, gradNorm = done.gradNorm;
             long step = state.globalStep();
 
             // ---- report
@@ -180,19 +161,7 @@ public final class Trainer {
             // ---- evaluate, early stopping, best model
             boolean last = step == total;
             if (!eval.isEmpty() && ((config.evalSteps > 0 && step % config.evalSteps == 0) || last)) {
-                Loss l = evaluate();
-                boolean improved = Double.isNaN(state.bestEvalLoss())
-                        || state.bestEvalLoss() - l.mean() > config.earlyStoppingThreshold;
-                state = improved
-                        ? withEval(state, l.mean(), step, 0)
-                        : withEval(state, state.bestEvalLoss(), state.bestStep(), state.evalsWithoutImprovement() + 1);
-                metrics.append(metrics.record(step).put("eval_loss", l.mean()).put("eval_perplexity", l.perplexity()));
-                progress.evaluation(step, l.mean(), l.perplexity(), improved);
-                if (improved) {
-                    CheckpointStore.save(outputDir.resolve(BEST_MODEL_DIR),
-                            new Checkpoint(state, names, params.values(), new float[0], new float[0]));
-                }
-                listener.afterEvaluation(step, l);
+                state = evaluateAndTrack(state, metrics, names, params);
                 if (config.earlyStoppingPatience > 0 && state.evalsWithoutImprovement() >= config.earlyStoppingPatience) {
                     stoppedEarly = true;
                     progress.message("early stopping at step " + step + ": no improvement in "
@@ -225,6 +194,57 @@ public final class Trainer {
         }
         return new TrainingResult(state.globalStep(), lastLoss, state.bestEvalLoss(), state.bestStep(), stoppedEarly,
                 false, lastCheckpoint, haveBest ? best : null);
+    }
+
+    /** What one optimizer step did. */
+    private record StepOutcome(Loss loss, long tokens, double gradNorm, double lr) {
+    }
+
+    /**
+     * One optimizer step: forward/backward over the step's micro-batches (gradients accumulate), the gradients divided
+     * by the step's target-token count (the loss is a mean over every target token of the step), clipped, one AdamW
+     * update at the scheduled learning rate. Nothing is updated when the loss or gradients are not finite.
+     */
+    private StepOutcome optimizerStep(Parameters params, AdamW optimizer, LrSchedule schedule, int[] order, TrainerState state) {
+        params.zeroGrads();
+        Loss loss = new Loss(0, 0);
+        long tokens = 0;
+        long firstMicro = state.stepInEpoch() * config.gradAccum;
+        long microEnd = Math.min(firstMicro + config.gradAccum, DataOrder.microBatchesPerEpoch(train.size(), config.batchSize));
+        for (long micro = firstMicro; micro < microEnd; micro++) {
+            List<Example> batch = batch(order, micro);
+            for (Example e : batch) tokens += e.tokens().length;
+            loss = loss.plus(model.forwardBackward(batch));
+        }
+        if (loss.tokens() > 0) GradClip.scale(params.grads(), (float) (1.0 / loss.tokens()), pool);
+        double gradNorm = GradClip.clip(params.grads(), config.maxGradNorm, pool);
+        if (!Double.isFinite(gradNorm) || !Double.isFinite(loss.sum())) {
+            throw new IllegalStateException("step " + (state.globalStep() + 1) + ": the loss or the gradients are not finite (loss "
+                    + loss.mean() + ", gradient norm " + gradNorm + "); the parameters were not updated. Lower --lr "
+                    + "or raise --warmup, and --resume from the last checkpoint");
+        }
+        double lr = schedule.lr(state.globalStep());
+        if (loss.tokens() > 0) optimizer.step(params, lr, pool);
+        else progress.message("step " + (state.globalStep() + 1) + ": no target tokens in the batch, no update");
+        return new StepOutcome(loss, tokens, gradNorm, lr);
+    }
+
+    /** Evaluates, logs, updates the best loss and patience counter, and snapshots the values when they improved. */
+    private TrainerState evaluateAndTrack(TrainerState state, MetricsLog metrics, String[] names, Parameters params) throws IOException {
+        long step = state.globalStep();
+        Loss l = evaluate();
+        boolean improved = Double.isNaN(state.bestEvalLoss())
+                || state.bestEvalLoss() - l.mean() > config.earlyStoppingThreshold;
+        TrainerState next = improved
+                ? withEval(state, l.mean(), step, 0)
+                : withEval(state, state.bestEvalLoss(), state.bestStep(), state.evalsWithoutImprovement() + 1);
+        metrics.append(metrics.record(step).put("eval_loss", l.mean()).put("eval_perplexity", l.perplexity()));
+        progress.evaluation(step, l.mean(), l.perplexity(), improved);
+        if (improved) {
+            CheckpointStore.save(outputDir.resolve(BEST_MODEL_DIR), new Checkpoint(next, names, params.values(), new float[0], new float[0]));
+        }
+        listener.afterEvaluation(step, l);
+        return next;
     }
 
     /** Validation loss over all validation examples, in micro-batches of the training batch size. */
