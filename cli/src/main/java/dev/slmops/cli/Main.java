@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ModelCommand.class,
                 CacheCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
                 PerplexityCommand.class,
                 CompareCommand.class,
                 QualityReportCommand.class,
