@@ -80,6 +80,13 @@ public final class CheckpointStore {
         return read(dir, values).state();
     }
 
+    /** Only the trainer state of a checkpoint directory (no tensors read, no CRC check). */
+    public static TrainerState readState(Path dir) throws IOException {
+        Path statePath = dir.resolve(STATE_FILE);
+        if (!Files.isRegularFile(statePath)) throw new IOException("not a checkpoint: " + dir + " has no " + STATE_FILE);
+        return state(new ObjectMapper().readTree(statePath.toFile()).get("state"));
+    }
+
     private static Checkpoint read(Path dir, float[] into) throws IOException {
         Path statePath = dir.resolve(STATE_FILE), tensorsPath = dir.resolve(TENSORS_FILE);
         if (!Files.isRegularFile(statePath) || !Files.isRegularFile(tensorsPath)) {

@@ -120,6 +120,7 @@ public final class Trainer {
                         state.dataFingerprint(), settings());
             }
             if (model instanceof RandomState r && state.modelRandomState().length > 0) r.restoreRandomState(state.modelRandomState());
+            state = reconcileBestModel(state);
             progress.message("resumed from " + resumeFrom + " at step " + state.globalStep());
         }
 
@@ -194,6 +195,18 @@ public final class Trainer {
         }
         return new TrainingResult(state.globalStep(), lastLoss, state.bestEvalLoss(), state.bestStep(), stoppedEarly,
                 false, lastCheckpoint, haveBest ? best : null);
+    }
+
+    /**
+     * After resuming from a checkpoint older than the newest, best-model/ may hold a snapshot from the abandoned later
+     * steps: it is dropped and the best is tracked afresh, so the model loaded at the end is one this run evaluated.
+     */
+    private TrainerState reconcileBestModel(TrainerState state) throws IOException {
+        Path best = outputDir.resolve(BEST_MODEL_DIR);
+        if (!Files.isDirectory(best) || CheckpointStore.readState(best).globalStep() == state.bestStep()) return state;
+        progress.message("best-model/ came from steps after this checkpoint; it is dropped and the best is tracked afresh");
+        AtomicFiles.deleteTree(best);
+        return withEval(state, Double.NaN, -1, 0);
     }
 
     /** What one optimizer step did. */

@@ -119,6 +119,20 @@ class TrainerTest {
     }
 
     @Test
+    void resumingFromAnOlderCheckpointDropsABestModelFromTheAbandonedSteps(@TempDir Path out) throws Exception {
+        TrainingConfig c = config();
+        c.saveTotalLimit = 0; // keep all: checkpoint-5, -10, -15
+        new Trainer(new BigramModel(V, 1, 0), TRAIN, EVAL, c, out).run(null);
+        assertThat(CheckpointStore.readState(out.resolve(Trainer.BEST_MODEL_DIR)).globalStep()).isEqualTo(15);
+        Path older = out.resolve("checkpoint-5");
+        BigramModel m = new BigramModel(V, 1, 0);
+        TrainingResult r = new Trainer(m, TRAIN, EVAL, c, out).run(older);
+        // the best is re-tracked from step 5 on; what is loaded at the end is this run's own snapshot
+        assertThat(CheckpointStore.readState(out.resolve(Trainer.BEST_MODEL_DIR)).globalStep()).isEqualTo(r.bestStep());
+        assertThat(r.bestStep()).isGreaterThan(5);
+    }
+
+    @Test
     void accumulationOverMicroBatchesEqualsOneLargeBatch(@TempDir Path tmp) throws Exception {
         float[][] finals = new float[3][];
         int[][] shapes = {{8, 1}, {4, 2}, {1, 8}};
