@@ -54,6 +54,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--eval-split", description = "Hold out validation examples from --data: a fraction (0.05, 5%%) "
             + "or a slice (train[4096:4224], train[-128:]).")
     String evalSplit;
+    @Option(names = "--train-split", description = "Train on a slice of --data only (train[:4096], train[:90%%]).")
+    String trainSplit;
+    @Option(names = "--skip-bad-records", arity = "0..1", fallbackValue = "true",
+            description = "Skip (and count) JSONL records that cannot be read instead of stopping at the first.")
+    boolean skipBadRecords;
     @Option(names = "--text-template", description = "A {field} template that makes the text of other JSONL records.")
     String textTemplate;
     @Option(names = "--completion-only-loss", arity = "0..1", defaultValue = "true", fallbackValue = "true",
@@ -162,15 +167,27 @@ final class FinetuneCommand implements Callable<Integer> {
 
         FinetuneBackend engine = backend;
         Trainable trainable = engine.load(s);
-        List<Example> trainSet = engine.readData(data, s, trainable);
+        List<Example> all = engine.readData(data, s, trainable);
+        List<Example> trainSet = trainSplit == null ? all : ValidationSplit.parseSlice(trainSplit, "--train-split").select(all);
         List<Example> evalSet = List.of();
         if (evalData != null) {
             evalSet = engine.readData(evalData, s, trainable);
         } else if (evalSplit != null) {
-            var parts = ValidationSplit.parse(evalSplit).apply(trainSet, seed);
-            trainSet = parts.train();
-            evalSet = parts.validation();
+            ValidationSplit split = ValidationSplit.parse(evalSplit);
+            if (trainSplit != null && split instanceof ValidationSplit.Slice evalSlice) { // two slices of the same file
+                int[] t = ValidationSplit.parseSlice(trainSplit, "--train-split").range(all.size()), e = evalSlice.range(all.size());
+                if (t[0] < e[1] && e[0] < t[1]) {
+                    throw new IllegalArgumentException("--train-split " + trainSplit + " and --eval-split " + evalSplit
+                            + " overlap (examples " + Math.max(t[0], e[0]) + ".." + (Math.min(t[1], e[1]) - 1) + " of " + all.size() + ")");
+                }
+                evalSet = evalSlice.select(all);
+            } else {
+                var parts = split.apply(trainSet, seed);
+                trainSet = parts.train();
+                evalSet = parts.validation();
+            }
         }
+        if (trainSet.isEmpty()) throw new IllegalArgumentException("no training examples left in " + data + " after the splits");
         Progress progress = Progress.to(spec.commandLine().getErr());
         Trainer trainer = new Trainer(trainable, trainSet, evalSet, tc, output).progress(progress)
                 .pool(engine.pool(trainable));
@@ -224,6 +241,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (evalData != null && !Files.isRegularFile(evalData)) throw new IllegalArgumentException("--eval-data " + evalData + ": no such file");
         if (evalData != null && evalSplit != null) throw new IllegalArgumentException("give --eval-data or --eval-split, not both");
         if (evalSplit != null) ValidationSplit.parse(evalSplit);
+        if (trainSplit != null) ValidationSplit.parseSlice(trainSplit, "--train-split");
         String m = method.trim().toLowerCase(Locale.ROOT);
         if (!METHODS.contains(m)) throw new IllegalArgumentException("--method " + method + ": expected full, lora or qlora");
         method = m;
@@ -245,7 +263,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         return new FinetuneSpec(modelPath, m, loraR, loraAlpha, loraDropout, targetModules.stream().map(String::trim).toList(),
                 useRslora, List.copyOf(modulesToSave), quantType.toLowerCase(Locale.ROOT), seqLen, gradCheckpointing,
-                completionOnlyLoss, textTemplate, seed);
+                completionOnlyLoss, textTemplate, skipBadRecords, seed);
     }
 
     /** The loop's settings, checked (messages name the flags). */

@@ -20,12 +20,13 @@ import java.util.List;
  * @param gradCheckpointing  recompute each layer's activations in backward instead of keeping them
  * @param completionOnlyLoss loss on completion tokens only for prompt/completion and chat records
  * @param textTemplate       a {field} template for other JSONL records (null: the known formats)
+ * @param skipBadRecords     skip and count unreadable JSONL records instead of failing on the first
  * @param seed               seed for adapter initialisation and dropout
  */
 public record FinetuneSpec(Path model, String method, int loraR, double loraAlpha, double loraDropout,
                            List<String> targetModules, boolean useRslora, List<String> modulesToSave, String quantType,
                            int seqLen, boolean gradCheckpointing, boolean completionOnlyLoss, String textTemplate,
-                           long seed) {
+                           boolean skipBadRecords, long seed) {
     public boolean lora() {
         return !method.equals("full");
     }

@@ -103,6 +103,18 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void trainAndValidationSlicesOfOneFile(@TempDir Path tmp) throws Exception {
+        FinetuneCommand.backend = engine;
+        Path train = data(tmp);
+        CliTest.Run r = run("finetune", "--model", tmp.resolve("model").toString(), "--data", train.toString(),
+                "-o", tmp.resolve("o").toString(), "--train-split", "train[:40]", "--eval-split", "train[40:50]",
+                "--max-steps", "2", "--skip-bad-records");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).contains("40 training and 10 validation examples");
+        assertThat(engine.lastSpec.skipBadRecords()).isTrue();
+    }
+
+    @Test
     void badInputGetsOneClearLine(@TempDir Path tmp) throws Exception {
         FinetuneCommand.backend = engine;
         Path train = data(tmp);
@@ -117,6 +129,9 @@ class FinetuneCommandTest {
         expectError("--warmup 'ten': expected steps", "--model", m, "--data", d, "-o", o, "--warmup", "ten");
         expectError("--resume: no checkpoint-<step> directory", "--model", m, "--data", d, "-o", o, "--resume");
         expectError("--model is required", "--data", d, "-o", o);
+        expectError("overlap (examples 50..54 of 60)", "--model", m, "--data", d, "-o", o,
+                "--train-split", "train[:55]", "--eval-split", "train[50:]");
+        expectError("--train-split '0.5' must be a slice", "--model", m, "--data", d, "-o", o, "--train-split", "0.5");
         expectError(tmp.resolve("nomodel").toString(), "--model", tmp.resolve("nomodel").toString(), "--data", d, "-o", o);
         Path recipe = tmp.resolve("bad.yaml");
         Files.writeString(recipe, "learning_rat: 0.1\n");

@@ -18,6 +18,24 @@ public sealed interface ValidationSplit {
 
     /** Half-open [from, to) in examples or, when {@code percent}, in percent of the examples; negatives count from the end. */
     record Slice(Integer from, Integer to, boolean percent) implements ValidationSplit {
+        /** [from, to) resolved against n examples (clamped to 0..n). */
+        public int[] range(int n) {
+            return new int[]{bound(from, 0, n, percent), Math.max(bound(from, 0, n, percent), bound(to, n, n, percent))};
+        }
+
+        /** The examples of the slice, in file order. */
+        public <T> List<T> select(List<T> all) {
+            int[] r = range(all.size());
+            return all.subList(r[0], r[1]);
+        }
+    }
+
+    /** A slice of the training file for {@code --train-split} ({@code train[:4096]}); a fraction is refused. */
+    static Slice parseSlice(String text, String flag) {
+        if (!(parse(text) instanceof Slice s)) {
+            throw new IllegalArgumentException(flag + " '" + text + "' must be a slice such as train[:4096] or train[:90%]");
+        }
+        return s;
     }
 
     /** The two parts of a list. */
@@ -57,8 +75,8 @@ public sealed interface ValidationSplit {
                 for (int i = 0; i < count; i++) inValidation[order[i]] = true;
             }
             case Slice s -> {
-                int from = bound(s.from(), 0, n, s.percent()), to = bound(s.to(), n, n, s.percent());
-                for (int i = from; i < to; i++) inValidation[i] = true;
+                int[] r = s.range(n);
+                for (int i = r[0]; i < r[1]; i++) inValidation[i] = true;
             }
         }
         List<T> train = new ArrayList<>(), validation = new ArrayList<>();

@@ -21,6 +21,13 @@ class ValidationSplitTest {
     }
 
     @Test
+    void aTrainSliceSelectsInFileOrder() {
+        assertThat(ValidationSplit.parseSlice("train[:3]", "--train-split").select(ALL)).containsExactly(0, 1, 2);
+        assertThat(ValidationSplit.parseSlice("train[98%:]", "--train-split").select(ALL)).containsExactly(98, 99);
+        assertThatThrownBy(() -> ValidationSplit.parseSlice("0.5", "--train-split")).hasMessageContaining("must be a slice");
+    }
+
+    @Test
     void aFractionIsASeededShuffleAndTheRestTrains() {
         var a = ValidationSplit.parse("0.1").apply(ALL, 5);
         var b = ValidationSplit.parse("10%").apply(ALL, 5);
