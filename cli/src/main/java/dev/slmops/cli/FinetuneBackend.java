@@ -16,7 +16,11 @@ public interface FinetuneBackend {
     /** Loads the model and prepares it for the method (full: all weights trainable; lora/qlora: fresh adapters). */
     Trainable load(FinetuneSpec spec) throws IOException;
 
-    /** Reads a JSONL dataset into examples with the model's tokenizer and chat template. */
+    /**
+     * Reads a JSONL dataset into examples with the model's tokenizer and chat template (train.data.JsonlDataset with
+     * the spec's seq-len, template, completion-only and skip-bad-records settings, shuffle off: the Trainer shuffles
+     * per epoch from the seed, and a resume checks the examples' fingerprint, so their order must be reproducible).
+     */
     List<Example> readData(Path jsonl, FinetuneSpec spec, Trainable model) throws IOException;
 
     /** Writes the trained result under {@code output} (adapter files or model files) and returns what it wrote. */
