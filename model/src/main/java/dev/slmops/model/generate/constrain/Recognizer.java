@@ -366,6 +366,9 @@ final class Recognizer {
             if (need > 0) {
                 if ((b & 0xC0) != 0x80) return;
                 int cp = (codePoint << 6) | (b & 0x3F);
+                // Refuse at the second byte what can only end overlong, as a surrogate or above U+10FFFF.
+                if (escape == 3 && need == 2 && (cp < 0x20 || (cp >= 0x360 && cp <= 0x37F))) return;
+                if (escape == 4 && need == 3 && (cp < 0x10 || cp > 0x10F)) return;
                 if (need == 1) {
                     int min = escape == 4 ? 0x10000 : escape == 3 ? 0x800 : 0x80;
                     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp < min) return;
@@ -422,6 +425,8 @@ final class Recognizer {
             if (regex != null) {
                 nextRegex = str.patternOrNull().step(regex, cp);
                 if (nextRegex == null) return;
+                // Never enter a state from which the pattern cannot match within maxLength: a dead end.
+                if ((long) length + 1 + str.patternOrNull().minRemaining(nextRegex) > str.maxLength()) return;
             }
             String nextText = text == null ? null : text + Character.toString(cp);
             out.add(rest.push(new StrFrame(str, length + 1, 0, 0, 0, nextRegex, nextText)));

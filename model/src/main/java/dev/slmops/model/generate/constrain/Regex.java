@@ -27,6 +27,7 @@ final class Regex {
     private final List<int[]> outs = new ArrayList<>();   // [state] -> {out1, out2}
     private int match;
     private int[] start;
+    private int[] distance; // [state] fewest characters from the state to a match (MAX_VALUE: never)
     private final String source;
 
     private Regex(String source) {
@@ -51,6 +52,7 @@ final class Regex {
         r.match = r.newState(null);
         int entry = r.build(new Concat(parts), r.match);
         r.start = r.closure(new int[]{entry});
+        r.distance = r.distances();
         return r;
     }
 
@@ -72,6 +74,35 @@ final class Regex {
         }
         if (n == 0) return null;
         return closure(Arrays.copyOf(next, n));
+    }
+
+    /** The fewest characters that take one of {@code states} to a match (MAX_VALUE when none can). */
+    int minRemaining(int[] states) {
+        int m = Integer.MAX_VALUE;
+        for (int s : states) m = Math.min(m, distance[s]);
+        return m;
+    }
+
+    private int[] distances() {
+        int n = sets.size();
+        int[] d = new int[n];
+        Arrays.fill(d, Integer.MAX_VALUE);
+        d[match] = 0;
+        for (boolean changed = true; changed; ) { // relax until stable: epsilon edges cost 0, characters 1
+            changed = false;
+            for (int s = 0; s < n; s++) {
+                if (s == match) continue;
+                int[] o = outs.get(s);
+                int best = d[s];
+                if (sets.get(s) != null) {
+                    if (o[0] >= 0 && d[o[0]] != Integer.MAX_VALUE) best = Math.min(best, d[o[0]] + 1);
+                } else {
+                    for (int t : o) if (t >= 0 && d[t] < best) best = d[t];
+                }
+                if (best < d[s]) { d[s] = best; changed = true; }
+            }
+        }
+        return d;
     }
 
     boolean accepts(int[] states) {

@@ -1,0 +1,38 @@
+package dev.slmops.model.generate.constrain;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.SplittableRandom;
+
+/** A stand-in for a model: random logits each step, masked by the constraint, argmax of what is left. */
+final class ConstrainedWalk {
+    private ConstrainedWalk() {
+    }
+
+    /** The text generated until the constraint ends it (EOS or nothing may follow), or null after maxSteps. */
+    static String run(GrammarConstraint c, TokenVocabulary vocab, long seed, int maxSteps, boolean checkNaive) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int V = vocab.vocabSize();
+        float[] logits = new float[V];
+        boolean[] fast = new boolean[V], naive = new boolean[V];
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        for (int step = 0; step < maxSteps; step++) {
+            if (checkNaive) {
+                int nf = c.allowed(fast), nn = c.allowedNaive(naive);
+                if (nf != nn || !java.util.Arrays.equals(fast, naive)) {
+                    throw new AssertionError("trie walk and naive check disagree after " + text.toString(StandardCharsets.UTF_8)
+                            + ": " + nf + " vs " + nn + " allowed");
+                }
+            }
+            for (int i = 0; i < V; i++) logits[i] = (float) random.nextDouble();
+            if (c.mask(logits, 0) == 0) throw new AssertionError("no token allowed after: " + text.toString(StandardCharsets.UTF_8));
+            int best = 0;
+            for (int i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+            if (vocab.isEos(best)) return text.toString(StandardCharsets.UTF_8);
+            c.accept(best);
+            text.writeBytes(vocab.bytesOf(best));
+            if (c.isComplete() && !c.canContinue()) return text.toString(StandardCharsets.UTF_8);
+        }
+        return null;
+    }
+}
