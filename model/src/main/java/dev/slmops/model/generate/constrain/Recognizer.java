@@ -369,6 +369,7 @@ final class Recognizer {
                 // Refuse at the second byte what can only end overlong, as a surrogate or above U+10FFFF.
                 if (escape == 3 && need == 2 && (cp < 0x20 || (cp >= 0x360 && cp <= 0x37F))) return;
                 if (escape == 4 && need == 3 && (cp < 0x10 || cp > 0x10F)) return;
+                if (need > 1 && !viable(cp << (6 * (need - 1)), ((cp + 1) << (6 * (need - 1))) - 1)) return;
                 if (need == 1) {
                     int min = escape == 4 ? 0x10000 : escape == 3 ? 0x800 : 0x80;
                     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp < min) return;
@@ -391,7 +392,9 @@ final class Recognizer {
                     case 'u' -> -2;
                     default -> -1;
                 };
-                if (cp == -2) out.add(rest.push(new StrFrame(str, length, 0, 2, 0, regex, text)));
+                if (cp == -2) {
+                    if (viable(0, 0xFFFF)) out.add(rest.push(new StrFrame(str, length, 0, 2, 0, regex, text)));
+                }
                 else if (cp >= 0) character(cp, rest, out);
                 return;
             }
@@ -399,6 +402,9 @@ final class Recognizer {
                 int digit = Character.digit(b, 16);
                 if (digit < 0) return;
                 int cp = (codePoint << 4) | digit;
+                if (escape == 3 && cp >= 0xD8 && cp <= 0xDF) return; // a surrogate: never completes alone
+                int shift = 4 * (5 - escape);                         // bits still to come
+                if (escape < 5 && !viable(cp << shift, ((cp + 1) << shift) - 1)) return;
                 if (escape < 5) out.add(rest.push(new StrFrame(str, length, 0, escape + 1, cp, regex, text)));
                 else if (cp < 0xD800 || cp > 0xDFFF) character(cp, rest, out); // lone surrogates: not produced
                 return;
@@ -411,12 +417,18 @@ final class Recognizer {
                 return;
             }
             if (length >= str.maxLength()) return;
-            if (b == '\\') out.add(rest.push(new StrFrame(str, length, 0, 1, 0, regex, text)));
-            else if (b < 0x20) return;  // control characters must be escaped
+            if (b == '\\') {
+                if (viable(0, 0xFFFF)) out.add(rest.push(new StrFrame(str, length, 0, 1, 0, regex, text)));
+            } else if (b < 0x20) return;  // control characters must be escaped
             else if (b < 0x80) character(b, rest, out);
-            else if (b >= 0xC2 && b <= 0xDF) out.add(rest.push(new StrFrame(str, length, 1, 2, b & 0x1F, regex, text)));
-            else if (b >= 0xE0 && b <= 0xEF) out.add(rest.push(new StrFrame(str, length, 2, 3, b & 0x0F, regex, text)));
-            else if (b >= 0xF0 && b <= 0xF4) out.add(rest.push(new StrFrame(str, length, 3, 4, b & 0x07, regex, text)));
+            else if (b >= 0xC2 && b <= 0xDF && viable((b & 0x1F) << 6, ((b & 0x1F) << 6) | 0x3F)) out.add(rest.push(new StrFrame(str, length, 1, 2, b & 0x1F, regex, text)));
+            else if (b >= 0xE0 && b <= 0xEF && viable(Math.max(0x800, (b & 0x0F) << 12), ((b & 0x0F) << 12) | 0xFFF)) out.add(rest.push(new StrFrame(str, length, 2, 3, b & 0x0F, regex, text)));
+            else if (b >= 0xF0 && b <= 0xF4 && viable(Math.max(0x10000, (b & 0x07) << 18), ((b & 0x07) << 18) | 0x3FFFF)) out.add(rest.push(new StrFrame(str, length, 3, 4, b & 0x07, regex, text)));
+        }
+
+        /** Some character in lo..hi may come next (always, without a pattern). */
+        private boolean viable(int lo, int hi) {
+            return regex == null || str.patternOrNull().canStep(regex, lo, hi, (long) str.maxLength() - length - 1);
         }
 
         /** One more whole character. */

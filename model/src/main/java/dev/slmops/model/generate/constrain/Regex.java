@@ -76,6 +76,20 @@ final class Regex {
         return closure(Arrays.copyOf(next, n));
     }
 
+    /**
+     * Whether some character in {@code lo..hi} moves {@code states} on to states that can still match within
+     * {@code budget} more characters: lets a string refuse the first byte of a character no completion accepts.
+     */
+    boolean canStep(int[] states, int lo, int hi, long budget) {
+        if (budget < 0) return false;
+        for (int s : states) {
+            int[] set = sets.get(s);
+            if (set == null || distance[outs.get(s)[0]] > budget) continue;
+            for (int i = 0; i < set.length; i += 2) if (set[i] <= hi && set[i + 1] >= lo) return true;
+        }
+        return false;
+    }
+
     /** The fewest characters that take one of {@code states} to a match (MAX_VALUE when none can). */
     int minRemaining(int[] states) {
         int m = Integer.MAX_VALUE;

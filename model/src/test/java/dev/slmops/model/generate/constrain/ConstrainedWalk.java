@@ -9,6 +9,14 @@ final class ConstrainedWalk {
     private ConstrainedWalk() {
     }
 
+    private static String quoted(ByteArrayOutputStream text) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(text.toString(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The text generated until the constraint ends it (EOS or nothing may follow), or null after maxSteps. */
     static String run(GrammarConstraint c, TokenVocabulary vocab, long seed, int maxSteps, boolean checkNaive) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -20,12 +28,12 @@ final class ConstrainedWalk {
             if (checkNaive) {
                 int nf = c.allowed(fast), nn = c.allowedNaive(naive);
                 if (nf != nn || !java.util.Arrays.equals(fast, naive)) {
-                    throw new AssertionError("trie walk and naive check disagree after " + text.toString(StandardCharsets.UTF_8)
+                    throw new AssertionError("trie walk and naive check disagree after " + quoted(text)
                             + ": " + nf + " vs " + nn + " allowed");
                 }
             }
             for (int i = 0; i < V; i++) logits[i] = (float) random.nextDouble();
-            if (c.mask(logits, 0) == 0) throw new AssertionError("no token allowed after: " + text.toString(StandardCharsets.UTF_8));
+            if (c.mask(logits, 0) == 0) throw new AssertionError("no token allowed after: " + quoted(text));
             int best = 0;
             for (int i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
             if (vocab.isEos(best)) return text.toString(StandardCharsets.UTF_8);
