@@ -35,8 +35,22 @@ public final class GrammarConstraint implements TokenConstraint {
         int n = 0;
         if (state.isComplete()) for (int e : vocab.eosIds) if (e < vocab.vocabSize) { out[e] = true; n++; }
         if (!state.canContinue()) return n;
-        int[] order = vocab.order, offsets = vocab.offsets, lcp = vocab.lcp;
-        byte[] bytes = vocab.bytes;
+        int room = state.plainStringRoom();
+        if (room >= 0) { // inside a plain string: safe tokens that fit go in unwalked, the rest are walked
+            for (int i = 0; i < vocab.plainIds.length; i++) {
+                if (vocab.plainChars[i] <= room) {
+                    out[vocab.plainIds[i]] = true;
+                    n++;
+                }
+            }
+            return n + walk(vocab.otherOrder, vocab.otherOffsets, vocab.otherBytes, vocab.otherLcp, out);
+        }
+        return n + walk(vocab.order, vocab.offsets, vocab.bytes, vocab.lcp, out);
+    }
+
+    /** Marks the tokens of a sorted list whose bytes continue the state; returns how many. */
+    private int walk(int[] order, int[] offsets, byte[] bytes, int[] lcp, boolean[] out) {
+        int n = 0;
         prefixStates[0] = state;
         int dead = Integer.MAX_VALUE; // a prefix of this many bytes (of the previous token) has no valid state
         for (int i = 0; i < order.length; i++) {

@@ -71,6 +71,17 @@ final class Recognizer {
             return false;
         }
 
+        /**
+         * When the only stack is inside a plain string (no pattern, no excluded values, between characters): how
+         * many more characters it may take; otherwise -1. Then any token of whole safe characters (no quote,
+         * backslash or control byte) is allowed without walking it.
+         */
+        int plainStringRoom() {
+            if (stacks.length != 1 || stacks[0] == Stack.EMPTY || !(stacks[0].top instanceof StrFrame f)) return -1;
+            if (f.regex != null || f.text != null || f.need != 0 || f.escape != 0) return -1;
+            return f.str.maxLength() - f.length;
+        }
+
         /** Some byte may follow. */
         boolean canContinue() {
             for (Stack s : stacks) if (s != Stack.EMPTY) return true;

@@ -27,6 +27,14 @@ public final class TokenVocabulary {
     final int[] lcp;        // [N] bytes shared with the previous token in order
     final int[] position;   // [V] index into order, or -1 for a token that takes no part
     final int[] eosIds;
+    // Tokens of whole, safe string characters (valid UTF-8 without '"', '\\' or control bytes): inside a plain
+    // JSON string each one is allowed as it is; only the others need the walk.
+    final int[] plainIds;    // ids
+    final int[] plainChars;  // [plainIds.length] characters (code points) in each
+    final int[] otherOrder;  // the walk's fields restricted to the other tokens
+    final int[] otherOffsets;
+    final byte[] otherBytes;
+    final int[] otherLcp;
 
     private TokenVocabulary(int vocabSize, byte[][] tokenBytes, int[] eosIds) {
         this.vocabSize = vocabSize;
@@ -59,9 +67,70 @@ public final class TokenVocabulary {
             }
         }
         offsets[n] = at;
+        int plain = 0;
+        int[] chars = new int[n];
+        for (int i = 0; i < n; i++) {
+            chars[i] = safeStringChars(bytes, offsets[i], offsets[i + 1]);
+            if (chars[i] >= 0) plain++;
+        }
+        plainIds = new int[plain];
+        plainChars = new int[plain];
+        otherOrder = new int[n - plain];
+        otherOffsets = new int[n - plain + 1];
+        otherLcp = new int[n - plain];
+        int otherTotal = 0;
+        for (int i = 0; i < n; i++) if (chars[i] < 0) otherTotal += offsets[i + 1] - offsets[i];
+        otherBytes = new byte[otherTotal];
+        int p = 0, o = 0, oat = 0;
+        for (int i = 0; i < n; i++) {
+            if (chars[i] >= 0) {
+                plainIds[p] = order[i];
+                plainChars[p++] = chars[i];
+                continue;
+            }
+            int len = offsets[i + 1] - offsets[i];
+            otherOrder[o] = order[i];
+            otherOffsets[o] = oat;
+            System.arraycopy(bytes, offsets[i], otherBytes, oat, len);
+            if (o > 0) {
+                int m = Arrays.mismatch(otherBytes, otherOffsets[o - 1], oat, otherBytes, oat, oat + len);
+                otherLcp[o] = m < 0 ? len : m;
+            }
+            oat += len;
+            o++;
+        }
+        otherOffsets[o] = oat;
         position = new int[vocabSize];
         Arrays.fill(position, -1);
         for (int i = 0; i < n; i++) position[order[i]] = i;
+    }
+
+    /** Code points in bytes[from..to) if they are whole UTF-8 characters allowed raw in a JSON string, else -1. */
+    static int safeStringChars(byte[] b, int from, int to) {
+        int count = 0;
+        for (int i = from; i < to; ) {
+            int c = b[i] & 0xFF;
+            int len;
+            if (c < 0x80) {
+                if (c < 0x20 || c == '"' || c == '\\') return -1;
+                len = 1;
+            } else if (c >= 0xC2 && c <= 0xDF) len = 2;
+            else if (c >= 0xE0 && c <= 0xEF) len = 3;
+            else if (c >= 0xF0 && c <= 0xF4) len = 4;
+            else return -1;
+            if (i + len > to) return -1;
+            int cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+            for (int k = 1; k < len; k++) {
+                int cb = b[i + k] & 0xFF;
+                if ((cb & 0xC0) != 0x80) return -1;
+                cp = (cp << 6) | (cb & 0x3F);
+            }
+            int min = len == 4 ? 0x10000 : len == 3 ? 0x800 : len == 2 ? 0x80 : 0;
+            if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+            i += len;
+            count++;
+        }
+        return count;
     }
 
     /** The vocabulary of {@code tokenizer}, built once and cached for as long as the tokenizer lives. */

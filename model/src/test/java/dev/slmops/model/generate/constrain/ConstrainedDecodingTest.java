@@ -100,7 +100,7 @@ class ConstrainedDecodingTest {
                  "required":["name","age","tags","email"],"additionalProperties":false}""");
         for (long seed = 0; seed < 3; seed++) {
             var c = (GrammarConstraint) JsonConstraints.schema(schema).constraint(vocab);
-            String out = ConstrainedWalk.run(c, vocab, seed, 300, seed == 0);
+            String out = ConstrainedWalk.run(c, vocab, seed, 300, seed == 0 ? 12 : 0);
             assertThat(out).isNotNull();
             assertThat(SchemaValidator.validate(schema, STRICT.readTree(out))).as(out).isEmpty();
         }

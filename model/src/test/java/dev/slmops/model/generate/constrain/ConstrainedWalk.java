@@ -19,13 +19,18 @@ final class ConstrainedWalk {
 
     /** The text generated until the constraint ends it (EOS or nothing may follow), or null after maxSteps. */
     static String run(GrammarConstraint c, TokenVocabulary vocab, long seed, int maxSteps, boolean checkNaive) {
+        return run(c, vocab, seed, maxSteps, checkNaive ? maxSteps : 0);
+    }
+
+    /** As above, comparing the trie walk with the naive check on the first {@code naiveSteps} steps. */
+    static String run(GrammarConstraint c, TokenVocabulary vocab, long seed, int maxSteps, int naiveSteps) {
         SplittableRandom random = new SplittableRandom(seed);
         int V = vocab.vocabSize();
         float[] logits = new float[V];
         boolean[] fast = new boolean[V], naive = new boolean[V];
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         for (int step = 0; step < maxSteps; step++) {
-            if (checkNaive) {
+            if (step < naiveSteps) {
                 int nf = c.allowed(fast), nn = c.allowedNaive(naive);
                 if (nf != nn || !java.util.Arrays.equals(fast, naive)) {
                     throw new AssertionError("trie walk and naive check disagree after " + quoted(text)
