@@ -39,17 +39,28 @@ final class SchemaCompiler {
             "maxLength", "pattern", "format");
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Keywords that only narrow values; ignored (not enforced) in lenient mode, as tool parameters often carry them. */
+    static final Set<String> NARROWING = Set.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+            "multipleOf", "minProperties", "maxProperties", "uniqueItems");
+
     private final JsonNode root;
+    private final boolean lenient;
     private final Map<String, Ref> refs = new HashMap<>();
     private final List<Runnable> pending = new ArrayList<>();
 
-    private SchemaCompiler(JsonNode root) {
+    private SchemaCompiler(JsonNode root, boolean lenient) {
         this.root = root;
+        this.lenient = lenient;
     }
 
     static GrammarNode compile(JsonNode schema) {
+        return compile(schema, false);
+    }
+
+    /** @param lenient ignore the {@link #NARROWING} keywords instead of refusing the schema */
+    static GrammarNode compile(JsonNode schema, boolean lenient) {
         if (schema == null || schema.isMissingNode() || schema.isNull()) throw new SchemaException("", "no schema given");
-        SchemaCompiler c = new SchemaCompiler(schema);
+        SchemaCompiler c = new SchemaCompiler(schema, lenient);
         GrammarNode node = c.node(schema, "");
         while (!c.pending.isEmpty()) c.pending.removeLast().run(); // resolve $refs (may add more)
         return node;
@@ -63,7 +74,7 @@ final class SchemaCompiler {
         if (!s.isObject()) throw new SchemaException(at, "a schema must be an object or a boolean, got " + s.getNodeType());
         for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
             String k = it.next();
-            if (!SUPPORTED.contains(k) && !ANNOTATIONS.contains(k)) {
+            if (!SUPPORTED.contains(k) && !ANNOTATIONS.contains(k) && !(lenient && NARROWING.contains(k))) {
                 throw new SchemaException(at, "\"" + k + "\" is not supported (supported: type, properties, required, "
                         + "additionalProperties, enum, const, anyOf, $ref, $defs, items, minItems, maxItems, "
                         + "minLength, maxLength, pattern, format)");

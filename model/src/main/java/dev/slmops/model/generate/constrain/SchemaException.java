@@ -6,10 +6,17 @@ package dev.slmops.model.generate.constrain;
  */
 public final class SchemaException extends IllegalArgumentException {
     private final String pointer;
+    private final String reason;
 
-    public SchemaException(String pointer, String message) {
-        super("json_schema " + (pointer.isEmpty() ? "(root)" : "at " + pointer) + ": " + message);
+    public SchemaException(String pointer, String reason) {
+        super("json_schema " + (pointer.isEmpty() ? "(root)" : "at " + pointer) + ": " + reason);
         this.pointer = pointer;
+        this.reason = reason;
+    }
+
+    /** What is wrong, without the place. */
+    public String reason() {
+        return reason;
     }
 
     /** JSON Pointer of the offending schema ({@code ""} for the root). */
