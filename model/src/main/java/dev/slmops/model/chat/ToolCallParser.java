@@ -21,8 +21,11 @@ import java.util.function.IntFunction;
 public final class ToolCallParser {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** @param content the reply without the call blocks, trimmed; null when nothing else was said */
-    public record Parsed(String content, List<ToolCall> toolCalls) {
+    /**
+     * @param content   the reply without the reasoning and the call blocks, trimmed; null when nothing else was said
+     * @param reasoning what a leading {@code <think>...</think>} block held (Qwen3, DeepSeek-R1), trimmed; null if none
+     */
+    public record Parsed(String content, String reasoning, List<ToolCall> toolCalls) {
         public Parsed {
             toolCalls = List.copyOf(toolCalls);
         }
@@ -45,6 +48,14 @@ public final class ToolCallParser {
         List<ToolCall> calls = new ArrayList<>();
         StringBuilder content = new StringBuilder();
         String text = reply == null ? "" : reply;
+        String reasoning = null;
+        String lead = text.stripLeading();
+        int endThink = lead.indexOf("</think>");
+        if (lead.startsWith("<think>") && endThink >= 0) {
+            reasoning = lead.substring("<think>".length(), endThink).strip();
+            if (reasoning.isEmpty()) reasoning = null;
+            text = lead.substring(endThink + "</think>".length());
+        }
         switch (format) {
             case HERMES -> blocks(text, "<tool_call>", "</tool_call>", calls, content, ids);
             case PHI4 -> blocks(text, "<|tool_call|>", "<|/tool_call|>", calls, content, ids);
@@ -52,7 +63,7 @@ public final class ToolCallParser {
             case LLAMA3_JSON -> llama3(text, calls, content, ids);
         }
         String c = content.toString().strip();
-        return new Parsed(c.isEmpty() ? null : c, calls);
+        return new Parsed(c.isEmpty() ? null : c, reasoning, calls);
     }
 
     /** Every {@code open ... close} block (the last may be unclosed) holds a call object or an array of them. */
@@ -113,6 +124,16 @@ public final class ToolCallParser {
                         break;
                     }
                     found.addAll(one);
+                }
+            }
+            if (found == null) { // a call object first, then prose: keep the prose as content
+                try (JsonParser p = JSON.createParser(body)) {
+                    JsonNode first = JSON.readTree(p);
+                    int end = (int) p.currentLocation().getCharOffset();
+                    found = first == null ? null : callsIn(write(first), ids, calls.size());
+                    if (found != null) content.append(body.substring(Math.min(end, body.length())));
+                } catch (Exception e) {
+                    found = null;
                 }
             }
             if (found != null) {

@@ -88,9 +88,13 @@ public final class ToolCallConstraints {
                 throw new SchemaException("/tools/" + index + "/function/parameters" + e.pointer(), e.reason());
             }
         }
-        return new Obj(List.of(
+        List<Prop> props = new ArrayList<>(List.of(
                 new Prop("name", keyLiteral("name"), new Literal(bytes(JsonNodeFactory.instance.textNode(name))), true),
-                new Prop(format.argumentsKey(), keyLiteral(format.argumentsKey()), args, true)), null);
+                new Prop(format.argumentsKey(), keyLiteral(format.argumentsKey()), args, true)));
+        if (format == ToolCallFormat.MISTRAL) { // Mistral models may write the call's id (9 characters) after it
+            props.add(new Prop("id", keyLiteral("id"), new GrammarNode.Str(1, 40, Set.of(), null), false));
+        }
+        return new Obj(props, null);
     }
 
     private static Literal keyLiteral(String key) {
