@@ -43,6 +43,12 @@ public final class JsonConstraints {
             return new GrammarConstraint(new Recognizer(root, DEFAULT_MAX_WHITESPACE, DEFAULT_MAX_DEPTH), vocab);
         }
 
+        /** Whether {@code text} is a prefix of some output of this grammar (what streaming must guarantee). */
+        public boolean prefixOk(String text) {
+            return new Recognizer(root, Integer.MAX_VALUE, Integer.MAX_VALUE).start()
+                    .advance(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) != null;
+        }
+
         /** Whether {@code text} is a whole output of this grammar (byte-level check, for tests and tool parsing). */
         public boolean matches(String text) {
             Recognizer.State s = new Recognizer(root, Integer.MAX_VALUE, Integer.MAX_VALUE).start()

@@ -37,6 +37,8 @@ import java.util.Set;
  */
 public final class ToolCallConstraints {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Calls one forced reply may make in the array formats (Phi-4, Mistral); the block formats allow one. */
+    public static final int MAX_PARALLEL_CALLS = 8;
 
     private ToolCallConstraints() {
     }
@@ -55,7 +57,7 @@ public final class ToolCallConstraints {
         List<GrammarNode> calls = new ArrayList<>();
         for (int i = 0; i < callable.size(); i++) calls.add(callObject(callable.get(i), format, i));
         GrammarNode call = calls.size() == 1 ? calls.getFirst() : new AnyOf(calls);
-        GrammarNode body = format.array() ? new Arr(new Ws(call), 1, Integer.MAX_VALUE) : call;
+        GrammarNode body = format.array() ? new Arr(new Ws(call), 1, MAX_PARALLEL_CALLS) : call;
         List<GrammarNode> parts = new ArrayList<>();
         if (!format.prefix().isEmpty()) parts.add(Literal.of(format.prefix().strip()));
         parts.add(parts.isEmpty() ? body : new Ws(body));
