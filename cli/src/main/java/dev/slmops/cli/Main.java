@@ -16,6 +16,14 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                ModelCommand.class,
+                CacheCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
+                PerplexityCommand.class,
+                CompareCommand.class,
+                QualityReportCommand.class,
+                ExportCommand.class,
         })
 public final class Main implements Runnable {
 
