@@ -31,6 +31,32 @@ public final class JsonConstraints {
         return new JsonGrammar(SchemaCompiler.compile(schema));
     }
 
+    /**
+     * OpenAI's {@code response_format}: {@code {"type": "text"}} or null (no constraint: empty),
+     * {@code {"type": "json_object"}}, or {@code {"type": "json_schema", "json_schema": {"name", "schema", "strict"}}}.
+     * Throws {@link SchemaException} (HTTP 400) for a malformed value or an unsupported schema.
+     */
+    public static java.util.Optional<JsonGrammar> forResponseFormat(JsonNode responseFormat) {
+        if (responseFormat == null || responseFormat.isNull() || responseFormat.isMissingNode()) return java.util.Optional.empty();
+        String type = responseFormat.path("type").asText("");
+        return switch (type) {
+            case "text" -> java.util.Optional.empty();
+            case "json_object" -> java.util.Optional.of(anyObject());
+            case "json_schema" -> {
+                JsonNode js = responseFormat.path("json_schema");
+                if (!js.isObject()) throw new SchemaException("", "response_format json_schema needs a \"json_schema\" object");
+                if (!js.path("name").isTextual()) throw new SchemaException("", "response_format json_schema needs a \"name\"");
+                JsonNode schema = js.get("schema");
+                if (schema == null || schema.isNull()) {
+                    throw new SchemaException("", "response_format json_schema needs a \"schema\"");
+                }
+                yield java.util.Optional.of(schema(schema));
+            }
+            default -> throw new SchemaException("", "response_format type must be \"text\", \"json_object\" or "
+                    + "\"json_schema\", got \"" + type + "\"");
+        };
+    }
+
     /** A compiled grammar: immutable, shareable between threads and sequences. */
     public static final class JsonGrammar {
         final GrammarNode root;

@@ -39,6 +39,21 @@ class SchemaCompilerTest {
     }
 
     @Test
+    void responseFormats() throws Exception {
+        assertThat(JsonConstraints.forResponseFormat(null)).isEmpty();
+        assertThat(JsonConstraints.forResponseFormat(JSON.readTree("{\"type\":\"text\"}"))).isEmpty();
+        assertThat(JsonConstraints.forResponseFormat(JSON.readTree("{\"type\":\"json_object\"}")).orElseThrow()
+                .matches("{\"a\": [1]}")).isTrue();
+        var g = JsonConstraints.forResponseFormat(JSON.readTree(
+                "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"strict\":true,\"schema\":{\"type\":\"boolean\"}}}"));
+        assertThat(g.orElseThrow().matches("true")).isTrue();
+        assertThatThrownBy(() -> JsonConstraints.forResponseFormat(JSON.readTree("{\"type\":\"yaml\"}")))
+                .isInstanceOf(SchemaException.class).hasMessageContaining("got \"yaml\"");
+        assertThatThrownBy(() -> JsonConstraints.forResponseFormat(JSON.readTree("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}")))
+                .isInstanceOf(SchemaException.class).hasMessageContaining("needs a \"schema\"");
+    }
+
+    @Test
     void annotationsAndFormatAreAccepted() throws Exception {
         var g = JsonConstraints.schema(JSON.readTree("""
                 {"title":"T","description":"d","type":"object","properties":{
