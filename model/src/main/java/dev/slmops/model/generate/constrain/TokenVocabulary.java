@@ -18,7 +18,7 @@ import java.util.WeakHashMap;
  * {@code <|tool_call|>}), which are walked with their literal text.
  */
 public final class TokenVocabulary {
-    private static final Map<Tokenizer, TokenVocabulary> CACHE = new WeakHashMap<>();
+    private static final Map<Tokenizer, Map<Set<String>, TokenVocabulary>> CACHE = new WeakHashMap<>();
 
     final int vocabSize;
     final int[] order;      // [N] token ids in byte order
@@ -135,14 +135,16 @@ public final class TokenVocabulary {
 
     /** The vocabulary of {@code tokenizer}, built once and cached for as long as the tokenizer lives. */
     public static TokenVocabulary of(Tokenizer tokenizer) {
-        synchronized (CACHE) {
-            return CACHE.computeIfAbsent(tokenizer, t -> build(t, Set.of()));
-        }
+        return withSpecials(tokenizer, Set.of());
     }
 
-    /** A vocabulary in which the named special tokens are walked with their literal text too. */
+    /** A vocabulary in which the named special tokens are walked with their literal text too (also cached). */
     public static TokenVocabulary withSpecials(Tokenizer tokenizer, Set<String> allowedSpecials) {
-        return allowedSpecials.isEmpty() ? of(tokenizer) : build(tokenizer, allowedSpecials);
+        Set<String> key = Set.copyOf(allowedSpecials);
+        synchronized (CACHE) {
+            return CACHE.computeIfAbsent(tokenizer, t -> new java.util.HashMap<>())
+                    .computeIfAbsent(key, k -> build(tokenizer, k));
+        }
     }
 
     private static TokenVocabulary build(Tokenizer t, Set<String> allowedSpecials) {
