@@ -78,6 +78,7 @@ public final class Generator {
 
         long t0 = System.nanoTime();
         float[] logits = null;
+        float[] masked = null;   // [V] the constrained copy of logits, when there is a constraint
         for (int from = 0; from < prompt.length; from += PREFILL_CHUNK) {
             int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + PREFILL_CHUNK));
             logits = model.forward(cache, chunk, false);
@@ -85,10 +86,16 @@ public final class Generator {
         long t1 = System.nanoTime();
         FinishReason finish = FinishReason.LENGTH;
         while (count < params.maxTokens()) {
-            if (constraintOrNull != null && constraintOrNull.mask(logits, 0) == 0) {
-                throw new IllegalStateException("the output constraint allows no token after: " + text);
+            float[] choices = logits; // the constraint masks a copy: log-probabilities stay the model's own
+            if (constraintOrNull != null) {
+                if (masked == null) masked = new float[V];
+                System.arraycopy(logits, 0, masked, 0, V);
+                if (constraintOrNull.mask(masked, 0) == 0) {
+                    throw new IllegalStateException("the output constraint allows no token after: " + text);
+                }
+                choices = masked;
             }
-            int token = sampler.sample(logits, 0, history, historyLength);
+            int token = sampler.sample(choices, 0, history, historyLength);
             if (constraintOrNull != null && !isStopToken(token, eos, params)) constraintOrNull.accept(token);
             if (isStopToken(token, eos, params)) {
                 finish = FinishReason.STOP;
