@@ -1,0 +1,156 @@
+package dev.slmops.serve.models;
+
+import dev.slmops.model.load.LoadedModel;
+import dev.slmops.serve.api.ApiError;
+import dev.slmops.serve.scheduler.Scheduler;
+import dev.slmops.serve.scheduler.StepObserver;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The models this server may run, by name: each name maps to a path given at start (a Hugging Face directory or a
+ * .gguf file). A request names a model, never a path, so no file a client chooses is ever opened. Models load on
+ * first use (or on POST /v1/models/load), and unload after an idle TTL (or on POST /v1/models/unload).
+ *
+ * <p>{@code "base:adapter"} names a LoRA adapter on a base model; adapters are not configurable yet, so such a name
+ * is answered with 404 adapter_not_found.
+ */
+public final class ModelManager implements AutoCloseable {
+
+    /** How each model is loaded and scheduled. */
+    public record Settings(int contextLength, int threads, int maxBatch, int maxQueue, int prefillRowsPerStep,
+                           Duration idleTtl) {
+    }
+
+    /** A configured model and whether it is loaded now. */
+    public record Entry(String name, Path path, boolean loaded, long loadedAtMillis) {
+    }
+
+    private final Map<String, Path> configured;
+    private final Settings settings;
+    private final StepObserver observer;
+    private final Map<String, ServedModel> loaded = new ConcurrentHashMap<>();
+    private final Map<String, Object> loadLocks = new ConcurrentHashMap<>();
+    private final Thread reaper;
+    private volatile boolean closed;
+
+    public ModelManager(Map<String, Path> configured, Settings settings, StepObserver observer) {
+        if (configured.isEmpty()) throw new IllegalArgumentException("no models configured: give at least one --model");
+        this.configured = new LinkedHashMap<>(configured);
+        this.settings = settings;
+        this.observer = observer;
+        for (String name : configured.keySet()) loadLocks.put(name, new Object());
+        this.reaper = settings.idleTtl().isZero() || settings.idleTtl().isNegative() ? null
+                : Thread.ofVirtual().name("slmops-model-reaper").start(this::reapIdle);
+    }
+
+    /** The first configured model: used when a request leaves {@code model} out. */
+    public String defaultModel() {
+        return configured.keySet().iterator().next();
+    }
+
+    public List<Entry> entries() {
+        List<Entry> out = new ArrayList<>();
+        for (var e : configured.entrySet()) {
+            ServedModel m = loaded.get(e.getKey());
+            out.add(new Entry(e.getKey(), e.getValue(), m != null, m == null ? 0 : m.loadedAtMillis()));
+        }
+        return out;
+    }
+
+    public List<ServedModel> loadedModels() {
+        return List.copyOf(loaded.values());
+    }
+
+    /** The model for a request's {@code model} field, loaded if needed; call {@link ServedModel#release()} after. */
+    public ServedModel acquire(String requested) {
+        String name = resolve(requested);
+        ServedModel m = load(name);
+        m.retain();
+        return m;
+    }
+
+    /** Loads a configured model now (no-op when loaded). */
+    public ServedModel load(String requested) {
+        String name = resolve(requested);
+        ServedModel m = loaded.get(name);
+        if (m != null) return m;
+        synchronized (loadLocks.get(name)) {
+            m = loaded.get(name);
+            if (m != null) return m;
+            if (closed) throw new ApiError(503, "server_error", "shutting_down", null, "The server is shutting down");
+            Path path = configured.get(name);
+            LoadedModel lm;
+            try {
+                lm = LoadedModel.load(path, new LoadedModel.Options(settings.contextLength(), settings.threads()));
+            } catch (Exception e) {
+                throw new ApiError(500, "server_error", "model_load_failed", "model",
+                        "The model '" + name + "' could not be loaded: " + e.getMessage());
+            }
+            Scheduler scheduler = new Scheduler(name, lm.transformer(), lm.tokenizer(), lm.contextLength(),
+                    settings.maxBatch(), settings.maxQueue(), settings.prefillRowsPerStep(), observer);
+            m = new ServedModel(name, lm, scheduler);
+            loaded.put(name, m);
+            return m;
+        }
+    }
+
+    /** Unloads a model (its running requests fail with 503); false when it was not loaded. */
+    public boolean unload(String requested) {
+        String name = resolve(requested);
+        ServedModel m;
+        synchronized (loadLocks.get(name)) {
+            m = loaded.remove(name);
+        }
+        if (m == null) return false;
+        m.close();
+        return true;
+    }
+
+    /** A configured name; "base:adapter" is recognised and refused (no adapters are configured). */
+    String resolve(String requested) {
+        if (requested == null || requested.isEmpty()) return defaultModel();
+        if (configured.containsKey(requested)) return requested;
+        int colon = requested.lastIndexOf(':');
+        if (colon > 0 && configured.containsKey(requested.substring(0, colon))) {
+            throw new ApiError(404, "invalid_request_error", "adapter_not_found", "model",
+                    "The adapter '" + requested.substring(colon + 1) + "' is not configured for model '"
+                            + requested.substring(0, colon) + "'");
+        }
+        throw ApiError.unknownModel(requested);
+    }
+
+    private void reapIdle() {
+        long ttl = settings.idleTtl().toNanos();
+        long tick = Math.max(200, Math.min(30_000, settings.idleTtl().toMillis() / 4));
+        while (!closed) {
+            try {
+                Thread.sleep(tick);
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (ServedModel m : loaded.values()) {
+                if (m.idleFor(ttl)) {
+                    synchronized (loadLocks.get(m.name())) {
+                        if (!m.idleFor(ttl) || loaded.get(m.name()) != m) continue;
+                        loaded.remove(m.name());
+                    }
+                    m.close();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (reaper != null) reaper.interrupt();
+        for (String name : List.copyOf(loaded.keySet())) unload(name);
+    }
+}
