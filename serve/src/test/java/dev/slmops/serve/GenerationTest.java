@@ -1,0 +1,216 @@
+package dev.slmops.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.slmops.model.engine.KvCache;
+import dev.slmops.model.generate.Generator;
+import dev.slmops.model.generate.SamplingParams;
+import dev.slmops.model.load.LoadedModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * What the endpoints generate: concurrent requests batched into shared decode steps produce exactly what the
+ * engine's one-sequence {@link Generator} produces alone; streaming, n, stop, usage, echo with prompt log-probs,
+ * model load/unload and metrics.
+ */
+class GenerationTest {
+    static OpenAiServer server;
+    static int port;
+    static final String NO_EOS = "\"logit_bias\":{\"2\":-100}";
+
+    @BeforeAll
+    static void start() {
+        server = OpenAiServer.start(TestServer.options());
+        port = server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) server.close();
+    }
+
+    static JsonNode complete(String fields) {
+        TestServer.Reply r = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + fields + "}", null);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.json();
+    }
+
+    @Test
+    void concurrentRequestsShareDecodeStepsAndMatchTheGeneratorAlone() throws Exception {
+        List<String> prompts = List.of("Once upon a time", "The cat", "In the beginning the", "A", "hello world and",
+                "numbers 1 2 3");
+        int maxTokens = 40;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<JsonNode>> replies = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String p : prompts) {
+                replies.add(pool.submit(() -> {
+                    go.await();
+                    return complete("\"prompt\":\"" + p + "\",\"max_tokens\":" + maxTokens + ",\"temperature\":0,"
+                            + NO_EOS);
+                }));
+            }
+            go.countDown();
+            try (LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1))) {
+                for (int i = 0; i < prompts.size(); i++) {
+                    SamplingParams greedy = SamplingParams.greedy(maxTokens).toBuilder()
+                            .logitBias(Map.of(2, -100f)).build();
+                    KvCache cache = m.newCache();
+                    Generator.Result alone = m.generator().generate(m.tokenizer().encode(prompts.get(i), true),
+                            greedy, cache, null);
+                    JsonNode served = replies.get(i).get();
+                    assertThat(served.at("/choices/0/text").asText()).as(prompts.get(i)).isEqualTo(alone.text());
+                    assertThat(served.at("/usage/completion_tokens").asInt()).isEqualTo(alone.tokens().length);
+                    assertThat(served.at("/usage/prompt_tokens").asInt()).isEqualTo(alone.promptTokens());
+                    assertThat(served.at("/choices/0/finish_reason").asText()).isEqualTo("length");
+                }
+            }
+        }
+        assertThat(server.models().loadedModels().getFirst().scheduler().largestBatch())
+                .as("some decode step carried several sequences").isGreaterThan(1);
+    }
+
+    @Test
+    void streamedTextEqualsTheWholeResponse() {
+        String fields = "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}],\"max_tokens\":30,\"seed\":9,"
+                + NO_EOS;
+        TestServer.Reply whole = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\"," + fields + "}", null);
+        TestServer.Reply stream = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\"," + fields
+                + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}", null);
+        assertThat(stream.status()).isEqualTo(200);
+        StringBuilder text = new StringBuilder();
+        JsonNode usage = null;
+        String finish = null;
+        List<String> events = sseData(stream.body());
+        assertThat(events.getLast()).isEqualTo("[DONE]");
+        for (String e : events.subList(0, events.size() - 1)) {
+            JsonNode chunk = TestServer.JSON.valueToTree(parse(e));
+            assertThat(chunk.get("object").asText()).isEqualTo("chat.completion.chunk");
+            if (chunk.get("choices").isEmpty()) usage = chunk.get("usage");
+            else {
+                text.append(chunk.at("/choices/0/delta/content").asText(""));
+                if (!chunk.at("/choices/0/finish_reason").isNull()) finish = chunk.at("/choices/0/finish_reason").asText();
+            }
+        }
+        assertThat(text.toString()).isEqualTo(whole.json().at("/choices/0/message/content").asText());
+        assertThat(finish).isEqualTo("length");
+        assertThat(usage).isNotNull();
+        assertThat(usage.get("completion_tokens").asInt()).isEqualTo(30);
+        assertThat(usage.get("total_tokens").asInt()).isEqualTo(usage.get("prompt_tokens").asInt() + 30);
+    }
+
+    @Test
+    void nChoicesWithSeedsAreReproducible() {
+        String f = "\"prompt\":\"abc\",\"max_tokens\":12,\"n\":3,\"seed\":42,\"temperature\":1.2," + NO_EOS;
+        JsonNode a = complete(f), b = complete(f);
+        assertThat(a.get("choices")).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(a.at("/choices/" + i + "/index").asInt()).isEqualTo(i);
+            assertThat(a.at("/choices/" + i + "/text").asText()).isEqualTo(b.at("/choices/" + i + "/text").asText());
+        }
+        assertThat(a.at("/usage/completion_tokens").asInt()).isEqualTo(36);
+    }
+
+    @Test
+    void stopStringCutsTheText() {
+        JsonNode free = complete("\"prompt\":\"x\",\"max_tokens\":30,\"temperature\":0," + NO_EOS);
+        String text = free.at("/choices/0/text").asText();
+        assertThat(text.length()).isGreaterThan(6);
+        String stop = text.substring(4, 6);
+        JsonNode cut = complete("\"prompt\":\"x\",\"max_tokens\":30,\"temperature\":0,\"stop\":[\"" + escape(stop) + "\"],"
+                + NO_EOS);
+        assertThat(cut.at("/choices/0/text").asText()).isEqualTo(text.substring(0, text.indexOf(stop)));
+        assertThat(cut.at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+    }
+
+    @Test
+    void echoScoresThePromptAsTheModelDoes() throws Exception {
+        String prompt = "The quick brown fox jumps";
+        JsonNode r = complete("\"prompt\":\"" + prompt + "\",\"max_tokens\":0,\"echo\":true,\"logprobs\":2");
+        JsonNode lp = r.at("/choices/0/logprobs");
+        assertThat(r.at("/choices/0/text").asText()).isEqualTo(prompt);
+        try (LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1))) {
+            int[] ids = m.tokenizer().encode(prompt, true);
+            int V = m.config().vocabSize();
+            float[] logits = m.transformer().forward(m.newCache(), ids, true); // [T, V]
+            assertThat(lp.get("token_logprobs")).hasSize(ids.length);
+            assertThat(lp.get("token_logprobs").get(0).isNull()).isTrue();
+            for (int t = 1; t < ids.length; t++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int v = 0; v < V; v++) max = Math.max(max, logits[(t - 1) * V + v]);
+                for (int v = 0; v < V; v++) sum += Math.exp(logits[(t - 1) * V + v] - max);
+                double expected = logits[(t - 1) * V + ids[t]] - max - Math.log(sum);
+                assertThat(lp.get("token_logprobs").get(t).asDouble()).isCloseTo(expected, within(1e-4));
+                assertThat(lp.get("top_logprobs").get(t).size()).isBetween(1, 2);
+            }
+        }
+    }
+
+    @Test
+    void chatLogprobsHaveTheOpenAiShape() {
+        TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"hi\"}],\"max_tokens\":4,\"logprobs\":true,\"top_logprobs\":3," + NO_EOS + "}", null);
+        JsonNode content = r.json().at("/choices/0/logprobs/content");
+        assertThat(content).hasSize(4);
+        for (JsonNode e : content) {
+            assertThat(e.get("logprob").asDouble()).isLessThanOrEqualTo(0);
+            assertThat(e.get("top_logprobs")).hasSize(3);
+            assertThat(e.get("top_logprobs").get(0).get("logprob").asDouble())
+                    .isGreaterThanOrEqualTo(e.get("top_logprobs").get(2).get("logprob").asDouble());
+        }
+    }
+
+    @Test
+    void modelsCanBeListedUnloadedAndLoadedAgain() {
+        complete("\"prompt\":\"a\",\"max_tokens\":1");
+        JsonNode list = TestServer.get(port, "/v1/models", null).json();
+        assertThat(list.at("/data/0/id").asText()).isEqualTo("tiny");
+        assertThat(list.at("/data/0/loaded").asBoolean()).isTrue();
+        assertThat(TestServer.post(port, "/v1/models/unload", "{\"model\":\"tiny\"}", null).json().get("unloaded")
+                .asBoolean()).isTrue();
+        assertThat(TestServer.get(port, "/v1/models", null).json().at("/data/0/loaded").asBoolean()).isFalse();
+        assertThat(TestServer.post(port, "/v1/models/load", "{\"model\":\"tiny\"}", null).status()).isEqualTo(200);
+        assertThat(TestServer.get(port, "/v1/models", null).json().at("/data/0/loaded").asBoolean()).isTrue();
+        complete("\"prompt\":\"a\",\"max_tokens\":1"); // and it serves again
+    }
+
+    @Test
+    void metricsAreInPrometheusFormat() {
+        complete("\"prompt\":\"a\",\"max_tokens\":2");
+        String m = TestServer.get(port, "/metrics", null).body();
+        assertThat(m).contains("slmops_requests_total{", "slmops_completion_tokens_total", "slmops_queue_depth",
+                "slmops_time_to_first_token_seconds_bucket", "slmops_inter_token_latency_seconds_bucket",
+                "slmops_loaded_models", "jvm_memory_used_bytes", "slmops_process_resident_memory_bytes");
+    }
+
+    static List<String> sseData(String body) {
+        List<String> out = new ArrayList<>();
+        for (String block : body.split("\n\n")) {
+            if (block.startsWith("data: ")) out.add(block.substring(6));
+        }
+        return out;
+    }
+
+    static Object parse(String s) {
+        try {
+            return TestServer.JSON.readTree(s);
+        } catch (Exception e) {
+            throw new AssertionError(s, e);
+        }
+    }
+
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}
