@@ -72,7 +72,7 @@ public final class ServerMetrics implements StepObserver {
     }
 
     /** VmRSS from /proc/self/status (Linux); -1 elsewhere. */
-    static double residentBytes() {
+    public static double residentBytes() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {
@@ -88,6 +88,11 @@ public final class ServerMetrics implements StepObserver {
     void request(String endpoint, int status) {
         Counter.builder("slmops_requests").description("HTTP requests by endpoint and status")
                 .tag("endpoint", endpoint).tag("status", Integer.toString(status)).register(registry).increment();
+    }
+
+    /** Tokens generated since the server started. */
+    public long completionTokensTotal() {
+        return (long) completionTokens.count();
     }
 
     public String scrape() {
