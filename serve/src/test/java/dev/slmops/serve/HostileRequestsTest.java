@@ -238,6 +238,22 @@ class HostileRequestsTest {
         assertGoodRequestWorks();
     }
 
+    @Test
+    void nothingLeaksAcrossHundredsOfBadRequests() throws Exception {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        assertGoodRequestWorks();
+        int before = threads.getThreadCount();
+        List<Case> all = cases();
+        for (int round = 0; round < 4; round++) {
+            for (Case c : all) TestServer.post(port, c.path(), c.body(), c.key());
+        }
+        assertGoodRequestWorks();
+        var scheduler = server.models().loadedModels().getFirst().scheduler();
+        assertThat(scheduler.activeSequences()).isZero();
+        assertThat(scheduler.queueDepth()).isZero();
+        assertThat(threads.getThreadCount()).as("platform threads").isLessThanOrEqualTo(before + 4);
+    }
+
     static void assertGoodRequestWorks() {
         TestServer.Reply r = TestServer.post(port, CHAT, "{\"model\":\"tiny\"," + USER + ",\"max_tokens\":3}", KEY);
         assertThat(r.status()).as(r.body()).isEqualTo(200);

@@ -93,7 +93,7 @@ public final class ModelManager implements AutoCloseable {
                 throw new ApiError(500, "server_error", "model_load_failed", "model",
                         "The model '" + name + "' could not be loaded: " + e.getMessage());
             }
-            Scheduler scheduler = new Scheduler(name, lm.transformer(), lm.tokenizer(), lm.contextLength(),
+            Scheduler scheduler = new Scheduler(name, lm.transformer(), lm.pool(), lm.tokenizer(), lm.contextLength(),
                     settings.maxBatch(), settings.maxQueue(), settings.prefillRowsPerStep(), observer);
             m = new ServedModel(name, lm, scheduler);
             loaded.put(name, m);

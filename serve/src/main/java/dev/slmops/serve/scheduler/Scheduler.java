@@ -8,12 +8,14 @@ import dev.slmops.model.generate.StopMatcher;
 import dev.slmops.model.generate.TokenLogprobs;
 import dev.slmops.model.tokenizer.Tokenizer;
 import dev.slmops.serve.api.ApiError;
+import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * Continuous batching for one model: a single decode thread runs one {@link Transformer#forward(List)} per step
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 public final class Scheduler implements AutoCloseable {
     private final String name;
     private final Transformer model;
+    private final WorkerPool pool; // the model's compute threads, for sampling between passes (null: sample serially)
     private final Tokenizer tokenizer;
     private final int vocabSize;
     private final int contextLength;
@@ -45,12 +48,13 @@ public final class Scheduler implements AutoCloseable {
      * @param maxQueue           sequences waiting for a place at most (beyond: 429)
      * @param prefillRowsPerStep prompt tokens prefilled per step at most (bounds the others' inter-token latency)
      */
-    public Scheduler(String name, Transformer model, Tokenizer tokenizer, int contextLength, int maxBatch,
-                     int maxQueue, int prefillRowsPerStep, StepObserver observer) {
+    public Scheduler(String name, Transformer model, WorkerPool pool, Tokenizer tokenizer, int contextLength,
+                     int maxBatch, int maxQueue, int prefillRowsPerStep, StepObserver observer) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
         if (maxQueue < 1) throw new IllegalArgumentException("queue size must be >= 1, got " + maxQueue);
         this.name = name;
         this.model = model;
+        this.pool = pool;
         this.tokenizer = tokenizer;
         this.vocabSize = model.config().vocabSize();
         this.contextLength = contextLength;
@@ -174,6 +178,11 @@ public final class Scheduler implements AutoCloseable {
         observer.step(stepping.size(), rows, t1 - t0);
         largestBatch = Math.max(largestBatch, stepping.size());
 
+        // Prompt bookkeeping (cheap, in order), then one sampled token per ready sequence: those draws are
+        // independent (each sequence owns its sampler), so they run on the model's worker pool, idle between passes.
+        List<Sequence> ready = new ArrayList<>(stepping.size());
+        List<float[]> readyLogits = new ArrayList<>(stepping.size());
+        int[] readyOff = new int[stepping.size()];
         for (int i = 0; i < stepping.size(); i++) {
             Sequence s = stepping.get(i);
             SequenceInput in = inputs.get(i);
@@ -186,15 +195,23 @@ public final class Scheduler implements AutoCloseable {
                 if (s.promptLogprobs) s.events.promptLogprobs(s.promptLps);
                 if (in.allLogits()) off = (in.tokens().length - 1) * vocabSize;
             }
-            boolean done;
+            readyOff[ready.size()] = off;
+            ready.add(s);
+            readyLogits.add(logits[i]);
+        }
+        boolean[] done = new boolean[ready.size()];
+        IntConsumer sampleOne = j -> {
+            Sequence s = ready.get(j);
             try {
-                done = sampleNext(s, logits[i], off, t1);
+                done[j] = sampleNext(s, readyLogits.get(j), readyOff[j], t1);
             } catch (RuntimeException e) {
                 s.events.failed(ApiError.invalid(null, "sampling failed: " + e.getMessage()));
-                done = true;
+                done[j] = true;
             }
-            if (done) active.remove(s);
-        }
+        };
+        if (pool != null && ready.size() > 1) pool.parallelFor(ready.size(), sampleOne);
+        else for (int j = 0; j < ready.size(); j++) sampleOne.accept(j);
+        for (int j = 0; j < ready.size(); j++) if (done[j]) active.remove(ready.get(j));
     }
 
     /** Log-probabilities of this chunk's prompt tokens: row r of the logits predicts prompt token prefilled+r+1. */
@@ -219,7 +236,10 @@ public final class Scheduler implements AutoCloseable {
                 raw = Arrays.copyOfRange(logits, off, off + vocabSize);
                 rawOff = 0;
             }
-            s.constraint.mask(logits, off, vocabSize);
+            if (s.constraint.mask(logits, off) == 0) {
+                throw new IllegalStateException("no token can continue the constrained output (the vocabulary cannot"
+                        + " spell any valid continuation)");
+            }
         }
         int token = s.sampler.sample(logits, off, s.history, s.historyLength);
         if (isStopToken(s, token)) return finish(s, FinishReason.STOP);
@@ -238,7 +258,7 @@ public final class Scheduler implements AutoCloseable {
         observer.completionTokens(1);
         String piece = s.stops.feed(s.decoder.next(token));
         s.events.token(piece, token, lp);
-        if (s.stops.stopped() || (s.constraint != null && s.constraint.complete())) {
+        if (s.stops.stopped() || (s.constraint != null && s.constraint.isComplete() && !s.constraint.canContinue())) {
             return finish(s, FinishReason.STOP);
         }
         if (s.generated >= s.params.maxTokens() || s.cache.length() >= s.cache.capacity()) {
