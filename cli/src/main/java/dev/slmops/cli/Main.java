@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,
+                ModelCommand.class,
+                CacheCommand.class,
         })
 public final class Main implements Runnable {
 

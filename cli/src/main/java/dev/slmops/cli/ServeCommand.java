@@ -2,9 +2,11 @@ package dev.slmops.cli;
 
 import dev.slmops.serve.OpenAiServer;
 import dev.slmops.serve.ServeOptions;
+import dev.slmops.workflows.cache.ModelCache;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +23,10 @@ import java.util.concurrent.CountDownLatch;
                 "Binds 127.0.0.1 unless --host says otherwise; requests name models, never paths."})
 final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "[NAME=]PATH",
-            description = "A model to serve: a Hugging Face directory or a .gguf file, optionally named (default name: "
-                    + "the file or directory name). Repeat for several; the first is the default.")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "[NAME=]MODEL",
+            description = "A model to serve: a Hugging Face directory, a .gguf file, an alias or a pulled hub id, "
+                    + "optionally named (default name: the file or directory name, or the alias / hub id). Repeat for "
+                    + "several; the first is the default.")
     List<String> models;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to bind (default: ${DEFAULT-VALUE}).")
@@ -63,11 +66,16 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--lazy", description = "Load even the default model on first use instead of at start.")
     boolean lazy;
 
+    @Option(names = "--no-cache", description = "Serve only the --model models; by default requests may also name "
+            + "the model cache's aliases and pulled hub ids (never a path).")
+    boolean noCache;
+
     @Override
     public Integer call() throws Exception {
         String key = apiKey != null ? apiKey : System.getenv("SLMOPS_API_KEY");
         ServeOptions o = new ServeOptions(modelMap(models), host, port, key, maxBatch, queue, duration("--ttl", ttl),
-                ctx, threads, maxBody, maxTokens, 8, 256, duration("--idle-timeout", idleTimeout));
+                ctx, threads, maxBody, maxTokens, 8, 256, duration("--idle-timeout", idleTimeout),
+                noCache ? null : ModelCache.defaultCache().root());
         OpenAiServer server = OpenAiServer.start(o);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -86,20 +94,25 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** "name=path" or "path" (named after the file without .gguf, or the directory). Paths must exist. */
-    static Map<String, Path> modelMap(List<String> specs) {
+    /**
+     * "NAME=MODEL" or "MODEL", where MODEL is a path, an alias or a pulled hub id (as every command takes it); a
+     * path is named after its file without .gguf (or its directory), an alias or hub id after itself.
+     */
+    static Map<String, Path> modelMap(List<String> specs) throws IOException {
         Map<String, Path> out = new LinkedHashMap<>();
         for (String spec : specs) {
             int eq = spec.indexOf('=');
-            Path path = Path.of(eq > 0 ? spec.substring(eq + 1) : spec);
-            String name = eq > 0 ? spec.substring(0, eq) : defaultName(path);
-            if (name.isEmpty() || name.contains(":")) {
+            String model = eq > 0 ? spec.substring(eq + 1) : spec;
+            Path path;
+            try {
+                path = Models.resolve(model);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--model " + spec + ": " + e.getMessage());
+            }
+            String name = eq > 0 ? spec.substring(0, eq) : Files.exists(Path.of(model)) ? defaultName(path) : model;
+            if (name.isEmpty() || (eq > 0 && name.contains(":"))) {
                 throw new IllegalArgumentException("model name '" + name + "' must be non-empty and without ':' "
                         + "(':' separates a model from its adapter)");
-            }
-            if (!Files.exists(path)) {
-                throw new IllegalArgumentException("--model " + spec + ": " + path + " does not exist (expected a Hugging "
-                        + "Face model directory or a .gguf file)");
             }
             if (out.put(name, path) != null) {
                 throw new IllegalArgumentException("two models are named '" + name + "': name them with NAME=PATH");

@@ -27,7 +27,7 @@ class ServeCommandTest {
     void missingPathsDuplicateNamesAndColonsAreRefused(@TempDir Path tmp) throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("m"));
         assertThatThrownBy(() -> ServeCommand.modelMap(List.of(tmp.resolve("nope").toString())))
-                .hasMessageContaining("does not exist");
+                .hasMessageContaining("no such file or directory");
         assertThatThrownBy(() -> ServeCommand.modelMap(List.of("a=" + dir, "a=" + dir)))
                 .hasMessageContaining("two models are named 'a'");
         assertThatThrownBy(() -> ServeCommand.modelMap(List.of("a:b=" + dir))).hasMessageContaining("without ':'");

@@ -12,7 +12,9 @@ import dev.slmops.serve.api.ApiError;
 import dev.slmops.serve.api.GenerationRequest;
 import dev.slmops.serve.api.Generations;
 import dev.slmops.serve.api.ResponseFormats;
+import dev.slmops.serve.models.CachedModels;
 import dev.slmops.serve.models.ModelManager;
+import dev.slmops.workflows.cache.ModelCache;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -50,7 +52,9 @@ public final class OpenAiServer implements AutoCloseable {
                 .build()).build();
         this.json = new ObjectMapper(jf).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-        this.models = new ModelManager(options.models(), new ModelManager.Settings(options.contextLength(),
+        CachedModels cached = options.modelCache() == null ? null
+                : new CachedModels(new ModelCache(options.modelCache()));
+        this.models = new ModelManager(options.models(), cached, new ModelManager.Settings(options.contextLength(),
                 options.threads(), options.maxBatch(), options.maxQueue(), options.prefillRowsPerStep(),
                 options.idleTtl()), metrics);
         metrics.watch(models);

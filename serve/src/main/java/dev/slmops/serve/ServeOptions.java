@@ -22,10 +22,13 @@ import java.util.Map;
  * @param maxN               largest n (choices per request)
  * @param prefillRowsPerStep prompt tokens prefilled per decode step
  * @param idleTimeout        a connection silent this long is closed (slow clients cannot hold threads forever)
+ * @param modelCache         root of the model cache whose aliases and pulled models requests may also name
+ *                           (null: only the configured models)
  */
 public record ServeOptions(Map<String, Path> models, String host, int port, String apiKey, int maxBatch, int maxQueue,
                            Duration idleTtl, int contextLength, int threads, long maxBodyBytes, int maxTokensCap,
-                           int maxN, int prefillRowsPerStep, Duration idleTimeout) {
+                           int maxN, int prefillRowsPerStep, Duration idleTimeout,
+                           Path modelCache) {
 
     public ServeOptions {
         models = new LinkedHashMap<>(models);
@@ -39,16 +42,21 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
 
     public static ServeOptions defaults(Map<String, Path> models) {
         return new ServeOptions(models, "127.0.0.1", 8080, null, 8, 64, Duration.ofMinutes(15), 0, 0,
-                4L << 20, 4096, 8, 256, Duration.ofSeconds(30));
+                4L << 20, 4096, 8, 256, Duration.ofSeconds(30), null);
     }
 
     public ServeOptions withPort(int p) {
         return new ServeOptions(models, host, p, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache);
+    }
+
+    public ServeOptions withModelCache(Path root) {
+        return new ServeOptions(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, root);
     }
 
     public ServeOptions withApiKey(String key) {
         return new ServeOptions(models, host, port, key, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache);
     }
 }

@@ -36,7 +36,7 @@ class HostileRequestsTest {
     static void start() {
         ServeOptions o = TestServer.options();
         o = new ServeOptions(o.models(), o.host(), 0, KEY, 1, 1, o.idleTtl(), 0, 1, 64 * 1024, 200, 4, 64,
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2), null);
         server = OpenAiServer.start(o);
         port = server.port();
     }

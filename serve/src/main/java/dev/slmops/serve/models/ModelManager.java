@@ -9,8 +9,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -32,7 +34,8 @@ public final class ModelManager implements AutoCloseable {
     public record Entry(String name, Path path, boolean loaded, long loadedAtMillis) {
     }
 
-    private final Map<String, Path> configured;
+    private final Map<String, Path> configured; // guarded by itself: cache models join on first use
+    private final CachedModels cached;           // null: only the configured models
     private final Settings settings;
     private final StepObserver observer;
     private final Map<String, ServedModel> loaded = new ConcurrentHashMap<>();
@@ -40,9 +43,11 @@ public final class ModelManager implements AutoCloseable {
     private final Thread reaper;
     private volatile boolean closed;
 
-    public ModelManager(Map<String, Path> configured, Settings settings, StepObserver observer) {
+    /** @param cached aliases and pulled models of the model cache a request may also name (null: none) */
+    public ModelManager(Map<String, Path> configured, CachedModels cached, Settings settings, StepObserver observer) {
         if (configured.isEmpty()) throw new IllegalArgumentException("no models configured: give at least one --model");
-        this.configured = new LinkedHashMap<>(configured);
+        this.configured = Collections.synchronizedMap(new LinkedHashMap<>(configured));
+        this.cached = cached;
         this.settings = settings;
         this.observer = observer;
         for (String name : configured.keySet()) loadLocks.put(name, new Object());
@@ -52,14 +57,24 @@ public final class ModelManager implements AutoCloseable {
 
     /** The first configured model: used when a request leaves {@code model} out. */
     public String defaultModel() {
-        return configured.keySet().iterator().next();
+        synchronized (configured) {
+            return configured.keySet().iterator().next();
+        }
     }
 
+    /** The configured models, then the cache's aliases and pulled models (path null until first used). */
     public List<Entry> entries() {
         List<Entry> out = new ArrayList<>();
-        for (var e : configured.entrySet()) {
-            ServedModel m = loaded.get(e.getKey());
-            out.add(new Entry(e.getKey(), e.getValue(), m != null, m == null ? 0 : m.loadedAtMillis()));
+        synchronized (configured) {
+            for (var e : configured.entrySet()) {
+                ServedModel m = loaded.get(e.getKey());
+                out.add(new Entry(e.getKey(), e.getValue(), m != null, m == null ? 0 : m.loadedAtMillis()));
+            }
+        }
+        if (cached != null) {
+            for (String name : cached.names()) {
+                if (!configured.containsKey(name)) out.add(new Entry(name, null, false, 0));
+            }
         }
         return out;
     }
@@ -81,7 +96,7 @@ public final class ModelManager implements AutoCloseable {
         String name = resolve(requested);
         ServedModel m = loaded.get(name);
         if (m != null) return m;
-        synchronized (loadLocks.get(name)) {
+        synchronized (loadLocks.computeIfAbsent(name, k -> new Object())) {
             m = loaded.get(name);
             if (m != null) return m;
             if (closed) throw new ApiError(503, "server_error", "shutting_down", null, "The server is shutting down");
@@ -113,10 +128,21 @@ public final class ModelManager implements AutoCloseable {
         return true;
     }
 
-    /** A configured name; "base:adapter" is recognised and refused (no adapters are configured). */
+    /**
+     * A configured name, or an alias / pulled hub id of the cache (which then joins the configured ones);
+     * "base:adapter" is recognised and refused (no adapters are configured).
+     */
     String resolve(String requested) {
         if (requested == null || requested.isEmpty()) return defaultModel();
         if (configured.containsKey(requested)) return requested;
+        if (cached != null) {
+            Optional<Path> p = cached.find(requested);
+            if (p.isPresent()) {
+                configured.putIfAbsent(requested, p.get());
+                loadLocks.putIfAbsent(requested, new Object());
+                return requested;
+            }
+        }
         int colon = requested.lastIndexOf(':');
         if (colon > 0 && configured.containsKey(requested.substring(0, colon))) {
             throw new ApiError(404, "invalid_request_error", "adapter_not_found", "model",

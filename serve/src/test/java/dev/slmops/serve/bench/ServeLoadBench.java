@@ -80,7 +80,7 @@ public final class ServeLoadBench {
     static Result serve(Path gguf, int clients, int threads, int[] prompt, int maxTokens, int seconds, int warmup)
             throws Exception {
         ServeOptions o = new ServeOptions(Map.of("m", gguf), "127.0.0.1", 0, null, clients, clients * 2,
-                Duration.ZERO, prompt.length + maxTokens + 8, threads, 1 << 20, maxTokens, 1, 512, Duration.ofSeconds(60));
+                Duration.ZERO, prompt.length + maxTokens + 8, threads, 1 << 20, maxTokens, 1, 512, Duration.ofSeconds(60), null);
         try (OpenAiServer server = OpenAiServer.start(o)) {
             server.models().load("m");
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
