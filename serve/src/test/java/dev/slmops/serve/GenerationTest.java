@@ -136,12 +136,14 @@ class GenerationTest {
 
     @Test
     void echoScoresThePromptAsTheModelDoes() throws Exception {
-        String prompt = "The quick brown fox jumps";
+        // Long enough to be scored over several prefill chunks (Scheduler.PROMPT_SCORING_ROWS rows each).
+        String prompt = "The quick brown fox jumps over the lazy dog. ".repeat(3).trim();
         JsonNode r = complete("\"prompt\":\"" + prompt + "\",\"max_tokens\":0,\"echo\":true,\"logprobs\":2");
         JsonNode lp = r.at("/choices/0/logprobs");
         assertThat(r.at("/choices/0/text").asText()).isEqualTo(prompt);
         try (LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1))) {
             int[] ids = m.tokenizer().encode(prompt, true);
+            assertThat(ids.length).isGreaterThan(2 * 32);
             int V = m.config().vocabSize();
             float[] logits = m.transformer().forward(m.newCache(), ids, true); // [T, V]
             assertThat(lp.get("token_logprobs")).hasSize(ids.length);

@@ -89,6 +89,7 @@ class HostileRequestsTest {
                 new Case("unknown model", CHAT, "{\"model\":\"gpt-9\"," + USER + "}", KEY, 404, "model_not_found"),
                 new Case("a path as the model", CHAT, "{\"model\":\"/etc/passwd\"," + USER + "}", KEY, 404, "model_not_found"),
                 new Case("unknown adapter", CHAT, "{\"model\":\"tiny:nope\"," + USER + "}", KEY, 404, "adapter_not_found"),
+                new Case("unknown adapter field", CHAT, "{\"model\":\"tiny\",\"adapter\":\"nope\"," + USER + "}", KEY, 404, "adapter_not_found"),
                 new Case("model is a number", CHAT, "{\"model\":7," + USER + "}", KEY, 400, "invalid_value"),
                 chat("negative max_tokens", USER + ",\"max_tokens\":-5", 400, "invalid_value"),
                 chat("huge max_tokens", USER + ",\"max_tokens\":1000000000000", 400, "invalid_value"),

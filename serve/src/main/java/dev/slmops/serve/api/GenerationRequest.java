@@ -14,10 +14,11 @@ import java.util.Map;
  * OpenAI's (temperature 1, top_p 1, no top-k or min-p), not the CLI's; top_k, min_p and repetition_penalty are
  * accepted as llama-server's extensions.
  *
+ * @param adapter     a LoRA adapter by name (also written "model": "base:adapter"), or null
  * @param maxTokens   as asked (max_completion_tokens or max_tokens), or null: then whatever the context leaves
  * @param topLogprobs -1 = no log-probabilities; else how many alternatives per token (0..20)
  */
-public record GenerationRequest(String model, boolean stream, boolean includeUsage, int n, Integer maxTokens,
+public record GenerationRequest(String model, String adapter, boolean stream, boolean includeUsage, int n, Integer maxTokens,
                                 SamplingParams.Builder sampling, int topLogprobs, boolean echo,
                                 JsonNode responseFormat, JsonNode tools, JsonNode toolChoice) {
 
@@ -34,6 +35,7 @@ public record GenerationRequest(String model, boolean stream, boolean includeUsa
         }
         Fields f = new Fields(body);
         String model = f.string("model", null);
+        String adapter = f.string("adapter", null);
         boolean stream = f.bool("stream", false);
         boolean includeUsage = false;
         if (f.has("stream_options")) {
@@ -84,7 +86,7 @@ public record GenerationRequest(String model, boolean stream, boolean includeUsa
         if (!chat && f.has("tools")) {
             throw ApiError.invalid("tools", "'tools' belongs to /v1/chat/completions");
         }
-        return new GenerationRequest(model, stream, includeUsage, n, maxTokens == null ? null : maxTokens.intValue(),
+        return new GenerationRequest(model, adapter, stream, includeUsage, n, maxTokens == null ? null : maxTokens.intValue(),
                 b, topLogprobs, echo, responseFormat, tools, toolChoice);
     }
 

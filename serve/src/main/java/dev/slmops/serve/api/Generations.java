@@ -64,7 +64,8 @@ public final class Generations {
         int[] promptIds = chat ? null : promptIds(body.get("prompt"));
         List<Map<String, Object>> tools = chat ? tools(req.tools()) : null;
 
-        ServedModel served = models.acquire(req.model());
+        ServedModel served = models.acquire(req.adapter() == null ? req.model()
+                : (req.model() == null ? models.defaultModel() : req.model()) + ":" + req.adapter());
         try {
             Tokenizer tok = served.model().tokenizer();
             Supplier<TokenConstraint> constraint = ResponseFormats.parse(req.responseFormat(), formats, tok);

@@ -27,6 +27,9 @@ import java.util.function.IntConsumer;
  * prompt delays the others' next token by one bounded chunk, not by its whole prefill.
  */
 public final class Scheduler implements AutoCloseable {
+    /** Prompt rows per step at most when every row's logits are kept (echo with log-probabilities). */
+    static final int PROMPT_SCORING_ROWS = 32;
+
     private final String name;
     private final Transformer model;
     private final WorkerPool pool; // the model's compute threads, for sampling between passes (null: sample serially)
@@ -162,6 +165,9 @@ public final class Scheduler implements AutoCloseable {
             if (!s.prefillDone()) {
                 if (prefillBudget == 0) continue; // waits for the next step's budget
                 int n = Math.min(prefillBudget, s.prompt.length - s.prefilled);
+                // Scoring the prompt needs logits for every row ([n, V] floats: 256 rows of a 150k vocabulary
+                // would be 150 MB): smaller chunks for those.
+                if (s.promptLogprobs) n = Math.min(n, PROMPT_SCORING_ROWS);
                 tokens = Arrays.copyOfRange(s.prompt, s.prefilled, s.prefilled + n);
                 prefillBudget -= n;
                 all = s.promptLogprobs;

@@ -116,7 +116,8 @@ public final class ServeLoadBench {
                                 if (line.contains("\"error\"")) errors.incrementAndGet();
                                 if (first[0]) {
                                     first[0] = false;
-                                    if (t0 > warmEnd) ttfts.add((System.nanoTime() - t0) / 1e6);
+                                    long now = System.nanoTime(); // first tokens inside the measured window
+                                    if (now > warmEnd && now < end) ttfts.add((now - t0) / 1e6);
                                 }
                             });
                             if (!done[0]) errors.incrementAndGet();
