@@ -1,6 +1,5 @@
 package dev.slmops.serve.scheduler;
 
-import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.engine.Transformer;
 import dev.slmops.model.engine.Transformer.SequenceInput;
 import dev.slmops.model.generate.Generator.FinishReason;
@@ -40,6 +39,7 @@ public final class Scheduler implements AutoCloseable {
     private final int prefillRowsPerStep;
     private final StepObserver observer;
     private final ArrayBlockingQueue<Sequence> pending;
+    private final KvCachePool caches;
     private final List<Sequence> active = new ArrayList<>();
     private final Thread thread;
     private volatile boolean running = true;
@@ -65,6 +65,7 @@ public final class Scheduler implements AutoCloseable {
         this.prefillRowsPerStep = Math.max(1, prefillRowsPerStep);
         this.observer = observer;
         this.pending = new ArrayBlockingQueue<>(maxQueue);
+        this.caches = new KvCachePool(model.config(), contextLength, maxBatch);
         this.thread = Thread.ofPlatform().daemon().name("slmops-decode-" + name).start(this::loop);
     }
 
@@ -140,8 +141,7 @@ public final class Scheduler implements AutoCloseable {
 
     private void admit(Sequence s) {
         // The cache holds exactly what this sequence can reach: prompt + max_tokens (validated against the context).
-        int capacity = Math.min(contextLength, s.prompt.length + Math.max(1, s.params.maxTokens()));
-        s.cache = new KvCache(model.config(), capacity);
+        s.cache = caches.acquire(s.prompt.length + Math.max(1, s.params.maxTokens()));
         s.decoder = tokenizer.streamingDecoder(true);
         s.stops = new StopMatcher(s.params.stopStrings());
         active.add(s);
@@ -152,6 +152,7 @@ public final class Scheduler implements AutoCloseable {
         active.removeIf(s -> {
             if (!s.cancelled()) return false;
             s.events.finished(FinishReason.CANCELLED, s.prompt.length, s.generated);
+            caches.release(s.cache);
             return true;
         });
         if (active.isEmpty()) return;
@@ -217,7 +218,11 @@ public final class Scheduler implements AutoCloseable {
         };
         if (pool != null && ready.size() > 1) pool.parallelFor(ready.size(), sampleOne);
         else for (int j = 0; j < ready.size(); j++) sampleOne.accept(j);
-        for (int j = 0; j < ready.size(); j++) if (done[j]) active.remove(ready.get(j));
+        for (int j = 0; j < ready.size(); j++) {
+            if (!done[j]) continue;
+            active.remove(ready.get(j));
+            caches.release(ready.get(j).cache);
+        }
     }
 
     /** Log-probabilities of this chunk's prompt tokens: row r of the logits predicts prompt token prefilled+r+1. */
