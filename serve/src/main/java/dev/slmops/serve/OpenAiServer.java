@@ -34,6 +34,7 @@ import java.util.Set;
  * compute. Every failure a client can cause is answered with a 4xx and OpenAI's error object.
  */
 public final class OpenAiServer implements AutoCloseable {
+    /** Paths counted by name in the request metrics (anything else is "other": clients cannot add label values). */
     private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models",
             "/v1/models/load", "/v1/models/unload", "/health", "/metrics");
 
@@ -80,6 +81,7 @@ public final class OpenAiServer implements AutoCloseable {
             config.routes.post("/v1/chat/completions", ctx -> generations.chat(readJson(ctx), response(ctx)));
             config.routes.post("/v1/completions", ctx -> generations.completion(readJson(ctx), response(ctx)));
             config.routes.get("/v1/models", this::listModels);
+            config.routes.get("/v1/models/{id}", this::retrieveModel);
             config.routes.post("/v1/models/load", ctx -> loadOrUnload(ctx, true));
             config.routes.post("/v1/models/unload", ctx -> loadOrUnload(ctx, false));
             config.routes.get("/health", ctx -> ctx.json(json.createObjectNode().put("status", "ok")));
@@ -184,15 +186,29 @@ public final class OpenAiServer implements AutoCloseable {
     private void listModels(Context ctx) {
         ObjectNode body = json.createObjectNode().put("object", "list");
         ArrayNode data = body.putArray("data");
-        for (ModelManager.Entry e : models.entries()) {
-            ObjectNode m = data.addObject();
-            m.put("id", e.name());
-            m.put("object", "model");
-            m.put("created", e.loaded() ? e.loadedAtMillis() / 1000 : 0);
-            m.put("owned_by", "slmops");
-            m.put("loaded", e.loaded());
-        }
+        for (ModelManager.Entry e : models.entries()) modelObject(data.addObject(), e);
         ctx.json(body);
+    }
+
+    /** GET /v1/models/{id}: one model object, or 404 model_not_found. */
+    private void retrieveModel(Context ctx) {
+        String id = ctx.pathParam("id");
+        for (ModelManager.Entry e : models.entries()) {
+            if (e.name().equals(id)) {
+                ctx.json(modelObject(json.createObjectNode(), e));
+                return;
+            }
+        }
+        throw ApiError.unknownModel(id);
+    }
+
+    private static ObjectNode modelObject(ObjectNode m, ModelManager.Entry e) {
+        m.put("id", e.name());
+        m.put("object", "model");
+        m.put("created", e.loaded() ? e.loadedAtMillis() / 1000 : 0);
+        m.put("owned_by", "slmops");
+        m.put("loaded", e.loaded());
+        return m;
     }
 
     private void loadOrUnload(Context ctx, boolean load) throws IOException {

@@ -70,6 +70,12 @@ class RealClientsTest {
     }
 
     @Test
+    void openAiJavaListsAndRetrievesModels() {
+        assertThat(openai().models().list().data()).anySatisfy(m -> assertThat(m.id()).isEqualTo("tiny"));
+        assertThat(openai().models().retrieve("tiny").id()).isEqualTo("tiny");
+    }
+
+    @Test
     void openAiJavaLegacyCompletion() {
         Completion c = openai().completions().create(CompletionCreateParams.builder().model("tiny")
                 .prompt("Once upon a time").maxTokens(6).temperature(0.0).build());
