@@ -19,6 +19,12 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 ModelCommand.class,
                 CacheCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
+                PerplexityCommand.class,
+                CompareCommand.class,
+                QualityReportCommand.class,
+                ExportCommand.class,
         })
 public final class Main implements Runnable {
 

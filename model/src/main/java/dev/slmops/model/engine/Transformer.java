@@ -28,6 +28,28 @@ public final class Transformer {
     private final Attention.Params attnGlobal;  // full causal attention
     private final Attention.Params attnSliding; // within the sliding window
 
+    /** The inputs of the weight-matrix products, by role: which GGUF tensors read them depends on the file. */
+    public enum MatmulInput {
+        /** attn_norm(x): read by attn_q, attn_k, attn_v (or the fused attn_qkv). */ ATTN_IN,
+        /** the attention output: read by attn_output. */ ATTN_OUT,
+        /** ffn_norm(x): read by ffn_gate and ffn_up (or the fused ffn_up). */ FFN_IN,
+        /** act(gate) * up: read by ffn_down. */ FFN_DOWN_IN,
+        /** output_norm(x): read by output (layer -1). */ OUTPUT_IN
+    }
+
+    /** Sees matmul inputs [rows, cols] row-major (importance matrices); must not modify them. */
+    @FunctionalInterface
+    public interface MatmulInputObserver {
+        void seen(int layer, MatmulInput role, float[] input, int rows, int cols);
+    }
+
+    private volatile MatmulInputObserver observer;
+
+    /** Installs (or with null removes) an observer of every matmul input; costs nothing when none is set. */
+    public void observeMatmulInputs(MatmulInputObserver o) {
+        this.observer = o;
+    }
+
     /** A chunk of new tokens of one sequence, appended after what its cache holds. */
     public record SequenceInput(KvCache cache, int[] tokens, boolean allLogits) {
     }
@@ -129,6 +151,7 @@ public final class Transformer {
         Scratch sc = scratch;
         float[] x = sc.x, xn = sc.xn, q = sc.q, k = sc.k, v = sc.v, att = sc.att, proj = sc.proj, gate = sc.gate, up = sc.up;
         float[] fused = sc.fused;             // Phi-3 fused projection outputs
+        MatmulInputObserver obs = observer;
 
         for (int t = 0; t < rows; t++) {
             w.embed(tokens[t], x, t * D);
@@ -142,6 +165,7 @@ public final class Transformer {
 
             // --- attention: x = x + [postAttnNorm](o(attention(rope(qk-norm(q, k)), v)))
             rmsNorm(xn, 0, x, 0, lw.attnNorm, rows, D);
+            if (obs != null) obs.seen(l, MatmulInput.ATTN_IN, xn, rows, D);
             if (lw.qkv != null) {
                 if (fused == null || fused.length < rows * Math.max(qDim + 2 * kvDim, 2 * F)) {
                     fused = sc.fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
@@ -169,12 +193,14 @@ public final class Transformer {
                         att, r0 * qDim, pool);
                 r0 = r1;
             }
+            if (obs != null) obs.seen(l, MatmulInput.ATTN_OUT, att, rows, qDim);
             lw.o.forward(att, rows, proj, pool);
             if (lw.postAttnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postAttnNorm, rows, D);
             Activations.addInPlace(x, 0, proj, 0, rows * D);
 
             // --- MLP: x = x + [postFfnNorm](down(act(gate(xn)) * up(xn)))
             rmsNorm(xn, 0, x, 0, lw.ffnNorm, rows, D);
+            if (obs != null) obs.seen(l, MatmulInput.FFN_IN, xn, rows, D);
             if (lw.gateUp != null) {
                 lw.gateUp.forward(xn, rows, fused, pool);
                 Ops.split2(fused, rows, gate, up, F);
@@ -183,6 +209,7 @@ public final class Transformer {
             }
             if (c.activation() == ModelConfig.Activation.SILU) Activations.swiglu(gate, 0, up, 0, rows * F);
             else Activations.geglu(gate, 0, up, 0, rows * F);
+            if (obs != null) obs.seen(l, MatmulInput.FFN_DOWN_IN, gate, rows, F);
             lw.down.forward(gate, rows, proj, pool);
             if (lw.postFfnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postFfnNorm, rows, D);
             Activations.addInPlace(x, 0, proj, 0, rows * D);
@@ -201,6 +228,7 @@ public final class Transformer {
             float[] h = new float[count * D];
             rmsNorm(h, 0, x, first * D, w.outputNorm, count, D);
             float[] logits = new float[count * V];
+            if (obs != null) obs.seen(-1, MatmulInput.OUTPUT_IN, h, count, D);
             w.output.forward(h, count, logits, pool);
             if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
             result[s] = logits;
