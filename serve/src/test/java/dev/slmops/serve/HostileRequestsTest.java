@@ -1,6 +1,7 @@
 package dev.slmops.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.slmops.serve.scheduler.Scheduler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,8 +15,12 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -32,18 +37,45 @@ class HostileRequestsTest {
     static OpenAiServer server;
     static int port;
 
+    static Thread canary;
+    static volatile boolean canaryRunning = true;
+    static final java.util.concurrent.atomic.AtomicInteger canaryOk = new java.util.concurrent.atomic.AtomicInteger();
+    static final ConcurrentLinkedQueue<String> canaryFailures = new ConcurrentLinkedQueue<>();
+
     @BeforeAll
     static void start() {
         ServeOptions o = TestServer.options();
-        o = new ServeOptions(o.models(), o.host(), 0, KEY, 1, 1, o.idleTtl(), 0, 1, 64 * 1024, 200, 4, 64,
+        // "tiny" takes the abuse (max batch 1, queue 1); "canary" is the same model under another name, with its own
+        // decode loop, streaming good requests the whole time.
+        Map<String, Path> models = new LinkedHashMap<>();
+        models.put("tiny", TestServer.tinyModel());
+        models.put("canary", TestServer.tinyModel());
+        o = new ServeOptions(models, o.host(), 0, KEY, 1, 1, o.idleTtl(), 0, 1, 64 * 1024, 200, 4, 64,
                 Duration.ofSeconds(2), null);
         server = OpenAiServer.start(o);
         port = server.port();
+        canary = Thread.ofVirtual().start(() -> {
+            String body = "{\"model\":\"canary\",\"prompt\":\"still here\",\"max_tokens\":8,\"stream\":true}";
+            while (canaryRunning) {
+                TestServer.Reply r = TestServer.post(port, COMP, body, KEY);
+                if (r.status() == 200 && r.body().endsWith("data: [DONE]\n\n")) canaryOk.incrementAndGet();
+                else canaryFailures.add(r.status() + " " + r.body());
+            }
+        });
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws InterruptedException {
+        canaryRunning = false;
+        if (canary != null) canary.join(30_000);
         if (server != null) server.close();
+        assertThat(canaryFailures).as("a client streaming good requests alongside the hostile ones").isEmpty();
+        assertThat(canaryOk.get()).isPositive();
+    }
+
+    static Scheduler tinyScheduler() {
+        return server.models().loadedModels().stream().filter(m -> m.name().equals("tiny")).findFirst()
+                .orElseThrow().scheduler();
     }
 
     record Case(String name, String path, String body, String key, int status, String code) {
@@ -201,10 +233,8 @@ class HostileRequestsTest {
             assertThat(in.read(buf)).isPositive(); // the stream has started
         } // closed mid-stream
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline && server.models().loadedModels().getFirst().scheduler().activeSequences() > 0) {
-            Thread.sleep(20);
-        }
-        assertThat(server.models().loadedModels().getFirst().scheduler().activeSequences()).isZero();
+        while (System.nanoTime() < deadline && tinyScheduler().activeSequences() > 0) Thread.sleep(20);
+        assertThat(tinyScheduler().activeSequences()).isZero();
         assertGoodRequestWorks();
     }
 
@@ -249,7 +279,7 @@ class HostileRequestsTest {
             for (Case c : all) TestServer.post(port, c.path(), c.body(), c.key());
         }
         assertGoodRequestWorks();
-        var scheduler = server.models().loadedModels().getFirst().scheduler();
+        var scheduler = tinyScheduler();
         assertThat(scheduler.activeSequences()).isZero();
         assertThat(scheduler.queueDepth()).isZero();
         assertThat(threads.getThreadCount()).as("platform threads").isLessThanOrEqualTo(before + 4);
