@@ -76,7 +76,13 @@ final class ServeCommand implements Callable<Integer> {
         ServeOptions o = new ServeOptions(modelMap(models), host, port, key, maxBatch, queue, duration("--ttl", ttl),
                 ctx, threads, maxBody, maxTokens, 8, 256, duration("--idle-timeout", idleTimeout),
                 noCache ? null : ModelCache.defaultCache().root());
-        OpenAiServer server = OpenAiServer.start(o);
+        OpenAiServer server;
+        try {
+            server = OpenAiServer.start(o);
+        } catch (RuntimeException e) { // Jetty's bind failure: port in use, no such interface, no permission
+            throw new IllegalStateException("cannot listen on " + host + ":" + port + ": " + e.getMessage()
+                    + " (choose another --port or --host)", e);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
