@@ -18,6 +18,7 @@ import dev.slmops.workflows.cache.ModelCache;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -78,8 +79,8 @@ public final class OpenAiServer implements AutoCloseable {
                 }
             }));
             config.routes.before(this::authorize);
-            config.routes.post("/v1/chat/completions", ctx -> generations.chat(readJson(ctx), response(ctx)));
-            config.routes.post("/v1/completions", ctx -> generations.completion(readJson(ctx), response(ctx)));
+            config.routes.post("/v1/chat/completions", ctx -> generate(ctx, true));
+            config.routes.post("/v1/completions", ctx -> generate(ctx, false));
             config.routes.get("/v1/models", this::listModels);
             config.routes.get("/v1/models/{id}", this::retrieveModel);
             config.routes.post("/v1/models/load", ctx -> loadOrUnload(ctx, true));
@@ -138,6 +139,34 @@ public final class OpenAiServer implements AutoCloseable {
         byte[] given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7)
                 ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
         if (!MessageDigest.isEqual(given, apiKey)) throw ApiError.unauthorized(); // constant time
+    }
+
+    /**
+     * The idle timeout guards the connection while the server waits for the client (slow-loris); once the request
+     * is read, the client waits for the server, and a long non-streamed generation must not be cut by it. So it is
+     * lifted to {@link #COMPUTING_IDLE_TIMEOUT_MS} while generating and put back for the keep-alive wait after.
+     */
+    private void generate(Context ctx, boolean chat) throws Exception {
+        JsonNode body = readJson(ctx);
+        setIdleTimeout(ctx, COMPUTING_IDLE_TIMEOUT_MS);
+        try {
+            if (chat) generations.chat(body, response(ctx));
+            else generations.completion(body, response(ctx));
+        } finally {
+            setIdleTimeout(ctx, options.idleTimeout().toMillis());
+        }
+    }
+
+    /** An hour: far beyond any generation max_tokens allows at a few tokens per second. */
+    static final long COMPUTING_IDLE_TIMEOUT_MS = 3_600_000;
+
+    private static void setIdleTimeout(Context ctx, long millis) {
+        try {
+            ServletContextRequest r = ServletContextRequest.getServletContextRequest(ctx.req());
+            if (r != null) r.getConnectionMetaData().getConnection().getEndPoint().setIdleTimeout(millis);
+        } catch (RuntimeException e) {
+            // not served by Jetty's servlet layer (cannot happen with Javalin 7): keep the connector's timeout
+        }
     }
 
     /** The body as JSON, read with the size cap (also for bodies without a Content-Length). */
