@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,
+                MergeCommand.class,
                 ModelCommand.class,
                 CacheCommand.class,
                 QuantizeCommand.class,
