@@ -29,6 +29,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "several; the first is the default.")
     List<String> models;
 
+    @Option(names = "--adapter", paramLabel = "MODEL:NAME=PATH",
+            description = "A LoRA adapter (PEFT directory or GGUF LoRA file) for a served model; requests select it "
+                    + "as \"model\": \"MODEL:NAME\" (or \"adapter\": \"NAME\"). Repeatable.")
+    List<String> adapters = List.of();
+
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to bind (default: ${DEFAULT-VALUE}).")
     String host;
 
@@ -73,7 +78,24 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String key = apiKey != null ? apiKey : System.getenv("SLMOPS_API_KEY");
-        ServeOptions o = new ServeOptions(modelMap(models), host, port, key, maxBatch, queue, duration("--ttl", ttl),
+        Map<String, Path> all = modelMap(models);
+        for (String spec : adapters) {
+            int eq = spec.indexOf('='), colon = spec.indexOf(':');
+            if (eq < 0 || colon < 1 || colon > eq - 2) {
+                throw new IllegalArgumentException("--adapter " + spec + ": expected MODEL:NAME=PATH");
+            }
+            String base = spec.substring(0, colon);
+            if (!all.containsKey(base)) {
+                throw new IllegalArgumentException("--adapter " + spec + ": no --model is named '" + base + "'");
+            }
+            Path p = Path.of(spec.substring(eq + 1));
+            if (!Files.exists(p)) {
+                throw new IllegalArgumentException("--adapter " + spec + ": " + p + " does not exist (expected a PEFT "
+                        + "adapter directory or a GGUF LoRA file)");
+            }
+            all.put(spec.substring(0, eq), p);
+        }
+        ServeOptions o = new ServeOptions(all, host, port, key, maxBatch, queue, duration("--ttl", ttl),
                 ctx, threads, maxBody, maxTokens, 8, 256, duration("--idle-timeout", idleTimeout),
                 noCache ? null : ModelCache.defaultCache().root());
         OpenAiServer server;

@@ -216,6 +216,10 @@ public final class OpenAiServer implements AutoCloseable {
         ObjectNode body = json.createObjectNode().put("object", "list");
         ArrayNode data = body.putArray("data");
         for (ModelManager.Entry e : models.entries()) modelObject(data.addObject(), e);
+        for (String a : models.adapterNames()) {
+            data.addObject().put("id", a).put("object", "model").put("created", 0).put("owned_by", "slmops")
+                    .put("parent", a.substring(0, a.indexOf(':')));
+        }
         ctx.json(body);
     }
 

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * How `slmops serve` runs. Defaults are safe for a laptop: loopback only, bounded bodies, tokens and queue.
  *
- * @param models             name -> Hugging Face directory or .gguf file; the first is the default model
+ * @param models             name -> Hugging Face directory or .gguf file; the first is the default model. A name
+ *                           "base:adapter" maps a LoRA adapter (PEFT directory or GGUF LoRA) of model "base"
  * @param host               interface to bind (127.0.0.1 unless told otherwise)
  * @param port               TCP port (0 = any free port)
  * @param apiKey             required as "Authorization: Bearer KEY" on every endpoint but /health; null = none

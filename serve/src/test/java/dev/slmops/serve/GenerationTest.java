@@ -174,6 +174,17 @@ class GenerationTest {
     }
 
     @Test
+    void logprobsWithoutAlternatives() {
+        TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"hi\"}],\"max_tokens\":3,\"logprobs\":true," + NO_EOS + "}", null);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode content = r.json().at("/choices/0/logprobs/content");
+        assertThat(content).hasSize(3);
+        assertThat(content.get(0).get("top_logprobs")).isEmpty();
+        assertThat(content.get(0).get("logprob").asDouble()).isLessThanOrEqualTo(0);
+    }
+
+    @Test
     void modelsCanBeListedUnloadedAndLoadedAgain() {
         complete("\"prompt\":\"a\",\"max_tokens\":1");
         JsonNode list = TestServer.get(port, "/v1/models", null).json();

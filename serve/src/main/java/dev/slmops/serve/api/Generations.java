@@ -9,6 +9,7 @@ import dev.slmops.model.chat.RenderOptions;
 import dev.slmops.model.generate.Generator.FinishReason;
 import dev.slmops.model.generate.SamplingParams;
 import dev.slmops.model.generate.TokenLogprobs;
+import dev.slmops.model.lora.LoraAdapter;
 import dev.slmops.model.tokenizer.Tokenizer;
 import dev.slmops.serve.models.ModelManager;
 import dev.slmops.serve.models.ServedModel;
@@ -64,9 +65,11 @@ public final class Generations {
         int[] promptIds = chat ? null : promptIds(body.get("prompt"));
         List<Map<String, Object>> tools = chat ? tools(req.tools()) : null;
 
-        ServedModel served = models.acquire(req.adapter() == null ? req.model()
-                : (req.model() == null ? models.defaultModel() : req.model()) + ":" + req.adapter());
+        String requested = req.adapter() == null ? req.model()
+                : (req.model() == null ? models.defaultModel() : req.model()) + ":" + req.adapter();
+        ServedModel served = models.acquire(requested);
         try {
+            LoraAdapter adapter = models.adapter(served, requested);
             Tokenizer tok = served.model().tokenizer();
             Supplier<TokenConstraint> constraint = ResponseFormats.parse(req.responseFormat(), formats, tok);
             int[] prompt;
@@ -114,14 +117,14 @@ public final class Generations {
                 SamplingParams p = base.toBuilder().seed(base.seed() + i).build();
                 try {
                     seqs.add(new Sequence(prompt, p, req.echo() && req.topLogprobs() >= 0,
-                            constraint == null ? null : constraint.get(), served.scheduler().vocabSize(),
+                            constraint == null ? null : constraint.get(), adapter, served.scheduler().vocabSize(),
                             events.forSequence(i)));
                 } catch (IllegalArgumentException e) {
                     throw ApiError.invalid(e.getMessage().startsWith("logit_bias") ? "logit_bias" : null, e.getMessage());
                 }
             }
             served.scheduler().submit(seqs);
-            Output o = new Output(chat, req, served.name(), promptText, prompt, tok);
+            Output o = new Output(chat, req, requested == null ? served.name() : requested, promptText, prompt, tok);
             if (req.stream()) o.stream(events, seqs, out);
             else o.collect(events, seqs, out);
         } finally {

@@ -1,6 +1,7 @@
 package dev.slmops.serve.models;
 
 import dev.slmops.model.load.LoadedModel;
+import dev.slmops.model.lora.LoraAdapter;
 import dev.slmops.serve.api.ApiError;
 import dev.slmops.serve.scheduler.Scheduler;
 import dev.slmops.serve.scheduler.StepObserver;
@@ -20,8 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * .gguf file). A request names a model, never a path, so no file a client chooses is ever opened. Models load on
  * first use (or on POST /v1/models/load), and unload after an idle TTL (or on POST /v1/models/unload).
  *
- * <p>{@code "base:adapter"} names a LoRA adapter on a base model; adapters are not configurable yet, so such a name
- * is answered with 404 adapter_not_found.
+ * <p>{@code "base:adapter"} names a LoRA adapter (PEFT directory or GGUF LoRA file) configured for a base model: it
+ * runs on the base's weights without merging, per sequence, so one batch may mix adapters. An adapter that is not
+ * configured is answered with 404 adapter_not_found.
  */
 public final class ModelManager implements AutoCloseable {
 
@@ -35,6 +37,7 @@ public final class ModelManager implements AutoCloseable {
     }
 
     private final Map<String, Path> configured; // guarded by itself: cache models join on first use
+    private final Map<String, Path> adapters;   // "base:adapter" -> PEFT directory or GGUF LoRA file
     private final CachedModels cached;           // null: only the configured models
     private final Settings settings;
     private final StepObserver observer;
@@ -46,7 +49,21 @@ public final class ModelManager implements AutoCloseable {
     /** @param cached aliases and pulled models of the model cache a request may also name (null: none) */
     public ModelManager(Map<String, Path> configured, CachedModels cached, Settings settings, StepObserver observer) {
         if (configured.isEmpty()) throw new IllegalArgumentException("no models configured: give at least one --model");
-        this.configured = Collections.synchronizedMap(new LinkedHashMap<>(configured));
+        Map<String, Path> bases = new LinkedHashMap<>(), loras = new LinkedHashMap<>();
+        for (var e : configured.entrySet()) {
+            int colon = e.getKey().indexOf(':');
+            if (colon < 0) {
+                bases.put(e.getKey(), e.getValue());
+            } else if (!configured.containsKey(e.getKey().substring(0, colon))) {
+                throw new IllegalArgumentException("adapter " + e.getKey() + " names no configured model '"
+                        + e.getKey().substring(0, colon) + "'");
+            } else {
+                loras.put(e.getKey(), e.getValue());
+            }
+        }
+        if (bases.isEmpty()) throw new IllegalArgumentException("no models configured: give at least one --model");
+        this.configured = Collections.synchronizedMap(bases);
+        this.adapters = Map.copyOf(loras);
         this.cached = cached;
         this.settings = settings;
         this.observer = observer;
@@ -91,6 +108,20 @@ public final class ModelManager implements AutoCloseable {
         return m;
     }
 
+    /**
+     * The LoRA adapter a request's model name selects ("base:adapter"), loaded on first use and kept with its base
+     * model; null for the base model itself. Call after {@link #acquire} with the same name.
+     */
+    public LoraAdapter adapter(ServedModel base, String requested) {
+        if (requested == null || !adapters.containsKey(requested)) return null;
+        return base.adapter(requested, adapters.get(requested));
+    }
+
+    /** The configured adapters' names ("base:adapter"). */
+    public List<String> adapterNames() {
+        return List.copyOf(adapters.keySet());
+    }
+
     /** Loads a configured model now (no-op when loaded). */
     public ServedModel load(String requested) {
         String name = resolve(requested);
@@ -130,7 +161,7 @@ public final class ModelManager implements AutoCloseable {
 
     /**
      * A configured name, or an alias / pulled hub id of the cache (which then joins the configured ones);
-     * "base:adapter" is recognised and refused (no adapters are configured).
+     * "base:adapter" resolves to its base when the adapter is configured, else 404 adapter_not_found.
      */
     String resolve(String requested) {
         if (requested == null || requested.isEmpty()) return defaultModel();
@@ -144,6 +175,7 @@ public final class ModelManager implements AutoCloseable {
             }
         }
         int colon = requested.lastIndexOf(':');
+        if (colon > 0 && adapters.containsKey(requested)) return requested.substring(0, colon);
         if (colon > 0 && configured.containsKey(requested.substring(0, colon))) {
             throw new ApiError(404, "invalid_request_error", "adapter_not_found", "model",
                     "The adapter '" + requested.substring(colon + 1) + "' is not configured for model '"

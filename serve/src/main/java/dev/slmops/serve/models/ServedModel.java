@@ -1,8 +1,15 @@
 package dev.slmops.serve.models;
 
 import dev.slmops.model.load.LoadedModel;
+import dev.slmops.model.lora.LoraAdapter;
+import dev.slmops.model.lora.LoraFiles;
+import dev.slmops.serve.api.ApiError;
 import dev.slmops.serve.scheduler.Scheduler;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,6 +23,7 @@ public final class ServedModel implements AutoCloseable {
     private final long loadedAtMillis = System.currentTimeMillis();
     private final AtomicInteger users = new AtomicInteger();
     private volatile long lastUsedNanos = System.nanoTime();
+    private final Map<String, LoraAdapter> adapters = new ConcurrentHashMap<>();
 
     ServedModel(String name, LoadedModel model, Scheduler scheduler) {
         this.name = name;
@@ -37,6 +45,20 @@ public final class ServedModel implements AutoCloseable {
 
     public long loadedAtMillis() {
         return loadedAtMillis;
+    }
+
+    /** A LoRA adapter of this model, read from {@code path} on first use. */
+    LoraAdapter adapter(String name, Path path) {
+        return adapters.computeIfAbsent(name, n -> {
+            try {
+                LoraAdapter a = LoraFiles.load(path, model.config());
+                a.checkFits(model.config());
+                return a;
+            } catch (IOException | RuntimeException e) {
+                throw new ApiError(500, "server_error", "adapter_load_failed", "model",
+                        "The adapter '" + n + "' could not be loaded from its configured file: " + e.getMessage());
+            }
+        });
     }
 
     void retain() {

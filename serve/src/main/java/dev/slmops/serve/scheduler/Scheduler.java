@@ -175,7 +175,7 @@ public final class Scheduler implements AutoCloseable {
             } else {
                 tokens = new int[]{s.lastToken};
             }
-            inputs.add(new SequenceInput(s.cache, tokens, all));
+            inputs.add(new SequenceInput(s.cache, tokens, all, s.adapter));
             stepping.add(s);
             rows += tokens.length;
         }

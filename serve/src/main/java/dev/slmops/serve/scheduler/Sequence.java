@@ -5,6 +5,7 @@ import dev.slmops.model.generate.Sampler;
 import dev.slmops.model.generate.SamplingParams;
 import dev.slmops.model.generate.StopMatcher;
 import dev.slmops.model.generate.TokenLogprobs;
+import dev.slmops.model.lora.LoraAdapter;
 import dev.slmops.model.tokenizer.StreamingDecoder;
 
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ public final class Sequence {
     final boolean promptLogprobs;   // echo: score the prompt tokens too
     final SequenceEvents events;
     final TokenConstraint constraint; // null: free text
+    final LoraAdapter adapter;        // null: the base model
     final Sampler sampler;
     final int[] history;            // prompt then generated tokens, for the penalties
     int historyLength;
@@ -43,15 +45,17 @@ public final class Sequence {
      * @param prompt         token ids, at least one
      * @param params         validated sampling parameters (maxTokens already fitted to the context)
      * @param promptLogprobs also report each prompt token's log-probability
+     * @param adapter        the LoRA adapter this sequence runs with (null: the base model)
      * @param vocabSize      the model's vocabulary (logit_bias ids are checked against it here)
      */
     public Sequence(int[] prompt, SamplingParams params, boolean promptLogprobs, TokenConstraint constraint,
-                    int vocabSize, SequenceEvents events) {
+                    LoraAdapter adapter, int vocabSize, SequenceEvents events) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty: nothing to continue");
         this.prompt = prompt.clone();
         this.params = params;
         this.promptLogprobs = promptLogprobs;
         this.constraint = constraint;
+        this.adapter = adapter;
         this.events = events;
         this.sampler = new Sampler(params, vocabSize);
         this.history = Arrays.copyOf(prompt, prompt.length + params.maxTokens() + 1);
