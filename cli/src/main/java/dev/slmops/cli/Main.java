@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
                 CompareCommand.class,
                 QualityReportCommand.class,
                 ExportCommand.class,
+                FinetuneCommand.class,
         })
 public final class Main implements Runnable {
 
