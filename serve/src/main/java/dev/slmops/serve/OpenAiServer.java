@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.slmops.serve.api.ApiError;
 import dev.slmops.serve.api.GenerationRequest;
 import dev.slmops.serve.api.Generations;
+import dev.slmops.serve.api.JsonResponseFormats;
 import dev.slmops.serve.api.ResponseFormats;
 import dev.slmops.serve.models.CachedModels;
 import dev.slmops.serve.models.ModelManager;
@@ -108,7 +109,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Starts serving; {@link #port()} tells the port when options asked for 0. */
     public static OpenAiServer start(ServeOptions options) {
-        return start(options, ResponseFormats.UNSUPPORTED);
+        return start(options, new JsonResponseFormats());
     }
 
     public static OpenAiServer start(ServeOptions options, ResponseFormats.Provider formats) {

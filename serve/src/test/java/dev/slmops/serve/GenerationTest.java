@@ -174,6 +174,33 @@ class GenerationTest {
     }
 
     @Test
+    void jsonSchemaResponsesParseAndFollowTheSchema() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":8},"
+                + "\"age\":{\"type\":\"integer\"}},\"required\":[\"name\",\"age\"],\"additionalProperties\":false}";
+        for (boolean stream : new boolean[]{false, true}) {
+            TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{"
+                    + "\"role\":\"user\",\"content\":\"a person\"}],\"max_tokens\":120,\"seed\":3,\"stream\":" + stream
+                    + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"p\",\"schema\":"
+                    + schema + "}}}", null);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            String text;
+            if (stream) {
+                StringBuilder sb = new StringBuilder();
+                for (String e : sseData(r.body())) {
+                    if (!e.equals("[DONE]")) sb.append(TestServer.JSON.readTree(e).at("/choices/0/delta/content").asText(""));
+                }
+                text = sb.toString();
+            } else {
+                text = r.json().at("/choices/0/message/content").asText();
+            }
+            JsonNode value = TestServer.JSON.readTree(text); // Jackson, not our recognizer, parses it
+            assertThat(value.get("name").isTextual()).as(text).isTrue();
+            assertThat(value.get("age").isIntegralNumber()).as(text).isTrue();
+            assertThat(value.size()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void logprobsWithoutAlternatives() {
         TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":"
                 + "\"user\",\"content\":\"hi\"}],\"max_tokens\":3,\"logprobs\":true," + NO_EOS + "}", null);
