@@ -201,6 +201,39 @@ class GenerationTest {
     }
 
     @Test
+    void requiredToolCallsComeBackInOpenAisShape() throws Exception {
+        String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":"
+                + "\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":10}},\"required\":[\"city\"],\"additionalProperties\":false}}}]";
+        for (boolean stream : new boolean[]{false, true}) {
+            TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{"
+                    + "\"role\":\"user\",\"content\":\"weather in Paris?\"}],\"max_tokens\":200,\"seed\":5,\"tools\":"
+                    + tools + ",\"tool_choice\":\"required\",\"stream\":" + stream + "}", null);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            JsonNode call;
+            String finish;
+            if (stream) {
+                call = null;
+                finish = null;
+                for (String e : sseData(r.body())) {
+                    if (e.equals("[DONE]")) continue;
+                    JsonNode c = TestServer.JSON.readTree(e).at("/choices/0");
+                    if (c.at("/delta/tool_calls").isArray()) call = c.at("/delta/tool_calls/0");
+                    if (c.hasNonNull("finish_reason")) finish = c.get("finish_reason").asText();
+                }
+            } else {
+                call = r.json().at("/choices/0/message/tool_calls/0");
+                finish = r.json().at("/choices/0/finish_reason").asText();
+            }
+            assertThat(call).as(r.body()).isNotNull();
+            assertThat(call.at("/function/name").asText()).as(r.body()).isEqualTo("get_weather");
+            assertThat(call.get("type").asText()).isEqualTo("function");
+            JsonNode args = TestServer.JSON.readTree(call.at("/function/arguments").asText());
+            assertThat(args.get("city").isTextual()).isTrue();
+            assertThat(finish).isEqualTo("tool_calls");
+        }
+    }
+
+    @Test
     void logprobsWithoutAlternatives() {
         TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":"
                 + "\"user\",\"content\":\"hi\"}],\"max_tokens\":3,\"logprobs\":true," + NO_EOS + "}", null);

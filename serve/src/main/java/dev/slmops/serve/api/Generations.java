@@ -6,6 +6,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.slmops.model.chat.ChatMessage;
 import dev.slmops.model.chat.RenderOptions;
+import dev.slmops.model.chat.ToolCall;
+import dev.slmops.model.chat.ToolCallFormat;
+import dev.slmops.model.chat.ToolCallParser;
+import dev.slmops.model.chat.ToolChoice;
+import dev.slmops.model.generate.constrain.JsonConstraints;
+import dev.slmops.model.generate.constrain.ToolCallConstraints;
+import dev.slmops.model.generate.constrain.TokenVocabulary;
 import dev.slmops.model.generate.Generator.FinishReason;
 import dev.slmops.model.generate.SamplingParams;
 import dev.slmops.model.generate.TokenLogprobs;
@@ -22,7 +29,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.WeakHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -41,6 +50,7 @@ public final class Generations {
     }
 
     private final ModelManager models;
+    private final Map<Tokenizer, Map<ToolCallFormat, TokenVocabulary>> toolVocabularies = new WeakHashMap<>();
     private final GenerationRequest.Limits limits;
     private final ResponseFormats.Provider formats;
 
@@ -72,6 +82,31 @@ public final class Generations {
             LoraAdapter adapter = models.adapter(served, requested);
             Tokenizer tok = served.model().tokenizer();
             Supplier<TokenConstraint> constraint = ResponseFormats.parse(req.responseFormat(), formats, tok);
+            ToolCallFormat toolFormat = null; // set when the reply may hold tool calls to parse
+            if (tools != null) {
+                ToolChoice choice;
+                try {
+                    choice = ToolChoice.parse(req.toolChoice() == null ? null : JSON.convertValue(req.toolChoice(), Object.class),
+                            tools);
+                } catch (IllegalArgumentException e) {
+                    throw ApiError.invalid("tool_choice", e.getMessage());
+                }
+                if (!(choice instanceof ToolChoice.None)) {
+                    ToolCallFormat format = ToolCallFormat.detect(served.model().chatTemplate());
+                    toolFormat = format;
+                    Optional<JsonConstraints.JsonGrammar> forced;
+                    try {
+                        forced = ToolCallConstraints.grammar(tools, choice, format);
+                    } catch (IllegalArgumentException e) {
+                        throw ApiError.invalid("tools", "invalid tool definition: " + e.getMessage());
+                    }
+                    if (forced.isPresent()) { // "required" or a named function: the reply can only be a valid call
+                        TokenVocabulary vocab = toolVocabulary(tok, format);
+                        JsonConstraints.JsonGrammar g = forced.get();
+                        constraint = () -> JsonResponseFormats.adapt(g.constraint(vocab));
+                    }
+                }
+            }
             int[] prompt;
             if (chat) {
                 RenderOptions ro = RenderOptions.forGeneration();
@@ -124,11 +159,20 @@ public final class Generations {
                 }
             }
             served.scheduler().submit(seqs);
-            Output o = new Output(chat, req, requested == null ? served.name() : requested, promptText, prompt, tok);
+            Output o = new Output(chat, req, requested == null ? served.name() : requested, promptText, prompt, tok,
+                    toolFormat);
             if (req.stream()) o.stream(events, seqs, out);
             else o.collect(events, seqs, out);
         } finally {
             served.release();
+        }
+    }
+
+    /** The vocabulary walk for forced tool calls, once per tokenizer and format (it is costly to build). */
+    private TokenVocabulary toolVocabulary(Tokenizer tok, ToolCallFormat format) {
+        synchronized (toolVocabularies) {
+            return toolVocabularies.computeIfAbsent(tok, t -> new java.util.EnumMap<>(ToolCallFormat.class))
+                    .computeIfAbsent(format, f -> ToolCallConstraints.vocabulary(tok, f));
         }
     }
 
@@ -175,10 +219,12 @@ public final class Generations {
         final int promptTokens;
         final int[] promptIds;
         final Tokenizer tok;
+        final ToolCallFormat toolFormat; // null: the reply is plain content
         final String id;
         final long created = System.currentTimeMillis() / 1000;
 
-        Output(boolean chat, GenerationRequest req, String model, String promptText, int[] promptIds, Tokenizer tok) {
+        Output(boolean chat, GenerationRequest req, String model, String promptText, int[] promptIds, Tokenizer tok,
+               ToolCallFormat toolFormat) {
             this.chat = chat;
             this.req = req;
             this.model = model;
@@ -186,6 +232,7 @@ public final class Generations {
             this.promptTokens = promptIds.length;
             this.promptIds = promptIds;
             this.tok = tok;
+            this.toolFormat = toolFormat;
             this.id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         }
 
@@ -231,7 +278,15 @@ public final class Generations {
                 if (chat) {
                     ObjectNode msg = c.putObject("message");
                     msg.put("role", "assistant");
-                    msg.put("content", text[i].toString());
+                    ToolCallParser.Parsed parsed = toolFormat == null ? null : ToolCallParser.parse(text[i].toString(), toolFormat);
+                    if (parsed != null && parsed.hasToolCalls()) {
+                        if (parsed.content() == null || parsed.content().isBlank()) msg.putNull("content");
+                        else msg.put("content", parsed.content());
+                        msg.set("tool_calls", toolCalls(parsed.toolCalls(), false));
+                        finish[i] = "tool_calls";
+                    } else {
+                        msg.put("content", text[i].toString());
+                    }
                     msg.putNull("refusal");
                     if (req.topLogprobs() >= 0) c.set("logprobs", chatLogprobs(lps.get(i)));
                     else c.putNull("logprobs");
@@ -249,6 +304,8 @@ public final class Generations {
         void stream(RequestEvents events, List<Sequence> seqs, Response out) throws IOException, InterruptedException {
             int n = seqs.size();
             boolean[] started = new boolean[n];
+            StringBuilder[] held = new StringBuilder[n];
+            for (int i = 0; i < n; i++) held[i] = new StringBuilder();
             int completionTokens = 0, done = 0;
             OutputStream os = null;
             try {
@@ -277,6 +334,10 @@ public final class Generations {
                             }
                         }
                         case RequestEvents.Token t -> {
+                            if (toolFormat != null) { // calls are known only once the reply is whole: hold it back
+                                held[t.index()].append(t.text());
+                                continue;
+                            }
                             if (t.text().isEmpty() && t.logprobs() == null) continue;
                             JsonNode lp = t.logprobs() == null ? null : chat ? chatLogprobs(List.of(t.logprobs()))
                                     : completionLogprobs(null, List.of(t.logprobs()));
@@ -289,8 +350,22 @@ public final class Generations {
                         case RequestEvents.Finished f -> {
                             done++;
                             completionTokens += f.completionTokens();
+                            String reason = finishReason(f.reason());
+                            if (toolFormat != null) {
+                                ToolCallParser.Parsed parsed = ToolCallParser.parse(held[f.index()].toString(), toolFormat);
+                                String content = parsed.hasToolCalls() ? parsed.content() : held[f.index()].toString();
+                                if (content != null && !content.isEmpty()) {
+                                    send(os, chunk(f.index(), JSON.createObjectNode().put("content", content), null, null));
+                                }
+                                if (parsed.hasToolCalls()) {
+                                    ObjectNode delta = JSON.createObjectNode();
+                                    delta.set("tool_calls", toolCalls(parsed.toolCalls(), true));
+                                    send(os, chunk(f.index(), delta, null, null));
+                                    reason = "tool_calls";
+                                }
+                            }
                             ObjectNode c = chunk(f.index(), chat ? JSON.createObjectNode() : null, chat ? null : "", null);
-                            ((ObjectNode) c.get("choices").get(0)).put("finish_reason", finishReason(f.reason()));
+                            ((ObjectNode) c.get("choices").get(0)).put("finish_reason", reason);
                             send(os, c);
                         }
                         case RequestEvents.Failed f -> {
@@ -311,6 +386,20 @@ public final class Generations {
                 for (Sequence s : seqs) s.cancel(); // the client went away: stop generating for it
                 throw e;
             }
+        }
+
+        /** OpenAI's tool_calls: [{(index,) id, type: "function", function: {name, arguments}}]. */
+        private static ArrayNode toolCalls(List<ToolCall> calls, boolean withIndex) {
+            ArrayNode out = JSON.createArrayNode();
+            for (int k = 0; k < calls.size(); k++) {
+                ToolCall call = calls.get(k);
+                ObjectNode o = out.addObject();
+                if (withIndex) o.put("index", k);
+                o.put("id", call.id() != null ? call.id() : "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24));
+                o.put("type", "function");
+                o.putObject("function").put("name", call.name()).put("arguments", call.argumentsJson());
+            }
+            return out;
         }
 
         private ObjectNode chunk(int index, ObjectNode delta, String text, JsonNode logprobs) {

@@ -32,7 +32,11 @@ public final class JsonResponseFormats implements ResponseFormats.Provider {
         synchronized (vocabularies) {
             vocab = vocabularies.computeIfAbsent(tokenizer, TokenVocabulary::of);
         }
-        dev.slmops.model.generate.constrain.TokenConstraint c = grammar.constraint(vocab);
+        return adapt(grammar.constraint(vocab));
+    }
+
+    /** The library's constraint seen through the scheduler's interface (the same contract). */
+    static TokenConstraint adapt(dev.slmops.model.generate.constrain.TokenConstraint c) {
         return new TokenConstraint() {
             @Override
             public int mask(float[] logits, int off) {
