@@ -94,4 +94,30 @@ public final class Activations {
         }
         for (; i < n; i++) acc[aOff + i] += x[xOff + i];
     }
+    /** d SiLU(x) / dx = s (1 + x (1 - s)) with s = sigmoid(x). */
+    public static double siluDerivative(double x) {
+        double s = 1 / (1 + Math.exp(-x));
+        return s * (1 + x * (1 - s));
+    }
+
+    /** d GELU_tanh(x) / dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2). */
+    public static double geluTanhDerivative(double x) {
+        double c = Math.sqrt(2 / Math.PI), th = Math.tanh(c * (x + 0.044715 * x * x * x));
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x);
+    }
+
+    /**
+     * Backward of {@link #swiglu} / {@link #geglu} (h = act(g) * u), accumulating: dGate += dh * u * act'(g),
+     * dUp += dh * act(g). {@code gate} is the forward's gate input (before the in-place product). Scalar, in double.
+     */
+    public static void gatedBackward(boolean gelu, float[] dGate, float[] dUp, int dOff, float[] dh, int dhOff,
+                                     float[] gate, float[] up, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            double g = gate[off + i], u = up[off + i], d = dh[dhOff + i];
+            double act = gelu ? geluTanhReference(g) : siluReference(g);
+            double der = gelu ? geluTanhDerivative(g) : siluDerivative(g);
+            dGate[dOff + i] += (float) (d * u * der);
+            dUp[dOff + i] += (float) (d * act);
+        }
+    }
 }
