@@ -61,8 +61,9 @@ public final class LoraFineTuning implements Trainable {
     public static LoraFineTuning create(ModelConfig c, WeightSource src, LoraConfig lora, int contextInUse,
                                         WorkerPool pool) {
         Set<String> targets = new LinkedHashSet<>(lora.targetModules());
-        if (targets.remove("all-linear")) targets.addAll(LAYER_MODULES);
-        Set<String> unused = new LinkedHashSet<>(targets);
+        boolean allLinear = targets.remove("all-linear");
+        Set<String> unused = new LinkedHashSet<>(targets); // named explicitly, so each must exist
+        if (allLinear) targets.addAll(LAYER_MODULES);
         // First pass: which matrices get adapters, and their shapes (the parameter layout).
         List<String> names = new ArrayList<>();
         List<int[]> shapes = new ArrayList<>();
