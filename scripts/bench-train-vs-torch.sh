@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Training step throughput, slmops vs eager PyTorch, side by side in one run (issue 5):
+#   scripts/bench-train-vs-torch.sh [seq=512] [threads=2] [steps=5]
+# One training step (forward, backward, AdamW) of the smollm2-135m shape (random F32 weights, batch 1 x seq) for LoRA
+# (r=16, all seven projections) and full fine-tuning, in slmops (TrainStepBench) and in PyTorch (Debian's
+# /usr/bin/python3 with python3-torch, float32). For the PyTorch runs OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
+# unset together so OpenBLAS picks its own kernel for the CPU. Prints tokens/s, the ratio, and each side's achieved
+# GFLOPS against the machine's FP32 peak (PEAK_GFLOPS, default 2 cores x 2 FMA x 8 lanes x 2 x 3 GHz = 192).
+# A benchmark, not a test: timings on a shared machine are noisy; compare the two sides of one run only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEQ="${1:-512}" THREADS="${2:-2}" STEPS="${3:-5}"
+PEAK="${PEAK_GFLOPS:-192}"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+./mvnw -q -B -pl train -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+cp="train/target/test-classes:train/target/classes:$(cat train/target/bench.classpath)"
+declare -A JAVA TORCH FLOP
+for method in lora full; do
+  line=$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx12g -cp "$cp" dev.slmops.train.bench.TrainStepBench \
+           "$method" "$SEQ" "$THREADS" "$STEPS" 2>/dev/null | tee /dev/stderr | grep '^RESULT')
+  JAVA[$method]=$(echo "$line" | awk '{print $3}')
+  FLOP[$method]=$(echo "$line" | awk '{print $5 * $4}') # GFLOP per step
+  line=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/reference/torch_train_bench.py \
+           "$method" "$SEQ" "$THREADS" "$STEPS" | tee /dev/stderr | grep '^RESULT')
+  TORCH[$method]=$(echo "$line" | awk '{print $3}')
+done
+echo
+printf '%-6s %14s %14s %8s %18s %18s\n' method "slmops tok/s" "torch tok/s" ratio "slmops % of peak" "torch % of peak"
+for method in lora full; do
+  awk -v m="$method" -v j="${JAVA[$method]}" -v t="${TORCH[$method]}" -v f="${FLOP[$method]}" -v s="$SEQ" -v p="$PEAK" 'BEGIN {
+    printf "%-6s %14.1f %14.1f %7.2fx %17.1f%% %17.1f%%\n", m, j, t, j / t, 100 * f * j / s / p, 100 * f * t / s / p }'
+done
