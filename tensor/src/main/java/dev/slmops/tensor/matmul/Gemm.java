@@ -81,9 +81,14 @@ public final class Gemm {
             }
             final float[] tt = t;
             int blocks = (m + 63) / 64;
-            pool.parallelFor(blocks, blk -> {
-                for (int i = blk * 64, e = Math.min(m, i + 64); i < e; i++) {
-                    for (int p = 0; p < k; p++) tt[i * k + p] = a[aOff + p * lda + i];
+            pool.parallelFor(blocks, blk -> { // 64 x 64 tiles: rows of A read contiguously, written 64 apart
+                int i0 = blk * 64, i1 = Math.min(m, i0 + 64);
+                for (int p0 = 0; p0 < k; p0 += 64) {
+                    int p1 = Math.min(k, p0 + 64);
+                    for (int p = p0; p < p1; p++) {
+                        int src = aOff + p * lda;
+                        for (int i = i0; i < i1; i++) tt[i * k + p] = a[src + i];
+                    }
                 }
             });
             ar = tt;

@@ -108,11 +108,35 @@ public final class Activations {
 
     /**
      * Backward of {@link #swiglu} / {@link #geglu} (h = act(g) * u), accumulating: dGate += dh * u * act'(g),
-     * dUp += dh * act(g). {@code gate} is the forward's gate input (before the in-place product). Scalar, in double.
+     * dUp += dh * act(g). {@code gate} is the forward's gate input (before the in-place product). Vector lanes use
+     * the Vector API's EXP/TANH in float; the tail and the scalar path use double ({@link #siluDerivative},
+     * {@link #geluTanhDerivative} are the oracles).
      */
     public static void gatedBackward(boolean gelu, float[] dGate, float[] dUp, int dOff, float[] dh, int dhOff,
                                      float[] gate, float[] up, int off, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i <= n - F.length(); i += F.length()) {
+                FloatVector g = FloatVector.fromArray(F, gate, off + i), u = FloatVector.fromArray(F, up, off + i);
+                FloatVector d = FloatVector.fromArray(F, dh, dhOff + i);
+                FloatVector act, der;
+                if (gelu) {
+                    FloatVector g2 = g.mul(g);
+                    FloatVector th = g2.mul(0.044715f).add(1f).mul(g).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+                    FloatVector half1 = th.add(1f).mul(0.5f);
+                    act = g.mul(half1);
+                    der = half1.add(g.mul(0.5f).mul(th.mul(th).neg().add(1f)).mul(SQRT_2_OVER_PI)
+                            .mul(g2.mul(3 * 0.044715f).add(1f)));
+                } else {
+                    FloatVector sg = FloatVector.broadcast(F, 1f).div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                    act = g.mul(sg);
+                    der = sg.mul(g.mul(sg.neg().add(1f)).add(1f));
+                }
+                d.mul(u).mul(der).add(FloatVector.fromArray(F, dGate, dOff + i)).intoArray(dGate, dOff + i);
+                d.mul(act).add(FloatVector.fromArray(F, dUp, dOff + i)).intoArray(dUp, dOff + i);
+            }
+        }
+        for (; i < n; i++) {
             double g = gate[off + i], u = up[off + i], d = dh[dhOff + i];
             double act = gelu ? geluTanhReference(g) : siluReference(g);
             double der = gelu ? geluTanhDerivative(g) : siluDerivative(g);

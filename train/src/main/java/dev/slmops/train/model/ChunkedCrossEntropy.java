@@ -1,6 +1,10 @@
 package dev.slmops.train.model;
 
+import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.WorkerPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import dev.slmops.train.Loss;
 import dev.slmops.train.nn.Projection;
 
@@ -18,8 +22,8 @@ final class ChunkedCrossEntropy {
     private ChunkedCrossEntropy() {
     }
 
-    /** Logits held at once: 4M floats (16 MiB). */
-    static final int MAX_CHUNK_FLOATS = 1 << 22;
+    /** Logits held at once: 8M floats (32 MiB; 170 rows of a 49k vocabulary, 55 of a 152k one). */
+    static final int MAX_CHUNK_FLOATS = 1 << 23;
 
     /**
      * @param h      [T, D] final hidden states (after the output norm)
@@ -55,23 +59,57 @@ final class ChunkedCrossEntropy {
         return new Loss(sum, n);
     }
 
-    /** One row: soft-caps z in place, returns -log softmax(z)[target], and (when grad) replaces z by dz. */
+    private static final VectorSpecies<Float> F = VectorPath.F;
+
+    /**
+     * One row: soft-caps z in place, returns -log softmax(z)[target], and (when grad) replaces z by dz. The sum of
+     * exponentials runs in float lanes (Vector API EXP) and is totalled in double; {@link #rowLossReference} is the
+     * double-precision twin.
+     */
     static double rowLossAndGrad(float[] z, int off, int V, int target, float softcap, boolean grad) {
         if (softcap > 0) for (int j = 0; j < V; j++) z[off + j] = (float) (softcap * Math.tanh(z[off + j] / softcap));
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < V; j++) max = Math.max(max, z[off + j]);
-        double s = 0;
-        for (int j = 0; j < V; j++) s += Math.exp(z[off + j] - max);
+        int j = 0, n = V - V % F.length();
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; j < n; j += F.length()) mv = mv.max(FloatVector.fromArray(F, z, off + j));
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; j < V; j++) max = Math.max(max, z[off + j]);
+        FloatVector sv = FloatVector.zero(F);
+        for (j = 0; j < n; j += F.length()) {
+            sv = sv.add(FloatVector.fromArray(F, z, off + j).sub(max).lanewise(VectorOperators.EXP));
+        }
+        double s = sv.reduceLanes(VectorOperators.ADD);
+        for (; j < V; j++) s += Math.exp(z[off + j] - max);
         double lse = max + Math.log(s);
         double loss = lse - z[off + target];
         if (grad) {
-            for (int j = 0; j < V; j++) {
-                double zj = z[off + j];
-                double dz = Math.exp(zj - lse) - (j == target ? 1 : 0);
+            float targetZ = z[off + target];
+            float lsef = (float) lse;
+            for (j = 0; j < n; j += F.length()) {           // dz = softmax(z) (- 1 at the target, below)
+                FloatVector zv = FloatVector.fromArray(F, z, off + j);
+                FloatVector p = zv.sub(lsef).lanewise(VectorOperators.EXP);
+                if (softcap > 0) {
+                    FloatVector r = zv.div(softcap);
+                    p = p.mul(r.mul(r).neg().add(1f));
+                }
+                p.intoArray(z, off + j);
+            }
+            for (; j < V; j++) {
+                double zj = z[off + j], dz = Math.exp(zj - lse);
                 if (softcap > 0) dz *= 1 - (zj / softcap) * (zj / softcap);
                 z[off + j] = (float) dz;
             }
+            double dt = Math.exp(targetZ - lse) - 1;
+            if (softcap > 0) dt *= 1 - (targetZ / softcap) * (targetZ / softcap);
+            z[off + target] = (float) dt;
         }
         return loss;
+    }
+
+    /** Naive oracle of {@link #rowLossAndGrad}'s loss (after any soft-cap), in double. */
+    static double rowLossReference(float[] z, int off, int V, int target) {
+        double max = Double.NEGATIVE_INFINITY, s = 0;
+        for (int j = 0; j < V; j++) max = Math.max(max, z[off + j]);
+        for (int j = 0; j < V; j++) s += Math.exp(z[off + j] - max);
+        return max + Math.log(s) - z[off + target];
     }
 }
