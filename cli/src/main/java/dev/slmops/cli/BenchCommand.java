@@ -17,8 +17,8 @@ import java.util.concurrent.Callable;
                 "Compare with llama.cpp on the same files: scripts/bench-vs-llamacpp.sh."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", description = "Prompt tokens for pp (default ${DEFAULT-VALUE}; 0 skips).")
     int prompt;
@@ -40,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!output.equals("md") && !output.equals("json") && !output.equals("csv")) {
             throw new IllegalArgumentException("--output must be md, json or csv, got \"" + output + "\"");
         }
-        Benchmark.Result r = Benchmark.run(new Benchmark.Options(model, prompt, gen, reps, threads));
+        Benchmark.Result r = Benchmark.run(new Benchmark.Options(Models.resolve(model), prompt, gen, reps, threads));
         switch (output) {
             case "json" -> System.out.println(new ObjectMapper()
                     .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.println("| model | type | size | params | threads | test | t/s |");
                 System.out.println("| --- | --- | ---: | ---: | ---: | --- | ---: |");
                 for (var t : r.tests()) {
-                    System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %d | %s | %.2f ± %.2f |%n", model.getFileName(), r.type(),
+                    System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %d | %s | %.2f ± %.2f |%n", Path.of(r.model()).getFileName(), r.type(),
                             InspectCommand.bytes(r.modelBytes()), InspectCommand.human(r.params(), ""), r.threads(), t.name(),
                             t.tokensPerS().mean(), t.tokensPerS().stddev());
                 }

@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
                 "GGUF output uses llama.cpp's names and layouts; HF output rebuilds config.json and tokenizer.json."})
 final class ConvertCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = "--to", required = true, description = "Output format: gguf or safetensors (an HF directory).")
     String to;
@@ -37,7 +37,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (Files.exists(output) && !force) {
             throw new IllegalArgumentException(output + " already exists; pass --force to replace it");
         }
-        try (ModelFiles files = ModelFiles.open(model)) {
+        try (ModelFiles files = ModelFiles.open(Models.resolve(model))) {
             switch (to) {
                 case "gguf" -> GgufExport.write(files, type, output, w -> System.err.println("warning: " + w));
                 case "safetensors", "hf" -> HfExport.write(files, type, output, force, w -> System.err.println("warning: " + w));

@@ -8,7 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -18,8 +17,8 @@ import java.util.concurrent.Callable;
                 "Prints text, or JSON with --json; --tensors lists every tensor."})
 final class InspectCommand implements Callable<Integer> {
 
-    @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Parameters(paramLabel = "MODEL", description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
@@ -30,7 +29,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelReport r;
-        try (ModelFiles files = ModelFiles.open(model)) {
+        try (ModelFiles files = ModelFiles.open(Models.resolve(model))) {
             r = ModelReport.of(files);
         }
         if (json) {

@@ -3,12 +3,11 @@ package dev.slmops.cli;
 import dev.slmops.model.load.LoadedModel;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 
 /** The model, context and thread flags of the commands that run a model. */
 final class RunOptions {
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "Context length in tokens (default: the model's, at most 4096).")
     int ctx;
@@ -17,6 +16,6 @@ final class RunOptions {
     int threads;
 
     LoadedModel load() throws java.io.IOException {
-        return LoadedModel.load(model, new LoadedModel.Options(ctx, threads));
+        return LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads));
     }
 }

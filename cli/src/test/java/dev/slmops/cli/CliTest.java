@@ -92,7 +92,34 @@ class CliTest {
     }
 
     @Test
+    void modelsByAliasAndTheCacheCommands(@TempDir Path tmp) throws Exception {
+        String saved = System.getProperty("slmops.home");
+        System.setProperty("slmops.home", tmp.resolve("home").toString());
+        try {
+            Path hf = tmp.resolve("tiny");
+            assertThat(run("init", "--shape", "tiny-llama", "--dtype", "f32", "-o", hf.toString()).exit()).isZero();
+            assertThat(run("cache", "pwd").out().strip()).isEqualTo(tmp.resolve("home").toString());
+            assertThat(run("model", "alias", "mine", hf.toString()).exit()).isZero();
+            Run inspect = run("inspect", "mine");
+            assertThat(inspect.exit()).isZero();
+            assertThat(inspect.out()).contains("architecture   llama");
+            assertThat(run("model", "list").out()).contains("mine");
+            Run notPulled = run("inspect", "acme/not-pulled");
+            assertThat(notPulled.exit()).isEqualTo(2);
+            assertThat(notPulled.err()).contains("slmops model pull acme/not-pulled");
+            Run offline = run("model", "pull", "--offline", "acme/not-pulled");
+            assertThat(offline.exit()).isEqualTo(2);
+            assertThat(offline.err()).contains("--offline");
+            assertThat(run("model", "alias", "--delete", "mine").exit()).isZero();
+            assertThat(run("inspect", "mine").err()).contains("no such file or directory");
+        } finally {
+            if (saved == null) System.clearProperty("slmops.home");
+            else System.setProperty("slmops.home", saved);
+        }
+    }
+
+    @Test
     void helpListsEveryCommand() {
-        assertThat(Main.commandLine().getUsageMessage()).contains("inspect", "convert", "init", "generate", "chat", "bench");
+        assertThat(Main.commandLine().getUsageMessage()).contains("inspect", "convert", "init", "generate", "chat", "bench", "model", "cache");
     }
 }

@@ -60,7 +60,7 @@ final class BpeTokenizer implements Tokenizer {
 
     private final Spec spec;
     private final String[] tokens;
-    private final Map<String, Integer> ids;
+    private final Vocabulary vocab;
     private final PairRanks merges;
     private final AddedTokenMatcher rawAdded, normalizedAdded;
     /** byte -> id of its initial symbol: byte-level character or {@code <0xNN>} token; -1 if absent. */
@@ -73,8 +73,7 @@ final class BpeTokenizer implements Tokenizer {
         this.spec = spec;
         this.tokens = spec.tokens;
         this.merges = spec.merges;
-        this.ids = new HashMap<>(tokens.length * 2);
-        for (int i = 0; i < tokens.length; i++) if (tokens[i] != null) ids.putIfAbsent(tokens[i], i);
+        this.vocab = new Vocabulary(tokens);
         List<AddedToken> raw = new ArrayList<>(), norm = new ArrayList<>();
         for (AddedToken t : spec.addedTokens) (t.normalized() && spec.normalizer != null ? norm : raw).add(t);
         this.rawAdded = new AddedTokenMatcher(raw);
@@ -82,7 +81,7 @@ final class BpeTokenizer implements Tokenizer {
         for (int b = 0; b < 256; b++) {
             String key = spec.mode == Mode.BYTE_LEVEL ? String.valueOf(ByteLevel.BYTE_TO_CHAR[b])
                     : String.format("<0x%02X>", b);
-            Integer id = ids.get(key);
+            Integer id = vocab.id(key);
             byteToId[b] = id == null ? -1 : id;
         }
         this.special = new boolean[tokens.length];
@@ -190,7 +189,7 @@ final class BpeTokenizer implements Tokenizer {
     int[] bpeByteLevel(String piece) {
         byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
         if (spec.ignoreMerges) {
-            Integer whole = ids.get(ByteLevel.encode(utf8, 0, utf8.length));
+            Integer whole = vocab.id(ByteLevel.encode(utf8, 0, utf8.length));
             if (whole != null) return new int[]{whole};
         }
         int[] syms = new int[utf8.length];
@@ -207,14 +206,14 @@ final class BpeTokenizer implements Tokenizer {
     /** One piece, SentencePiece style: characters (or their byte tokens) -> merges. */
     int[] bpeByteFallback(String piece) {
         if (spec.ignoreMerges) {
-            Integer whole = ids.get(piece);
+            Integer whole = vocab.id(piece);
             if (whole != null) return new int[]{whole};
         }
         IntList syms = new IntList(piece.length() + 4);
         for (int i = 0; i < piece.length(); ) {
             int cp = piece.codePointAt(i);
             int len = Character.charCount(cp);
-            Integer id = ids.get(piece.substring(i, i + len));
+            Integer id = vocab.id(piece.substring(i, i + len));
             i += len;
             if (id != null) {
                 syms.add(id);
@@ -248,9 +247,7 @@ final class BpeTokenizer implements Tokenizer {
     }
 
     private byte[] bytesOf(int id, boolean skipSpecial) {
-        if (id < 0 || id >= tokens.length) {
-            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + tokens.length + ")");
-        }
+        vocab.checkId(id);
         if (skipSpecial && special[id]) return null;
         return tokenBytes[id];
     }
@@ -269,16 +266,12 @@ final class BpeTokenizer implements Tokenizer {
 
     @Override
     public String token(int id) {
-        if (id < 0 || id >= tokens.length) {
-            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + tokens.length + ")");
-        }
-        return tokens[id];
+        return vocab.token(id);
     }
 
     @Override
     public OptionalInt tokenId(String token) {
-        Integer id = ids.get(token);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        return vocab.tokenId(token);
     }
 
     @Override

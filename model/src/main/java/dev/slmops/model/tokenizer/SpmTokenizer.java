@@ -3,7 +3,6 @@ package dev.slmops.model.tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -23,7 +22,7 @@ final class SpmTokenizer implements Tokenizer {
     private final String[] tokens;
     private final float[] scores;
     private final int[] types;
-    private final Map<String, Integer> ids;
+    private final Vocabulary vocab;
     private final AddedTokenMatcher specialMatcher;
     private final int[] byteIds = new int[256];
     private final byte[][] tokenBytes;
@@ -41,8 +40,7 @@ final class SpmTokenizer implements Tokenizer {
         this.addEos = addEos && specials.eos().isPresent();
         this.addSpacePrefix = addSpacePrefix;
         this.unkId = specials.unk().orElse(-1);
-        this.ids = new HashMap<>(tokens.length * 2);
-        for (int i = 0; i < tokens.length; i++) ids.putIfAbsent(tokens[i], i);
+        this.vocab = new Vocabulary(tokens);
         List<AddedToken> added = new ArrayList<>();
         for (int i = 0; i < tokens.length; i++) {
             if (types[i] == CONTROL || types[i] == USER_DEFINED || types[i] == UNKNOWN) {
@@ -50,7 +48,7 @@ final class SpmTokenizer implements Tokenizer {
             }
         }
         this.specialMatcher = new AddedTokenMatcher(added);
-        for (int b = 0; b < 256; b++) byteIds[b] = ids.getOrDefault(String.format("<0x%02X>", b), -1);
+        for (int b = 0; b < 256; b++) byteIds[b] = vocab.tokenId(String.format("<0x%02X>", b)).orElse(-1);
         this.tokenBytes = new byte[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
             String t = tokens[i];
@@ -116,7 +114,7 @@ final class SpmTokenizer implements Tokenizer {
         }
         for (int i = 0; i >= 0 && n > 0; i = next[i]) {
             String piece = s.substring(start[i], start[i] + len[i]);
-            Integer id = ids.get(piece);
+            Integer id = vocab.id(piece);
             if (id != null) {
                 out.add(id);
                 continue;
@@ -132,7 +130,7 @@ final class SpmTokenizer implements Tokenizer {
     private void tryAddBigram(String s, int[] start, int[] len, int left, int right, PriorityQueue<Bigram> queue) {
         if (left < 0 || right < 0) return;
         int size = len[left] + len[right];
-        Integer id = ids.get(s.substring(start[left], start[left] + size));
+        Integer id = vocab.id(s.substring(start[left], start[left] + size));
         if (id == null) return;
         queue.add(new Bigram(left, right, scores[id], size));
     }
@@ -149,9 +147,7 @@ final class SpmTokenizer implements Tokenizer {
     }
 
     private byte[] bytesOf(int id, boolean skipSpecial) {
-        if (id < 0 || id >= tokens.length) {
-            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + tokens.length + ")");
-        }
+        vocab.checkId(id);
         if (skipSpecial && (types[id] == CONTROL || types[id] == UNKNOWN)) return null;
         return tokenBytes[id];
     }
@@ -168,16 +164,12 @@ final class SpmTokenizer implements Tokenizer {
 
     @Override
     public String token(int id) {
-        if (id < 0 || id >= tokens.length) {
-            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + tokens.length + ")");
-        }
-        return tokens[id];
+        return vocab.token(id);
     }
 
     @Override
     public OptionalInt tokenId(String token) {
-        Integer id = ids.get(token);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        return vocab.tokenId(token);
     }
 
     @Override
