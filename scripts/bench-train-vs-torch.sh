@@ -16,12 +16,18 @@ export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 cp="train/target/test-classes:train/target/classes:$(cat train/target/bench.classpath)"
 declare -A JAVA TORCH FLOP
 for method in lora full; do
-  line=$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx12g -cp "$cp" dev.slmops.train.bench.TrainStepBench \
-           "$method" "$SEQ" "$THREADS" "$STEPS" 2>/dev/null | tee /dev/stderr | grep '^RESULT')
+  log=$(mktemp)
+  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx12g -cp "$cp" dev.slmops.train.bench.TrainStepBench \
+      "$method" "$SEQ" "$THREADS" "$STEPS" 2>/dev/null > "$log"
+  cat "$log"
+  line=$(grep '^RESULT' "$log")
   JAVA[$method]=$(echo "$line" | awk '{print $3}')
   FLOP[$method]=$(echo "$line" | awk '{print $5 * $4}') # GFLOP per step
-  line=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/reference/torch_train_bench.py \
-           "$method" "$SEQ" "$THREADS" "$STEPS" | tee /dev/stderr | grep '^RESULT')
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/reference/torch_train_bench.py \
+      "$method" "$SEQ" "$THREADS" "$STEPS" > "$log"
+  cat "$log"
+  line=$(grep '^RESULT' "$log")
+  rm -f "$log"
   TORCH[$method]=$(echo "$line" | awk '{print $3}')
 done
 echo

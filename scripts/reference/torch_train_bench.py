@@ -58,7 +58,7 @@ class Block(nn.Module):
         self.up = nn.Linear(D, FF, bias=False)
         self.down = nn.Linear(FF, D, bias=False)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, mask):
         T = x.shape[1]
         h = self.n1(x)
         q = self.q(h).view(1, T, H, DH).transpose(1, 2)
@@ -68,7 +68,8 @@ class Block(nn.Module):
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // HKV, dim=1)
         v = v.repeat_interleave(H // HKV, dim=1)
-        att = Fn.scaled_dot_product_attention(q, k, v, is_causal=True)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(DH)  # eager attention (torch 1.13 has no fused SDPA)
+        att = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1) @ v
         x = x + self.o(att.transpose(1, 2).reshape(1, T, D))
         h = self.n2(x)
         return x + self.down(Fn.silu(self.gate(h)) * self.up(h))
@@ -78,13 +79,16 @@ class Model(nn.Module):
     def __init__(self):
         super().__init__()
         self.embed = nn.Embedding(V, D)
+        nn.init.normal_(self.embed.weight, std=0.02)
         self.blocks = nn.ModuleList(Block() for _ in range(L))
         self.norm = RMSNorm(D)
 
     def forward(self, tokens, cos, sin):
         x = self.embed(tokens)
+        T = tokens.shape[1]
+        mask = ~torch.ones(T, T, dtype=torch.bool).tril()
         for b in self.blocks:
-            x = b(x, cos, sin)
+            x = b(x, cos, sin, mask)
         return self.norm(x) @ self.embed.weight.T
 
 
