@@ -4,7 +4,7 @@
     /usr/bin/python3 scripts/reference/torch_train_bench.py full|lora [seq=512] [threads=2] [steps=5]
 
 float32, batch 1 x seq, random weights, tied embeddings; LoRA r=16 alpha=32 on all seven projections (base frozen).
-Prints "RESULT method tokens_per_s median_step_s" for scripts/bench-train-vs-torch.sh.
+Prints "RESULT method tokens_per_s median_step_s tokens_per_cpu_s_x_threads cpu_s" for scripts/bench-train-vs-torch.sh.
 """
 import math
 import sys
@@ -113,21 +113,24 @@ def main():
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos(), emb.sin()
     tokens = torch.randint(0, V, (1, seq))
-    times = []
+    times, cpus = [], []
     for s in range(steps + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad()
         logits = model(tokens, cos, sin)
         loss = Fn.cross_entropy(logits[0, :-1], tokens[0, 1:])
         loss.backward()
         opt.step()
-        dt = time.perf_counter() - t0
-        print(f"step {s}: loss {loss.item():.4f}, {dt:.2f} s, {seq / dt:.1f} tokens/s", flush=True)
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"step {s}: loss {loss.item():.4f}, {dt:.2f} s, {seq / dt:.1f} tokens/s, {cpu:.1f} CPU-s", flush=True)
         if s > 0:
             times.append(dt)
+            cpus.append(cpu)
     times.sort()
-    med = times[len(times) // 2]
-    print(f"RESULT {method} {seq / med:.1f} {med:.3f}")
+    cpus.sort()
+    med, cpu = times[len(times) // 2], cpus[len(cpus) // 2]
+    # tokens per second of wall time, and per CPU-second x threads (what the threads would do on idle cores)
+    print(f"RESULT {method} {seq / med:.1f} {med:.3f} {seq * threads / cpu:.1f} {cpu:.1f}")
 
 
 if __name__ == "__main__":
