@@ -32,7 +32,7 @@ record Int8Activations(short[] q, float[] d, float[] sum) {
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
     /**
-     * Whether the decode GEMVs of Q8_0 and the 4-bit family use these (AVX2-sized vectors; {@code
+     * Whether the decode GEMVs of Q8_0, Q6_K and the 4- and 5-bit families use these (AVX2-sized vectors; {@code
      * -Dslmops.int8=false} keeps the float path everywhere).
      */
     static final boolean ENABLED = VectorPath.ENABLED && VectorPath.L == 8
