@@ -23,11 +23,11 @@ final class CompareCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--base", description = "The reference model (HF directory or .gguf). Not needed with --base-logits.")
-    Path base;
+    @Option(names = "--base", description = "The reference model (path, alias or pulled hub id). Not needed with --base-logits.")
+    String base;
 
-    @Option(names = {"-m", "--model"}, required = true, description = "The model to judge (HF directory or .gguf).")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = "The model to judge (path, alias or pulled hub id).")
+    String model;
 
     @Option(names = {"-f", "--data"}, description = "A UTF-8 text file. Not needed with --base-logits (the file holds the tokens).")
     Path data;
@@ -76,7 +76,7 @@ final class CompareCommand implements Callable<Integer> {
         QualityGates gates = new QualityGates(maxKld, maxPplIncrease, minTop1);
         EvalOptions options = new EvalOptions(ctx, batch, chunks, threads);
         String text = baseLogits == null ? EvalCliSupport.readText(data) : null;
-        ModelComparison.Result r = ModelComparison.run(base, model, text, data == null ? null : data.toString(), options,
+        ModelComparison.Result r = ModelComparison.run(base == null ? null : Models.resolve(base), Models.resolve(model), text, data == null ? null : data.toString(), options,
                 saveBaseLogits, baseLogits, System.err::println);
         KldResult k = r.kld();
         r.base().ifPresent(b -> System.out.println("PPL(base) " + b.finalLine().replace("Final estimate: PPL = ", "")));

@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
                 "foundry-local: inference_model.json + HF files; the ONNX Runtime files Foundry Local runs are NOT produced."})
 final class ExportCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = "--format", required = true, description = "gguf, safetensors, ollama or foundry-local.")
     String format;
@@ -40,7 +40,7 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DType type = dtype == null ? null : Dtypes.floatType(dtype);
-        ModelExport.Result r = ModelExport.export(model, output,
+        ModelExport.Result r = ModelExport.export(Models.resolve(model), output,
                 new ModelExport.Request(ExportFormat.parse(format), type, adapter, name, force),
                 w -> System.err.println("warning: " + w));
         for (Path f : r.files()) System.out.println(r.output().resolve(f));

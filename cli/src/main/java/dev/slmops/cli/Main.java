@@ -16,12 +16,16 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                MergeCommand.class,
                 ModelCommand.class,
                 CacheCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
                 PerplexityCommand.class,
                 CompareCommand.class,
                 QualityReportCommand.class,
                 ExportCommand.class,
+                FinetuneCommand.class,
         })
 public final class Main implements Runnable {
 

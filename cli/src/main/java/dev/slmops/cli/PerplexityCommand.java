@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
                 "its second half is scored. Prints the running value per window ([1]x,[2]y,...) and the final estimate ± error."})
 final class PerplexityCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A Hugging Face model directory or a .gguf file.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, description = Models.DESCRIPTION)
+    String model;
 
     @Option(names = {"-f", "--data"}, required = true, description = "A UTF-8 text file (e.g. wiki.test.raw).")
     Path data;
@@ -40,7 +40,7 @@ final class PerplexityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EvalOptions options = new EvalOptions(ctx, batch, chunks, threads);
         String text = EvalCliSupport.readText(data);
-        try (LoadedModel m = LoadedModel.load(model, new LoadedModel.Options(ctx, threads))) {
+        try (LoadedModel m = LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads))) {
             EvalChunks ec = EvalChunks.of(m.tokenizer(), text, ctx, chunks, data.toString());
             System.err.printf(Locale.ROOT, "perplexity: %d tokens, %d chunks of %d, batch %d%n", ec.tokens().length,
                     ec.chunks(), ctx, batch);

@@ -15,10 +15,10 @@ import java.util.concurrent.Callable;
                 "from the base, same-top-1 rate and decode tokens/s, measured on the same text in one run."})
 final class QualityReportCommand implements Callable<Integer> {
 
-    @Option(names = "--base", required = true, description = "The reference model (HF directory or .gguf).")
-    Path base;
+    @Option(names = "--base", required = true, description = "The reference model (path, alias or pulled hub id).")
+    String base;
 
-    @Option(names = "--variant", required = true, description = "LABEL=PATH of a model to compare (repeatable).")
+    @Option(names = "--variant", required = true, description = "LABEL=MODEL (path, alias or pulled hub id) of a model to compare (repeatable).")
     List<String> variants;
 
     @Option(names = {"-f", "--data"}, required = true, description = "A UTF-8 text file.")
@@ -42,10 +42,11 @@ final class QualityReportCommand implements Callable<Integer> {
         for (String v : variants) {
             int eq = v.indexOf('=');
             if (eq <= 0) throw new IllegalArgumentException("--variant takes LABEL=PATH, got \"" + v + "\"");
-            vs.add(new QualityReport.Variant(v.substring(0, eq), Path.of(v.substring(eq + 1))));
+            vs.add(new QualityReport.Variant(v.substring(0, eq), Models.resolve(v.substring(eq + 1))));
         }
-        String baseLabel = base.getFileName().toString();
-        var rows = QualityReport.measure(new QualityReport.Variant(baseLabel, base), vs, EvalCliSupport.readText(data),
+        Path basePath = Models.resolve(base);
+        String baseLabel = basePath.getFileName().toString();
+        var rows = QualityReport.measure(new QualityReport.Variant(baseLabel, basePath), vs, EvalCliSupport.readText(data),
                 data.toString(), new EvalOptions(ctx, 2048, chunks, threads), gen, System.err::println);
         System.out.print(QualityReport.markdown(rows));
         return 0;

@@ -1,6 +1,9 @@
 package dev.slmops.model.engine;
 
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.lora.LoraAdapter;
+import dev.slmops.model.lora.LoraMatmul;
+import dev.slmops.model.lora.LoraWeights;
 
 import dev.slmops.tensor.ops.Activations;
 import dev.slmops.tensor.ops.Attention;
@@ -28,8 +31,36 @@ public final class Transformer {
     private final Attention.Params attnGlobal;  // full causal attention
     private final Attention.Params attnSliding; // within the sliding window
 
-    /** A chunk of new tokens of one sequence, appended after what its cache holds. */
-    public record SequenceInput(KvCache cache, int[] tokens, boolean allLogits) {
+    /** The inputs of the weight-matrix products, by role: which GGUF tensors read them depends on the file. */
+    public enum MatmulInput {
+        /** attn_norm(x): read by attn_q, attn_k, attn_v (or the fused attn_qkv). */ ATTN_IN,
+        /** the attention output: read by attn_output. */ ATTN_OUT,
+        /** ffn_norm(x): read by ffn_gate and ffn_up (or the fused ffn_up). */ FFN_IN,
+        /** act(gate) * up: read by ffn_down. */ FFN_DOWN_IN,
+        /** output_norm(x): read by output (layer -1). */ OUTPUT_IN
+    }
+
+    /** Sees matmul inputs [rows, cols] row-major (importance matrices); must not modify them. */
+    @FunctionalInterface
+    public interface MatmulInputObserver {
+        void seen(int layer, MatmulInput role, float[] input, int rows, int cols);
+    }
+
+    private volatile MatmulInputObserver observer;
+
+    /** Installs (or with null removes) an observer of every matmul input; costs nothing when none is set. */
+    public void observeMatmulInputs(MatmulInputObserver o) {
+        this.observer = o;
+    }
+
+    /**
+     * A chunk of new tokens of one sequence, appended after what its cache holds, with the LoRA adapter this
+     * sequence runs under (null: the base model). Sequences of one batch may use different adapters.
+     */
+    public record SequenceInput(KvCache cache, int[] tokens, boolean allLogits, LoraAdapter adapter) {
+        public SequenceInput(KvCache cache, int[] tokens, boolean allLogits) {
+            this(cache, tokens, allLogits, null);
+        }
     }
 
     /**
@@ -59,6 +90,11 @@ public final class Transformer {
         return forward(List.of(new SequenceInput(cache, tokens, allLogits)))[0];
     }
 
+    /** One sequence under a LoRA adapter (null: none), unmerged. */
+    public float[] forward(KvCache cache, int[] tokens, boolean allLogits, LoraAdapter adapter) {
+        return forward(List.of(new SequenceInput(cache, tokens, allLogits, adapter)))[0];
+    }
+
     /** A batch; returns per input its logits, [T_i, V] flattened when allLogits else [1, V]. */
     public float[][] forward(List<SequenceInput> inputs) {
         int rows = 0;
@@ -73,15 +109,18 @@ public final class Transformer {
                     throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
                 }
             }
+            if (in.adapter != null) checkAdapter(in.adapter);
             rows += in.tokens.length;
         }
         // Row bookkeeping: which cache and position each row belongs to.
         KvCache[] rowCache = new KvCache[rows];
         int[] rowPos = new int[rows];
         int[] tokens = new int[rows];
+        LoraAdapter[] rowLora = inputs.stream().anyMatch(in -> in.adapter != null) ? new LoraAdapter[rows] : null;
         int r = 0;
         for (SequenceInput in : inputs) {
             for (int i = 0; i < in.tokens.length; i++, r++) {
+                if (rowLora != null) rowLora[r] = in.adapter;
                 rowCache[r] = in.cache;
                 rowPos[r] = in.cache.length() + i;
                 tokens[r] = in.tokens[i];
@@ -89,7 +128,7 @@ public final class Transformer {
         }
 
         synchronized (this) { // the activation buffers are this instance's: one forward at a time
-            return forwardRows(inputs, rows, rowCache, rowPos, tokens);
+            return forwardRows(inputs, rows, rowCache, rowPos, tokens, rowLora);
         }
     }
 
@@ -122,13 +161,15 @@ public final class Transformer {
 
     private Scratch scratch;
 
-    private float[][] forwardRows(List<SequenceInput> inputs, int rows, KvCache[] rowCache, int[] rowPos, int[] tokens) {
+    private float[][] forwardRows(List<SequenceInput> inputs, int rows, KvCache[] rowCache, int[] rowPos, int[] tokens,
+                                  LoraAdapter[] rowLora) {
         final int D = c.hiddenSize(), F = c.intermediateSize(), H = c.numHeads(), Hkv = c.numKvHeads();
         final int Dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim();
         if (scratch == null || scratch.rows < rows) scratch = new Scratch(c, rows);
         Scratch sc = scratch;
         float[] x = sc.x, xn = sc.xn, q = sc.q, k = sc.k, v = sc.v, att = sc.att, proj = sc.proj, gate = sc.gate, up = sc.up;
         float[] fused = sc.fused;             // Phi-3 fused projection outputs
+        MatmulInputObserver obs = observer;
 
         for (int t = 0; t < rows; t++) {
             w.embed(tokens[t], x, t * D);
@@ -142,14 +183,19 @@ public final class Transformer {
 
             // --- attention: x = x + [postAttnNorm](o(attention(rope(qk-norm(q, k)), v)))
             rmsNorm(xn, 0, x, 0, lw.attnNorm, rows, D);
+            if (obs != null) obs.seen(l, MatmulInput.ATTN_IN, xn, rows, D);
             if (lw.qkv != null) {
                 if (fused == null || fused.length < rows * Math.max(qDim + 2 * kvDim, 2 * F)) {
                     fused = sc.fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
                 }
                 lw.qkv.forward(xn, rows, fused, pool);
+                addLora(lw.qkv, rowLora, xn, rows, fused);
                 Ops.split3(fused, rows, q, qDim, k, kvDim, v, kvDim);
             } else {
                 Linear.forwardAll(lw.qkvSplit, xn, rows, sc.qkvOut, pool);
+                addLora(lw.q, rowLora, xn, rows, q);
+                addLora(lw.k, rowLora, xn, rows, k);
+                addLora(lw.v, rowLora, xn, rows, v);
             }
             if (lw.qNorm != null) {
                 rmsNorm(q, 0, q, 0, lw.qNorm, rows * H, Dh);
@@ -170,21 +216,29 @@ public final class Transformer {
                         att, r0 * qDim, pool);
                 r0 = r1;
             }
+            if (obs != null) obs.seen(l, MatmulInput.ATTN_OUT, att, rows, qDim);
             lw.o.forward(att, rows, proj, pool);
+            addLora(lw.o, rowLora, att, rows, proj);
             if (lw.postAttnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postAttnNorm, rows, D);
             Activations.addInPlace(x, 0, proj, 0, rows * D);
 
             // --- MLP: x = x + [postFfnNorm](down(act(gate(xn)) * up(xn)))
             rmsNorm(xn, 0, x, 0, lw.ffnNorm, rows, D);
+            if (obs != null) obs.seen(l, MatmulInput.FFN_IN, xn, rows, D);
             if (lw.gateUp != null) {
                 lw.gateUp.forward(xn, rows, fused, pool);
+                addLora(lw.gateUp, rowLora, xn, rows, fused);
                 Ops.split2(fused, rows, gate, up, F);
             } else {
                 Linear.forwardAll(lw.gateAndUp, xn, rows, sc.gateUpOut, pool);
+                addLora(lw.gate, rowLora, xn, rows, gate);
+                addLora(lw.up, rowLora, xn, rows, up);
             }
             if (c.activation() == ModelConfig.Activation.SILU) Activations.swiglu(gate, 0, up, 0, rows * F);
             else Activations.geglu(gate, 0, up, 0, rows * F);
+            if (obs != null) obs.seen(l, MatmulInput.FFN_DOWN_IN, gate, rows, F);
             lw.down.forward(gate, rows, proj, pool);
+            addLora(lw.down, rowLora, gate, rows, proj);
             if (lw.postFfnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postFfnNorm, rows, D);
             Activations.addInPlace(x, 0, proj, 0, rows * D);
         }
@@ -202,12 +256,48 @@ public final class Transformer {
             float[] h = new float[count * D];
             rmsNorm(h, 0, x, first * D, w.outputNorm, count, D);
             float[] logits = new float[count * V];
+            if (obs != null) obs.seen(-1, MatmulInput.OUTPUT_IN, h, count, D);
             w.output.forward(h, count, logits, pool);
+            if (in.adapter != null) {
+                LoraWeights head = in.adapter.module(w.output.name);
+                if (head != null) LoraMatmul.addDelta(head, h, 0, count, logits, 0, pool);
+            }
             if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
             result[s] = logits;
             r += n;
         }
         return result;
+    }
+
+    /**
+     * The LoRA half of a projection: y[t] += scale * B (A x[t]) for each run of rows whose sequence has an adapter
+     * on this module (rows of one sequence are contiguous). x [T, lin.in], y [T, lin.out].
+     */
+    private void addLora(Linear lin, LoraAdapter[] rowLora, float[] x, int rows, float[] y) {
+        if (rowLora == null) return;
+        for (int r0 = 0; r0 < rows; ) {
+            LoraAdapter a = rowLora[r0];
+            int r1 = r0;
+            while (r1 < rows && rowLora[r1] == a) r1++;
+            LoraWeights lw = a == null ? null : a.module(lin.name);
+            if (lw != null) LoraMatmul.addDelta(lw, x, r0 * lin.in, r1 - r0, y, r0 * lin.out, pool);
+            r0 = r1;
+        }
+    }
+
+    /** Adapters already checked against this model (identity; weak so dropped adapters go). */
+    private final java.util.Set<LoraAdapter> checkedAdapters =
+            java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+
+    private void checkAdapter(LoraAdapter a) {
+        if (checkedAdapters.contains(a)) return;
+        a.checkFits(c);
+        if (!a.savedTensors().isEmpty()) {
+            throw new IllegalArgumentException("adapter " + a.name() + " replaces whole tensors (modules_to_save: "
+                    + String.join(", ", a.savedTensors().keySet()) + "), which cannot be applied per request without "
+                    + "merging: merge it into the base model (slmops merge) and load the result");
+        }
+        checkedAdapters.add(a);
     }
 
     /** RMSNorm of {@code rows} rows of n floats each (per head when n is the head dim). */

@@ -16,19 +16,28 @@ public final class LlamaQuantizeMain {
     }
 
     /** The {@code llama_ftype} of each type name llama-quantize accepts (the common ones). */
-    static final Map<String, Integer> FTYPES = Map.of(
-            "f32", LlamaCpp.FTYPE_ALL_F32,
-            "f16", LlamaCpp.FTYPE_MOSTLY_F16,
-            "bf16", LlamaCpp.FTYPE_MOSTLY_BF16,
-            "q8_0", LlamaCpp.FTYPE_MOSTLY_Q8_0,
-            "q4_0", LlamaCpp.FTYPE_MOSTLY_Q4_0,
-            "q4_1", LlamaCpp.FTYPE_MOSTLY_Q4_1,
-            "q4_k_m", LlamaCpp.FTYPE_MOSTLY_Q4_K_M,
-            "q5_k_m", LlamaCpp.FTYPE_MOSTLY_Q5_K_M,
-            "q6_k", LlamaCpp.FTYPE_MOSTLY_Q6_K);
+    static final Map<String, Integer> FTYPES = Map.ofEntries(
+            Map.entry("f32", LlamaCpp.FTYPE_ALL_F32),
+            Map.entry("f16", LlamaCpp.FTYPE_MOSTLY_F16),
+            Map.entry("bf16", LlamaCpp.FTYPE_MOSTLY_BF16),
+            Map.entry("q8_0", LlamaCpp.FTYPE_MOSTLY_Q8_0),
+            Map.entry("q4_0", LlamaCpp.FTYPE_MOSTLY_Q4_0),
+            Map.entry("q4_1", LlamaCpp.FTYPE_MOSTLY_Q4_1),
+            Map.entry("q5_0", 8),
+            Map.entry("q5_1", 9),
+            Map.entry("q2_k", 10),
+            Map.entry("q3_k_s", 11),
+            Map.entry("q3_k_m", 12),
+            Map.entry("q3_k_l", 13),
+            Map.entry("q4_k_s", 14),
+            Map.entry("q4_k_m", LlamaCpp.FTYPE_MOSTLY_Q4_K_M),
+            Map.entry("q5_k_s", 16),
+            Map.entry("q5_k_m", LlamaCpp.FTYPE_MOSTLY_Q5_K_M),
+            Map.entry("q6_k", LlamaCpp.FTYPE_MOSTLY_Q6_K));
 
     static final String USAGE = "usage: LlamaQuantizeMain IN.gguf OUT.gguf TYPE [--pure] [--threads N]\n"
-            + "  TYPE: f32, f16, bf16, q8_0, q4_0, q4_1, q4_k_m, q5_k_m, q6_k";
+            + "  TYPE: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k_s, q3_k_m, q3_k_l, q4_k_s, q4_k_m, q5_k_s, q5_k_m,"
+            + " q6_k";
 
     public static void main(String[] args) {
         try {
