@@ -32,7 +32,7 @@ record Int8Activations(short[] q, float[] d, float[] sum) {
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
     /**
-     * Whether the decode GEMVs of Q8_0 and the 4-bit family use these: only with {@code -Dslmops.int8=true} and
+     * Whether the decode GEMVs of Q8_0, Q6_K and the 4- and 5-bit families use these: only with {@code -Dslmops.int8=true} and
      * AVX2-sized vectors. Off by default: with it on, our logits on llama.cpp's quantized files moved further from
      * llama.cpp's (worst relative difference 1.6-2.0e-2 -> 3.5-6.7e-2 in QuantizerLlamaCppTest's Q4_0/Q3_K_M/Q4_K_M
      * files), although llama.cpp also rounds activations to 8 bits there; until that is understood the float path

@@ -31,7 +31,7 @@ class Int8GemvTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q4_K"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K"})
     void int8GemvMatchesTheReferenceWithinTheRoundingBudget(DType type) {
         if (!Int8Activations.ENABLED) {
             System.err.println("Int8GemvTest: int8 activations are off on this machine (vector width "
