@@ -90,7 +90,7 @@ final class Q4Rows extends PackedWeights {
                 }
                 return;
             }
-            prep = xq.sum();
+            prep = Q4Rows.blockSums(x, xOff, cols); // the float dot below needs the exact sums
         }
         float[] xsum = (float[]) prep;
         for (int n = n0; n < n1; n++) {

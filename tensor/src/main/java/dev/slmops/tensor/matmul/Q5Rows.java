@@ -94,7 +94,7 @@ final class Q5Rows extends PackedWeights {
                 }
                 return;
             }
-            prep = xq.sum();
+            prep = Q4Rows.blockSums(x, xOff, cols); // the float dot below needs the exact sums
         }
         float[] xsum = (float[]) prep;
         for (int n = n0; n < n1; n++) {
