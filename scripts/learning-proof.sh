@@ -64,7 +64,7 @@ echo "== work dir $work" >&2
 before="$(evaluate before -m "$work/base")"
 echo "before fine-tuning: $before"
 
-if ! "$slmops" finetune --help > /dev/null 2>&1; then
+if ! "$slmops" --help 2>/dev/null | grep -qE "^ +finetune "; then
   echo "slmops finetune is not in this build yet (it lands on main with the trainer branch): only the 'before' eval ran."
   exit 0
 fi
