@@ -15,7 +15,7 @@ samples="$root/train/src/main/resources/dev/slmops/train/data/samples"
 train="$samples/shift-train.jsonl"
 test="$samples/shift-test.jsonl"
 shape="${SHAPE:-tiny-llama}"
-epochs="${EPOCHS:-6}"
+epochs="${EPOCHS:-4}"
 batch="${BATCH:-16}"
 limit="${LIMIT:-0}"
 mkdir -p "$work"
@@ -79,7 +79,7 @@ if finetune full --method full --lr "${FULL_LR:-3e-3}" --scheduler cosine --warm
   fi
 fi
 if finetune lora --method lora --lora-r "${LORA_R:-16}" --lora-alpha "$((2 * ${LORA_R:-16}))" --lora-dropout 0 \
-    --lr "${LORA_LR:-1e-2}" --scheduler cosine --warmup 0.05 ${LORA_ARGS:-}; then
+    --lr "${LORA_LR:-5e-3}" --scheduler cosine --warmup 0.05 ${LORA_ARGS:-}; then
   lora_s="$(cat "$work/lora.seconds")"
   if adapter="$(written adapter_config.json "$work/lora.stdout")"; then
     lora_after="$(evaluate lora -m "$work/base" --adapter "$adapter")"
