@@ -2,7 +2,9 @@ package dev.slmops.workflows.eval;
 
 import dev.slmops.model.generate.Generator;
 import dev.slmops.model.generate.SamplingParams;
+import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.init.ModelInit;
+import dev.slmops.model.lora.LoraAdapter;
 import dev.slmops.model.init.TokenizerForInit;
 import dev.slmops.model.load.LoadedModel;
 import dev.slmops.tensor.DType;
@@ -52,6 +54,36 @@ class TaskAccuracyTest {
             Generator.Result one = model.generator().generate(prompts.get(i), SamplingParams.greedy(12), model.newCache(), null);
             assertThat(batched[i]).as("prompt %d", i).containsExactly(one.tokens());
         }
+    }
+
+    @Test
+    void underAnAdapterEachSequenceGetsTheAnswerItGetsAlone() {
+        LoraAdapter lora = LoraAdapter.init("a", model.config(), List.of("all-linear"), 4, 8, false, 3, 0.2);
+        List<int[]> prompts = PROMPTS.stream().map(p -> model.tokenizer().encode(p, true)).toList();
+        BatchedGreedy greedy = new BatchedGreedy(model.transformer(), model.tokenizer());
+        int[][] batched = greedy.generate(prompts, 10, lora);
+        int[][] base = greedy.generate(prompts, 10, null);
+        boolean anyDiffers = false;
+        for (int i = 0; i < prompts.size(); i++) {
+            assertThat(batched[i]).as("prompt %d", i).containsExactly(alone(prompts.get(i), 10, lora));
+            anyDiffers |= !java.util.Arrays.equals(batched[i], base[i]);
+        }
+        assertThat(anyDiffers).as("the adapter changes some answer").isTrue();
+    }
+
+    /** Greedy decoding of one prompt through the single-sequence forward: the plain loop. */
+    private static int[] alone(int[] prompt, int maxTokens, LoraAdapter lora) {
+        KvCache cache = model.newCache();
+        float[] logits = model.transformer().forward(cache, prompt, false, lora);
+        int[] out = new int[maxTokens];
+        int n = 0;
+        while (n < maxTokens) {
+            int t = BatchedGreedy.argmax(logits, model.config().vocabSize());
+            if (model.tokenizer().specials().isEos(t)) break;
+            out[n++] = t;
+            if (n < maxTokens) logits = model.transformer().forward(cache, new int[] {t}, false, lora);
+        }
+        return java.util.Arrays.copyOf(out, n);
     }
 
     @Test
