@@ -9,6 +9,9 @@
 #   SHAPE-f16.gguf     slmops convert --to gguf --dtype f16
 #   SHAPE-q8_0.gguf    llama.cpp's own quantizer (llama_model_quantize, --pure: every 2-D tensor Q8_0)
 #   SHAPE-q4_0.gguf    the same, Q4_0
+#   SHAPE-q4_k_m.gguf  llama.cpp's own Q4_K_M mix (not --pure: Q4_K with Q6_K for some tensors, and its fallbacks
+#                      Q5_0/Q8_0 where a row is not a multiple of 256, as in every qwen2.5-0.5b and smollm2 matrix of
+#                      width 896 or 576), so both engines run the file llama.cpp users get
 # then, file by file, runs `slmops bench --output json` and llama.cpp's pp/tg tests (testkit's LlamaBench: what
 # llama-bench does, through llama.cpp's C API) one after the other, and prints the markdown table with the ratios
 # slmops / llama.cpp for pp512, tg128 and peak RSS. --quick: -p 64 -n 16 -r 1 on smollm2-135m F16 only.
@@ -38,7 +41,7 @@ done
 if [ "$quick" = 1 ]; then
   p=64; n=16; r=1; shapes=(smollm2-135m); types=(f16)
 else
-  p=512; n=128; r=5; shapes=(smollm2-135m qwen2.5-0.5b); types=(f16 q8_0 q4_0)
+  p=512; n=128; r=5; shapes=(smollm2-135m qwen2.5-0.5b); types=(f16 q8_0 q4_0 q4_k_m)
 fi
 r="${reps:-$r}"
 [[ "$r" =~ ^[1-9][0-9]*$ && "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--reps and --threads take whole numbers >= 1" >&2; exit 2; }
@@ -84,8 +87,10 @@ make_models() {
   for t in "${types[@]}"; do
     [ "$t" = f16 ] && continue
     if [ ! -f "$cache/$shape-$t.gguf" ]; then
-      echo "bench: llama.cpp quantize $shape -> ${t^^} (pure)" >&2
-      "${hostjvm[@]}" dev.slmops.testkit.llama.LlamaQuantizeMain "$f16" "$cache/$shape-$t.gguf" "$t" --pure \
+      local pure=(--pure) # one type for every matrix, except for the named mixes
+      [ "$t" = q4_k_m ] && pure=()
+      echo "bench: llama.cpp quantize $shape -> ${t^^} ${pure[*]}" >&2
+      "${hostjvm[@]}" dev.slmops.testkit.llama.LlamaQuantizeMain "$f16" "$cache/$shape-$t.gguf" "$t" "${pure[@]}" \
         --threads "$threads" 2>"$cache/quantize.log" || { cat "$cache/quantize.log" >&2; exit 1; }
     fi
   done

@@ -32,6 +32,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Threads (default: all cores).")
     int threads;
 
+    @Option(names = "--kv-type", defaultValue = "f32", description = "KV cache element type: f32 (default) or f16 (llama-bench's default).")
+    String kvType;
+
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md, json or csv (default ${DEFAULT-VALUE}).")
     String output;
 
@@ -40,7 +43,8 @@ final class BenchCommand implements Callable<Integer> {
         if (!output.equals("md") && !output.equals("json") && !output.equals("csv")) {
             throw new IllegalArgumentException("--output must be md, json or csv, got \"" + output + "\"");
         }
-        Benchmark.Result r = Benchmark.run(new Benchmark.Options(Models.resolve(model), prompt, gen, reps, threads));
+        Benchmark.Result r = Benchmark.run(new Benchmark.Options(Models.resolve(model), prompt, gen, reps, threads,
+                dev.slmops.model.engine.KvCache.Type.parse(kvType)));
         switch (output) {
             case "json" -> System.out.println(new ObjectMapper()
                     .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)

@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 CompareCommand.class,
                 QualityReportCommand.class,
                 ExportCommand.class,
+                FinetuneCommand.class,
                 TaskEvalCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,5 +1,6 @@
 package dev.slmops.cli;
 
+import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.load.LoadedModel;
 import picocli.CommandLine.Option;
 
@@ -15,7 +16,10 @@ final class RunOptions {
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads (default: all cores).")
     int threads;
 
+    @Option(names = "--kv-type", defaultValue = "f32", description = "KV cache element type: f32 (default) or f16 (half the memory).")
+    String kvType;
+
     LoadedModel load() throws java.io.IOException {
-        return LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads));
+        return LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads, KvCache.Type.parse(kvType)));
     }
 }

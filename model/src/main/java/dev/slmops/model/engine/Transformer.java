@@ -211,7 +211,8 @@ public final class Transformer {
                 KvCache cache = rowCache[r0];
                 int r1 = r0;
                 while (r1 < rows && rowCache[r1] == cache) r1++;
-                Attention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], cache.k[l], cache.v[l], 0, rowPos[r1 - 1] + 1,
+                int end = rowPos[r1 - 1] + 1;
+                Attention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], cache.keys(l, end), cache.values(l, end), 0, end,
                         att, r0 * qDim, pool);
                 r0 = r1;
             }

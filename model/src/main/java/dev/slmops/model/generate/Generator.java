@@ -2,6 +2,7 @@ package dev.slmops.model.generate;
 
 import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.engine.Transformer;
+import dev.slmops.model.generate.constrain.TokenConstraint;
 import dev.slmops.model.tokenizer.StreamingDecoder;
 import dev.slmops.model.tokenizer.Tokenizer;
 
@@ -48,6 +49,16 @@ public final class Generator {
     }
 
     public Result generate(int[] prompt, SamplingParams params, KvCache cache, Listener listener) {
+        return generate(prompt, params, cache, listener, null);
+    }
+
+    /**
+     * As {@link #generate(int[], SamplingParams, KvCache, Listener)}, with every sampled token restricted by
+     * {@code constraintOrNull} (structured output): the text streamed is always a prefix of a valid output, and
+     * generation stops when the constraint is complete and nothing may follow.
+     */
+    public Result generate(int[] prompt, SamplingParams params, KvCache cache, Listener listener,
+                           TokenConstraint constraintOrNull) {
         int V = model.config().vocabSize();
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty: nothing to continue");
         if (cache.length() + prompt.length >= cache.capacity()) {
@@ -67,6 +78,7 @@ public final class Generator {
 
         long t0 = System.nanoTime();
         float[] logits = null;
+        float[] masked = null;   // [V] the constrained copy of logits, when there is a constraint
         for (int from = 0; from < prompt.length; from += PREFILL_CHUNK) {
             int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + PREFILL_CHUNK));
             logits = model.forward(cache, chunk, false);
@@ -74,7 +86,17 @@ public final class Generator {
         long t1 = System.nanoTime();
         FinishReason finish = FinishReason.LENGTH;
         while (count < params.maxTokens()) {
-            int token = sampler.sample(logits, 0, history, historyLength);
+            float[] choices = logits; // the constraint masks a copy: log-probabilities stay the model's own
+            if (constraintOrNull != null) {
+                if (masked == null) masked = new float[V];
+                System.arraycopy(logits, 0, masked, 0, V);
+                if (constraintOrNull.mask(masked, 0) == 0) {
+                    throw new IllegalStateException("the output constraint allows no token after: " + text);
+                }
+                choices = masked;
+            }
+            int token = sampler.sample(choices, 0, history, historyLength);
+            if (constraintOrNull != null && !isStopToken(token, eos, params)) constraintOrNull.accept(token);
             if (isStopToken(token, eos, params)) {
                 finish = FinishReason.STOP;
                 break;
@@ -90,6 +112,10 @@ public final class Generator {
                 break;
             }
             if (stops.stopped()) {
+                finish = FinishReason.STOP;
+                break;
+            }
+            if (constraintOrNull != null && constraintOrNull.isComplete() && !constraintOrNull.canContinue()) {
                 finish = FinishReason.STOP;
                 break;
             }

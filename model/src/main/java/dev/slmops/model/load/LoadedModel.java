@@ -21,22 +21,35 @@ public final class LoadedModel implements AutoCloseable {
     private final Transformer transformer;
     private final WorkerPool pool;
     private final int contextLength;
+    private final KvCache.Type kvType;
 
     /**
      * @param contextLength tokens of context to plan for (0: the model's own, capped at 4096 to bound KV memory)
      * @param threads       compute threads (0: all available processors)
+     * @param kvType        element type of the caches {@link #newCache} makes (F32 default; F16 halves their memory)
      */
-    public record Options(int contextLength, int threads) {
+    public record Options(int contextLength, int threads, KvCache.Type kvType) {
+        public Options {
+            if (kvType == null) throw new IllegalArgumentException("kvType must be F32 or F16, not null");
+        }
+
+        /** An F32 KV cache. */
+        public Options(int contextLength, int threads) {
+            this(contextLength, threads, KvCache.Type.F32);
+        }
+
         public static Options defaults() {
             return new Options(0, 0);
         }
     }
 
-    private LoadedModel(ModelFiles files, Transformer transformer, WorkerPool pool, int contextLength) {
+    private LoadedModel(ModelFiles files, Transformer transformer, WorkerPool pool, int contextLength,
+                        KvCache.Type kvType) {
         this.files = files;
         this.transformer = transformer;
         this.pool = pool;
         this.contextLength = contextLength;
+        this.kvType = kvType;
     }
 
     public static LoadedModel load(Path path, Options options) throws IOException {
@@ -54,7 +67,7 @@ public final class LoadedModel implements AutoCloseable {
             ModelWeights weights = ModelWeights.bind(c, files.weights());
             // The matrices now live repacked on the heap; only embedding rows are read from the file from here on.
             files.releaseResidentPages();
-            return new LoadedModel(files, new Transformer(weights, ctx, pool), pool, ctx);
+            return new LoadedModel(files, new Transformer(weights, ctx, pool), pool, ctx, options.kvType());
         } catch (IOException | RuntimeException e) {
             files.close();
             throw e;
@@ -94,9 +107,14 @@ public final class LoadedModel implements AutoCloseable {
         return pool;
     }
 
-    /** A fresh KV cache holding the whole planned context. */
+    /** A fresh KV cache holding the whole planned context, of the options' KV type. */
     public KvCache newCache() {
-        return new KvCache(files.config(), contextLength);
+        return new KvCache(files.config(), contextLength, kvType);
+    }
+
+    /** The element type of the caches {@link #newCache} makes. */
+    public KvCache.Type kvType() {
+        return kvType;
     }
 
     public Generator generator() {

@@ -284,8 +284,14 @@ final class BpeTokenizer implements Tokenizer {
         return spec.mode == Mode.BYTE_LEVEL ? "bpe-bytelevel" : "spm";
     }
 
-    boolean isSpecial(int id) {
+    @Override
+    public boolean isSpecial(int id) {
         return special[id];
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        return bytesOf(id, false).clone();
     }
 
     Spec spec() {

@@ -153,6 +153,16 @@ final class SpmTokenizer implements Tokenizer {
     }
 
     @Override
+    public boolean isSpecial(int id) {
+        return types[id] == CONTROL || types[id] == UNKNOWN;
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        return bytesOf(id, false).clone();
+    }
+
+    @Override
     public StreamingDecoder streamingDecoder(boolean skipSpecial) {
         return new StreamingDecoder(id -> bytesOf(id, skipSpecial), addSpacePrefix);
     }

@@ -39,6 +39,19 @@ public interface Tokenizer {
     /** A decoder fed one id at a time that only ever returns complete characters. */
     StreamingDecoder streamingDecoder(boolean skipSpecial);
 
+    /**
+     * The bytes {@code id} adds to decoded text (a special token's literal text; byte-fallback tokens their one
+     * byte). Constrained decoding walks these. The default decodes and may lose a token's partial UTF-8.
+     */
+    default byte[] tokenBytes(int id) {
+        return decode(new int[]{id}, false).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code decode(ids, true)} drops {@code id} (special, control and unknown tokens). */
+    default boolean isSpecial(int id) {
+        return decode(new int[]{id}, true).isEmpty() && !decode(new int[]{id}, false).isEmpty();
+    }
+
     /** Number of ids: the largest id plus one. */
     int vocabSize();
 

@@ -21,6 +21,10 @@ import java.lang.foreign.MemorySegment;
  * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
  * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower).
  *
+ * <p>With 256-bit vectors (AVX2) the decode GEMVs of Q8_0 and Q4_0/Q4_1/Q4_K round x to int8 per 32-block, as
+ * ggml does before its integer dot products, and multiply in 16-bit lanes ({@link Int8Activations}); the F32 paths
+ * stay as their reference and as the GEMM.
+ *
  * <p>Instances are immutable and safe to share between threads.
  */
 public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows {
@@ -50,6 +54,14 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
      * of whole blocks) at {@code src[offset..]}. The source is only read here; it may be unmapped afterwards.
      */
     public static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols) {
+        return pack(type, src, offset, rows, cols, Int8Activations.ENABLED);
+    }
+
+    /**
+     * {@link #pack(DType, MemorySegment, long, int, int)}, choosing whether the decode GEMVs of Q8_0 and Q4_0/Q4_1/
+     * Q4_K round the activations to int8 ({@link Int8Activations}; tests run both paths).
+     */
+    static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols, boolean int8) {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("weight shape [" + rows + ", " + cols + "] must be positive");
         }
@@ -64,9 +76,9 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         }
         return switch (type) {
             case F32, F16, BF16 -> PanelWeights.from(type, src, offset, rows, cols);
-            case Q8_0 -> Q8Rows.from(src, offset, rows, cols);
+            case Q8_0 -> Q8Rows.from(src, offset, rows, cols, int8);
             case Q6_K -> Q6Rows.from(src, offset, rows, cols);
-            case Q4_0, Q4_1, Q4_K -> Q4Rows.from(type, src, offset, rows, cols);
+            case Q4_0, Q4_1, Q4_K -> Q4Rows.from(type, src, offset, rows, cols, int8);
             case Q5_0, Q5_1, Q5_K -> Q5Rows.from(type, src, offset, rows, cols);
             default -> throw new UnsupportedOperationException("no matmul kernel for " + type
                     + " weights; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");

@@ -74,7 +74,7 @@ final class Q5Rows extends PackedWeights {
         for (int n = n0; n < n1; n++) {
             int sb = n * (cols / 32);
             float dot = vector ? dotVector(nib, high, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
-            y[yOff + n] = dot + Q4Rows.offsetDot(offset, sb, xsum);
+            y[yOff + n] = dot + (vector ? Q4Rows.offsetDotVector(offset, sb, xsum) : Q4Rows.offsetDot(offset, sb, xsum));
         }
     }
 

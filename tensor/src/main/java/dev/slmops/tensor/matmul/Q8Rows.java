@@ -4,6 +4,7 @@ import dev.slmops.tensor.DType;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,14 +22,17 @@ final class Q8Rows extends PackedWeights {
 
     private final byte[] q;
     private final float[] d;
+    /** Decode GEMVs round x to int8 ({@link Int8Activations}) and multiply in integers. */
+    private final boolean int8;
 
-    private Q8Rows(int rows, int cols, byte[] q, float[] d) {
+    private Q8Rows(int rows, int cols, byte[] q, float[] d, boolean int8) {
         super(DType.Q8_0, rows, cols);
         this.q = q;
         this.d = d;
+        this.int8 = int8;
     }
 
-    static Q8Rows from(MemorySegment src, long offset, int rows, int cols) {
+    static Q8Rows from(MemorySegment src, long offset, int rows, int cols, boolean int8) {
         int n = Math.multiplyExact(rows, cols);
         byte[] q = new byte[n];
         float[] d = new float[n / 32];
@@ -37,14 +41,46 @@ final class Q8Rows extends PackedWeights {
             d[b] = Float.float16ToFloat(src.get(RowPacking.HALF, at));
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at + 2, q, 32 * b, 32);
         }
-        return new Q8Rows(rows, cols, q, d);
+        return new Q8Rows(rows, cols, q, d, int8);
+    }
+
+    @Override
+    Object gemvPrepare(float[] x, int xOff) {
+        return int8 ? Int8Activations.quantize(x, xOff, cols) : null;
     }
 
     @Override
     void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int n0, int n1, boolean vector) {
+        if (vector && prep instanceof Int8Activations xq) {
+            for (int n = n0; n < n1; n++) y[yOff + n] = dotInt8(q, d, n * cols, cols, xq.q(), xq.d());
+            return;
+        }
         for (int n = n0; n < n1; n++) {
             y[yOff + n] = vector ? dotVector(q, d, n * cols, cols, x, xOff) : dotScalar(n, x, xOff);
         }
+    }
+
+    /**
+     * sum_b d[base/32 + b] * xd[b] * (q_b . xq_b) over one row of k elements, x rounded to int8
+     * ({@link Int8Activations}). Per block: the 32 weights widen to two 16-lane short vectors, multiply the quants
+     * (|q * xq| <= 128 * 127, two of them summed still fit a short), then adjacent lanes sum into 8 ints.
+     */
+    static float dotInt8(byte[] q, float[] d, int base, int k, short[] xq, float[] xd) {
+        FloatVector acc0 = FloatVector.zero(Int8Activations.F8), acc1 = acc0;
+        int sb = base / 32;
+        for (int i = 0, b = 0; i < k; i += 32, b++) {
+            ShortVector w0 = (ShortVector) ByteVector.fromArray(Int8Activations.B16, q, base + i)
+                    .convertShape(VectorOperators.B2S, Int8Activations.S16, 0);
+            ShortVector w1 = (ShortVector) ByteVector.fromArray(Int8Activations.B16, q, base + i + 16)
+                    .convertShape(VectorOperators.B2S, Int8Activations.S16, 0);
+            ShortVector p = w0.mul(ShortVector.fromArray(Int8Activations.S16, xq, i))
+                    .add(w1.mul(ShortVector.fromArray(Int8Activations.S16, xq, i + 16)));
+            FloatVector t = (FloatVector) Int8Activations.pairSums(p).convert(VectorOperators.I2F, 0);
+            FloatVector scale = FloatVector.broadcast(Int8Activations.F8, d[sb + b] * xd[b]);
+            if ((b & 1) == 0) acc0 = t.fma(scale, acc0);
+            else acc1 = t.fma(scale, acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     private float dotScalar(int n, float[] x, int xOff) {

@@ -44,7 +44,7 @@ class PackedWeightsTest {
         for (int k : ks(type)) {
             for (int n : ns) {
                 MemorySegment w = RandomWeights.of(type, n, k, seed++);
-                PackedWeights packed = PackedWeights.pack(type, w, 0, n, k);
+                PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, false); // float activations: Int8GemvTest has the int8 path
                 for (int m : ms) {
                     if ((long) m * n * k > 3_000_000) continue;
                     float[] x = RandomWeights.activations(m * k, seed++);
@@ -77,7 +77,7 @@ class PackedWeightsTest {
     @Test
     void publicMatmulDispatchesAndChecksShapes() {
         MemorySegment w = RandomWeights.of(DType.Q8_0, 70, 64, 9);
-        PackedWeights p = PackedWeights.pack(DType.Q8_0, w, 0, 70, 64);
+        PackedWeights p = PackedWeights.pack(DType.Q8_0, w, 0, 70, 64, false);
         float[] x = RandomWeights.activations(2 * 64, 10);
         float[] y = new float[2 * 70];
         p.matmul(x, 0, y, 0, 2, POOL); // 2 rows of a quantized matrix: two GEMVs
@@ -104,7 +104,7 @@ class PackedWeightsTest {
         PackedWeights[] ws = new PackedWeights[ns.length];
         for (int i = 0; i < ns.length; i++) {
             raw[i] = RandomWeights.of(type, ns[i], k, seed++);
-            ws[i] = PackedWeights.pack(type, raw[i], 0, ns[i], k);
+            ws[i] = PackedWeights.pack(type, raw[i], 0, ns[i], k, false);
         }
         for (int m : new int[]{1, 3, 40}) { // decode, a few rows (GEMVs, or GEMM for F16), GEMM
             float[] x = RandomWeights.activations(m * k, seed++);

@@ -29,9 +29,16 @@ public final class Benchmark {
      * @param genTokens    N (0 skips tg)
      * @param reps         R >= 1
      * @param threads      compute threads (0: all)
+     * @param kvType       KV cache element type (llama-bench's -ctk/-ctv; F32 by default)
      */
-    public record Options(Path model, int promptTokens, int genTokens, int reps, int threads) {
+    public record Options(Path model, int promptTokens, int genTokens, int reps, int threads, KvCache.Type kvType) {
+        /** An F32 KV cache. */
+        public Options(Path model, int promptTokens, int genTokens, int reps, int threads) {
+            this(model, promptTokens, genTokens, reps, threads, KvCache.Type.F32);
+        }
+
         public Options {
+            if (kvType == null) throw new IllegalArgumentException("kvType must be F32 or F16, not null");
             if (promptTokens < 0 || genTokens < 0) throw new IllegalArgumentException("-p and -n must be >= 0");
             if (promptTokens == 0 && genTokens == 0) throw new IllegalArgumentException("nothing to measure: -p and -n are both 0");
             if (reps < 1) throw new IllegalArgumentException("-r must be >= 1, got " + reps);
@@ -67,7 +74,7 @@ public final class Benchmark {
 
     public static Result run(Options o) throws IOException {
         try (LoadedModel m = LoadedModel.load(o.model(), new LoadedModel.Options(
-                Math.max(64, o.promptTokens() + o.genTokens() + 16), o.threads()))) {
+                Math.max(64, o.promptTokens() + o.genTokens() + 16), o.threads(), o.kvType()))) {
             Transformer model = m.transformer();
             int V = m.config().vocabSize();
             SplittableRandom random = new SplittableRandom(1234);
