@@ -5,7 +5,7 @@
 #   2. slmops eval        accuracy on the 200 held-out questions before training (expected ~0)
 #   3. slmops finetune    full fine-tuning, then LoRA (all seven projections), on the 2000 training questions
 #   4. slmops eval        accuracy after, with the full model and with the base under the LoRA adapter
-# usage: scripts/learning-proof.sh [WORK_DIR]      (env: SHAPE, EPOCHS, FULL_LR, LORA_LR, LORA_R, BATCH, LIMIT,
+# usage: scripts/learning-proof.sh [WORK_DIR]      (env: SHAPE, EPOCHS, LORA_EPOCHS, FULL_LR, LORA_LR, LORA_R, BATCH, LIMIT,
 #                                                    FULL_ARGS / LORA_ARGS: extra finetune flags)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -16,6 +16,7 @@ train="$samples/shift-train.jsonl"
 test="$samples/shift-test.jsonl"
 shape="${SHAPE:-tiny-llama}"
 epochs="${EPOCHS:-4}"
+lora_epochs="${LORA_EPOCHS:-8}"
 batch="${BATCH:-16}"
 limit="${LIMIT:-0}"
 mkdir -p "$work"
@@ -47,7 +48,7 @@ finetune() { # name, finetune args...
   local name="$1"; shift
   local start end
   start=$(date +%s)
-  if ! "$slmops" finetune --model "$work/base" --data "$train" --output "$work/$name" --epochs "$epochs" \
+  if ! "$slmops" finetune --model "$work/base" --data "$train" --output "$work/$name" \
       --batch-size "$batch" --seq-len 32 --save-steps 0 --logging-steps 25 --seed 7 "$@" \
       > "$work/$name.stdout" 2> "$work/$name.log"; then
     echo "finetune $name failed (log: $work/$name.log):" >&2
@@ -70,7 +71,7 @@ if ! "$slmops" --help 2>/dev/null | grep -qE "^ +finetune "; then
 fi
 
 full_after="(not run)"; lora_after="(not run)"; full_s="-"; lora_s="-"
-if finetune full --method full --lr "${FULL_LR:-3e-3}" --scheduler cosine --warmup 0.05 ${FULL_ARGS:-}; then
+if finetune full --epochs "$epochs" --method full --lr "${FULL_LR:-3e-3}" --scheduler cosine --warmup 0.05 ${FULL_ARGS:-}; then
   full_s="$(cat "$work/full.seconds")"
   if model="$(written config.json "$work/full.stdout")"; then
     full_after="$(evaluate full -m "$model")"
@@ -78,7 +79,7 @@ if finetune full --method full --lr "${FULL_LR:-3e-3}" --scheduler cosine --warm
     full_after="(finetune wrote no model directory; see $work/full.stdout)"
   fi
 fi
-if finetune lora --method lora --lora-r "${LORA_R:-16}" --lora-alpha "$((2 * ${LORA_R:-16}))" --lora-dropout 0 \
+if finetune lora --epochs "$lora_epochs" --method lora --lora-r "${LORA_R:-16}" --lora-alpha "$((2 * ${LORA_R:-16}))" --lora-dropout 0 \
     --lr "${LORA_LR:-5e-3}" --scheduler cosine --warmup 0.05 ${LORA_ARGS:-}; then
   lora_s="$(cat "$work/lora.seconds")"
   if adapter="$(written adapter_config.json "$work/lora.stdout")"; then
@@ -89,7 +90,7 @@ if finetune lora --method lora --lora-r "${LORA_R:-16}" --lora-alpha "$((2 * ${L
 fi
 
 echo
-echo "shift task, $(wc -l < "$test") held-out questions, model $shape, $epochs epochs over $(wc -l < "$train") examples"
+echo "shift task, $(wc -l < "$test") held-out questions, model $shape, $epochs (full) / $lora_epochs (LoRA) epochs over $(wc -l < "$train") examples"
 printf '%-8s %-60s %s\n' "" "accuracy" "train seconds"
 printf '%-8s %-60s %s\n' "before" "$before" "-"
 printf '%-8s %-60s %s\n' "full" "$full_after" "$full_s"
