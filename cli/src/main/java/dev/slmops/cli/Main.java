@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
                 QualityReportCommand.class,
                 ExportCommand.class,
                 FinetuneCommand.class,
+                TaskEvalCommand.class,
         })
 public final class Main implements Runnable {
 
