@@ -45,6 +45,7 @@ public final class Scheduler implements AutoCloseable {
     private volatile boolean running = true;
     private volatile int activeCount;
     private volatile int largestBatch;
+    private volatile long generatedTokens; // written by the decode thread only
 
     /**
      * @param maxBatch           sequences decoded together at most
@@ -85,6 +86,11 @@ public final class Scheduler implements AutoCloseable {
     /** Sequences being prefilled or decoded. */
     public int activeSequences() {
         return activeCount;
+    }
+
+    /** Tokens sampled for all sequences since the model was loaded. */
+    public long generatedTokens() {
+        return generatedTokens;
     }
 
     /** The most sequences one forward call has carried so far (shows that batching happens). */
@@ -267,6 +273,7 @@ public final class Scheduler implements AutoCloseable {
         }
         s.lastTokenNanos = now;
         observer.completionTokens(1);
+        generatedTokens++; // only the decode thread writes it
         String piece = s.stops.feed(s.decoder.next(token));
         s.events.token(piece, token, lp);
         if (s.stops.stopped() || (s.constraint != null && s.constraint.isComplete() && !s.constraint.canContinue())) {
