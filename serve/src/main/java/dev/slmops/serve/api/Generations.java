@@ -58,7 +58,7 @@ public final class Generations {
     }
 
     /** How often a non-streamed request checks that its client is still connected. */
-    static final long CLIENT_PROBE_MILLIS = 200;
+    static final long CLIENT_PROBE_MILLIS = 50;
 
     private final ModelManager models;
     private final Map<Tokenizer, Map<ToolCallFormat, TokenVocabulary>> toolVocabularies = new WeakHashMap<>();
