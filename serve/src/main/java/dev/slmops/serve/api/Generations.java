@@ -169,6 +169,7 @@ public final class Generations {
                     throw ApiError.invalid(e.getMessage().startsWith("logit_bias") ? "logit_bias" : null, e.getMessage());
                 }
             }
+            for (int i = 1; i < seqs.size(); i++) seqs.get(i).sharePrefillOf(seqs.get(0)); // prefill once for n
             served.scheduler().submit(seqs);
             Output o = new Output(chat, req, requested == null ? served.name() : requested, promptText, prompt, tok,
                     toolFormat);
