@@ -210,6 +210,11 @@ public final class OpenAiServer implements AutoCloseable {
                 ctx.res().flushBuffer();
                 return os;
             }
+
+            @Override
+            public boolean clientGone() {
+                return ClientConnection.closed(ctx);
+            }
         };
     }
 

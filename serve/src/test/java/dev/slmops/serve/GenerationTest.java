@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.within;
 class GenerationTest {
     static OpenAiServer server;
     static int port;
-    static final String NO_EOS = "\"logit_bias\":{\"2\":-100}";
+    static final String NO_EOS = "\"logit_bias\":{\"2\":-100,\"509\":-100,\"510\":-100,\"511\":-100}"; // the specials
 
     @BeforeAll
     static void start() {
@@ -171,6 +171,37 @@ class GenerationTest {
             assertThat(e.get("top_logprobs").get(0).get("logprob").asDouble())
                     .isGreaterThanOrEqualTo(e.get("top_logprobs").get(2).get("logprob").asDouble());
         }
+    }
+
+    @Test
+    void nChoicesShareOnePrefillAndEqualSeparateRequestsSeededAlike() {
+        // Choice i of an n-request samples with seed + i; its prompt is prefilled once and the KV cache copied, which
+        // must not change a thing: each choice equals a single request with that seed (and so do the prompt scores).
+        String prompt = "\"prompt\":\"Once upon a time there was a small model that\",\"max_tokens\":12,"
+                + "\"temperature\":1,\"echo\":true,\"logprobs\":1,\"logit_bias\":{\"509\":-100,\"510\":-100,\"511\":-100}";
+        TestServer.Reply warm = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + prompt + "}", null);
+        assertThat(warm.status()).as(warm.body()).isEqualTo(200);
+        var tiny = server.models().loadedModels().stream().filter(m -> m.name().equals("tiny")).findFirst()
+                .orElseThrow().scheduler();
+        long prefilledBefore = tiny.prefilledTokens();
+        TestServer.Reply many = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + prompt
+                + ",\"n\":3,\"seed\":40}", null);
+        assertThat(many.status()).as(many.body()).isEqualTo(200);
+        assertThat(tiny.prefilledTokens() - prefilledBefore).as("the prompt is computed once for the 3 choices")
+                .isEqualTo(many.json().at("/usage/prompt_tokens").asLong());
+        for (int i = 0; i < 3; i++) {
+            TestServer.Reply one = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + prompt
+                    + ",\"seed\":" + (40 + i) + "}", null);
+            assertThat(one.status()).as(one.body()).isEqualTo(200);
+            JsonNode a = many.json().at("/choices/" + i), b = one.json().at("/choices/0");
+            assertThat(a.get("text").asText()).as("choice " + i).isEqualTo(b.get("text").asText());
+            JsonNode la = a.at("/logprobs/token_logprobs"), lb = b.at("/logprobs/token_logprobs");
+            assertThat(la.size()).isEqualTo(lb.size());
+            for (int t = 1; t < la.size(); t++) { // batched and lone passes differ in the last float bits only
+                assertThat(la.get(t).asDouble()).as("choice " + i + " token " + t).isCloseTo(lb.get(t).asDouble(), within(1e-4));
+            }
+        }
+        assertThat(many.json().at("/choices/0/text").asText()).isNotEqualTo(many.json().at("/choices/1/text").asText());
     }
 
     @Test

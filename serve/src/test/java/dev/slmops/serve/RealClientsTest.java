@@ -8,6 +8,19 @@ import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
+import com.openai.models.chat.completions.StructuredChatCompletion;
+import com.openai.models.chat.completions.StructuredChatCompletionCreateParams;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
@@ -16,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -23,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Clients this project did not write, pointed at the server: OpenAI's official Java SDK and LangChain4j's OpenAI
- * chat models complete and stream. (JSON-schema and tool-call responses follow once constrained decoding lands.)
+ * chat models complete, stream, and read JSON-schema (structured output) and tool-call responses. The tiny model is
+ * random, so the schemas use enums and integers: constrained decoding must still make every reply parse.
  */
 class RealClientsTest {
     static final String KEY = "sk-local";
@@ -113,5 +128,77 @@ class RealClientsTest {
         ChatResponse r = done.get(60, TimeUnit.SECONDS);
         assertThat(parts.toString()).isEqualTo(answer);
         assertThat(r.aiMessage().text()).isEqualTo(answer);
+    }
+
+    /** The structured output openai-java derives a JSON schema from (public fields, Jackson-bound). */
+    public static final class Pet {
+        public Color color;
+        public long legs;
+    }
+
+    public enum Color { RED, GREEN, BLUE }
+
+    /** A tool's parameters as a class: openai-java names the function after it ("GetWeather"). */
+    public static final class GetWeather {
+        public City city;
+    }
+
+    public enum City { PARIS, ROME, OSLO }
+
+    @Test
+    void openAiJavaReadsAJsonSchemaResponseIntoAClass() {
+        StructuredChatCompletionCreateParams<Pet> p = ChatCompletionCreateParams.builder().model("tiny")
+                .addUserMessage("Describe a pet").maxCompletionTokens(60).seed(3).responseFormat(Pet.class).build();
+        StructuredChatCompletion<Pet> c = openai().chat().completions().create(p);
+        Pet pet = c.choices().getFirst().message().content().orElseThrow();
+        assertThat(pet.color).isNotNull();
+        assertThat(c.choices().getFirst().finishReason().asString()).isEqualTo("stop");
+    }
+
+    @Test
+    void openAiJavaReadsARequiredToolCall() {
+        ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model("tiny")
+                .addUserMessage("What is the weather in Paris?").maxCompletionTokens(120).seed(5)
+                .addTool(GetWeather.class).toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
+        ChatCompletion c = openai().chat().completions().create(p);
+        ChatCompletion.Choice choice = c.choices().getFirst();
+        assertThat(choice.finishReason().asString()).isEqualTo("tool_calls");
+        List<com.openai.models.chat.completions.ChatCompletionMessageToolCall> calls = choice.message().toolCalls().orElseThrow();
+        assertThat(calls).isNotEmpty();
+        ChatCompletionMessageFunctionToolCall call = calls.getFirst().asFunction();
+        assertThat(call.function().name()).isEqualTo("GetWeather");
+        assertThat(call.id()).isNotBlank();
+        GetWeather args = call.function().arguments(GetWeather.class); // the SDK parses and validates the JSON
+        assertThat(args.city).isNotNull();
+    }
+
+    @Test
+    void langChain4jReadsAJsonSchemaResponse() throws Exception {
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(KEY).modelName("tiny").maxTokens(200)
+                .seed(3).strictJsonSchema(true).build(); // strict: LangChain4j sends additionalProperties false
+        JsonSchema schema = JsonSchema.builder().name("pet").rootElement(JsonObjectSchema.builder()
+                .addEnumProperty("color", List.of("red", "green", "blue")).addIntegerProperty("legs")
+                .required("color", "legs").additionalProperties(false).build()).build();
+        ChatResponse r = chat.chat(ChatRequest.builder().messages(UserMessage.from("Describe a pet"))
+                .responseFormat(ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(schema).build()).build());
+        assertThat(r.finishReason()).as(r.aiMessage().text()).isEqualTo(dev.langchain4j.model.output.FinishReason.STOP);
+        var value = TestServer.JSON.readTree(r.aiMessage().text()); // Jackson, not our recognizer, parses it
+        assertThat(value.get("color").asText()).isIn("red", "green", "blue");
+        assertThat(value.get("legs").isIntegralNumber()).isTrue();
+    }
+
+    @Test
+    void langChain4jReadsARequiredToolCall() throws Exception {
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(KEY).modelName("tiny").maxTokens(120)
+                .seed(5).build();
+        ToolSpecification weather = ToolSpecification.builder().name("get_weather").description("Weather in a city")
+                .parameters(JsonObjectSchema.builder().addEnumProperty("city", List.of("Paris", "Rome"))
+                        .required("city").additionalProperties(false).build()).build();
+        ChatResponse r = chat.chat(ChatRequest.builder().messages(UserMessage.from("Weather in Paris?"))
+                .toolSpecifications(weather).toolChoice(ToolChoice.REQUIRED).build());
+        assertThat(r.aiMessage().hasToolExecutionRequests()).as(r.toString()).isTrue();
+        ToolExecutionRequest call = r.aiMessage().toolExecutionRequests().getFirst();
+        assertThat(call.name()).isEqualTo("get_weather");
+        assertThat(TestServer.JSON.readTree(call.arguments()).get("city").asText()).isIn("Paris", "Rome");
     }
 }

@@ -109,6 +109,33 @@ public final class KvCache {
         length = newLength;
     }
 
+    /**
+     * Makes this cache hold a copy of {@code src}'s positions [0, src.length()) (a prompt prefilled once, shared by
+     * several sequences that then diverge). Both caches must be of the same model shape and storage type.
+     */
+    public void copyFrom(KvCache src) {
+        if (src.numLayers != numLayers || src.kvHeads != kvHeads || src.headDim != headDim || src.type != type) {
+            throw new IllegalArgumentException("cannot copy a KV cache of " + src.numLayers + " layers x " + src.kvHeads
+                    + " x " + src.headDim + " " + src.type + " into one of " + numLayers + " x " + kvHeads + " x "
+                    + headDim + " " + type);
+        }
+        if (src.length > capacity) {
+            throw new IllegalArgumentException("cannot copy " + src.length + " positions into a KV cache of capacity "
+                    + capacity);
+        }
+        int n = src.length * kvHeads * headDim; // rows are position-major: [pos, Hkv * Dh]
+        for (int l = 0; l < numLayers; l++) {
+            if (type == Type.F32) {
+                System.arraycopy(src.k[l], 0, k[l], 0, n);
+                System.arraycopy(src.v[l], 0, v[l], 0, n);
+            } else {
+                System.arraycopy(src.k16[l], 0, k16[l], 0, n);
+                System.arraycopy(src.v16[l], 0, v16[l], 0, n);
+            }
+        }
+        length = src.length;
+    }
+
     void advance(int tokens) {
         length += tokens;
     }

@@ -47,7 +47,18 @@ public final class Generations {
 
         /** Starts a text/event-stream response; the stream is flushed after each event written to it. */
         OutputStream openEventStream() throws IOException;
+
+        /**
+         * Whether the client has closed its connection while a non-streamed reply is being computed (a streamed
+         * reply learns it from a failed write). Called every {@link #CLIENT_PROBE_MILLIS} while collecting.
+         */
+        default boolean clientGone() {
+            return false;
+        }
     }
+
+    /** How often a non-streamed request checks that its client is still connected. */
+    static final long CLIENT_PROBE_MILLIS = 50;
 
     private final ModelManager models;
     private final Map<Tokenizer, Map<ToolCallFormat, TokenVocabulary>> toolVocabularies = new WeakHashMap<>();
@@ -158,6 +169,7 @@ public final class Generations {
                     throw ApiError.invalid(e.getMessage().startsWith("logit_bias") ? "logit_bias" : null, e.getMessage());
                 }
             }
+            for (int i = 1; i < seqs.size(); i++) seqs.get(i).sharePrefillOf(seqs.get(0)); // prefill once for n
             served.scheduler().submit(seqs);
             Output o = new Output(chat, req, requested == null ? served.name() : requested, promptText, prompt, tok,
                     toolFormat);
@@ -248,9 +260,17 @@ public final class Generations {
                 lps.add(new ArrayList<>());
                 promptLps.add(null);
             }
+            long nextProbe = System.nanoTime() + CLIENT_PROBE_MILLIS * 1_000_000;
             try {
                 while (done < n) {
-                    RequestEvents.Event e = events.next(60_000);
+                    RequestEvents.Event e = events.next(CLIENT_PROBE_MILLIS);
+                    if (System.nanoTime() - nextProbe >= 0) {
+                        nextProbe = System.nanoTime() + CLIENT_PROBE_MILLIS * 1_000_000;
+                        if (out.clientGone()) { // nobody will read the reply: stop generating it (cancelled below)
+                            throw new ApiError(499, "invalid_request_error", "client_closed_request", null,
+                                    "the client closed the connection before the reply was ready");
+                        }
+                    }
                     if (e == null) continue;
                     switch (e) {
                         case RequestEvents.PromptScored p -> promptLps.set(p.index(), p.logprobs());

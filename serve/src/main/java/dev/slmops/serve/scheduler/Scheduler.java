@@ -45,6 +45,8 @@ public final class Scheduler implements AutoCloseable {
     private volatile boolean running = true;
     private volatile int activeCount;
     private volatile int largestBatch;
+    private volatile long generatedTokens; // written by the decode thread only
+    private volatile long prefilledTokens; // prompt positions computed (not copied), decode thread only
 
     /**
      * @param maxBatch           sequences decoded together at most
@@ -87,6 +89,16 @@ public final class Scheduler implements AutoCloseable {
         return activeCount;
     }
 
+    /** Tokens sampled for all sequences since the model was loaded. */
+    public long generatedTokens() {
+        return generatedTokens;
+    }
+
+    /** Prompt positions run through the model so far (the n choices of a request compute their prompt once). */
+    public long prefilledTokens() {
+        return prefilledTokens;
+    }
+
     /** The most sequences one forward call has carried so far (shows that batching happens). */
     public int largestBatch() {
         return largestBatch;
@@ -112,10 +124,12 @@ public final class Scheduler implements AutoCloseable {
                     if (first == null) continue;
                     admit(first);
                 }
-                while (active.size() < maxBatch) {
-                    Sequence next = pending.poll();
-                    if (next == null) break;
-                    admit(next);
+                synchronized (pending) { // waits for a submit in progress: a request's n choices come in together
+                    while (active.size() < maxBatch) {
+                        Sequence next = pending.poll();
+                        if (next == null) break;
+                        admit(next);
+                    }
                 }
                 activeCount = active.size();
                 step();
@@ -163,6 +177,11 @@ public final class Scheduler implements AutoCloseable {
         for (Sequence s : active) {
             int[] tokens;
             boolean all = false;
+            if (!s.prefillDone() && s.prefillLeader != null) {
+                Sequence leader = s.prefillLeader;
+                if (active.contains(leader) && !leader.prefillDone()) continue; // takes its cache when it is done
+                s.prefillLeader = null; // the leader is gone or was done before this one came in: prefill alone
+            }
             if (!s.prefillDone()) {
                 if (prefillBudget == 0) continue; // waits for the next step's budget
                 int n = Math.min(prefillBudget, s.prompt.length - s.prefilled);
@@ -171,6 +190,7 @@ public final class Scheduler implements AutoCloseable {
                 if (s.promptLogprobs) n = Math.min(n, PROMPT_SCORING_ROWS);
                 tokens = Arrays.copyOfRange(s.prompt, s.prefilled, s.prefilled + n);
                 prefillBudget -= n;
+                prefilledTokens += n; // only the decode thread writes it
                 all = s.promptLogprobs;
             } else {
                 tokens = new int[]{s.lastToken};
@@ -189,12 +209,14 @@ public final class Scheduler implements AutoCloseable {
         // independent (each sequence owns its sampler), so they run on the model's worker pool, idle between passes.
         List<Sequence> ready = new ArrayList<>(stepping.size());
         List<float[]> readyLogits = new ArrayList<>(stepping.size());
-        int[] readyOff = new int[stepping.size()];
+        int[] readyOff = new int[active.size()]; // the stepping ones and the choices that share a prefill
         for (int i = 0; i < stepping.size(); i++) {
             Sequence s = stepping.get(i);
             SequenceInput in = inputs.get(i);
             int off = 0;
+            boolean prefillEndedNow = false;
             if (!s.prefillDone()) {
+                prefillEndedNow = true; // (when it is not done after this chunk, the loop continues below)
                 if (in.allLogits()) scorePrompt(s, logits[i], in.tokens().length);
                 s.prefilled += in.tokens().length;
                 if (!s.prefillDone()) continue;
@@ -205,6 +227,25 @@ public final class Scheduler implements AutoCloseable {
             readyOff[ready.size()] = off;
             ready.add(s);
             readyLogits.add(logits[i]);
+            if (prefillEndedNow) {
+                // The request's other choices waiting on this prefill copy its cache and sample from a copy of its
+                // last-position logits (sampling masks the row in place).
+                for (Sequence f : active) {
+                    if (f.prefillLeader != s) continue;
+                    f.cache.copyFrom(s.cache);
+                    f.prefilled = f.prompt.length;
+                    f.prefillLeader = null;
+                    if (f.promptLogprobs) {
+                        f.promptLps.clear();
+                        f.promptLps.addAll(s.promptLps);
+                        f.events.promptLogprobs(f.promptLps);
+                    }
+                    readyOff[ready.size()] = 0;
+                    ready.add(f);
+                    readyLogits.add(Arrays.copyOfRange(logits[i], off, off + vocabSize));
+                    observer.promptTokens(f.prompt.length);
+                }
+            }
         }
         boolean[] done = new boolean[ready.size()];
         IntConsumer sampleOne = j -> {
@@ -267,6 +308,7 @@ public final class Scheduler implements AutoCloseable {
         }
         s.lastTokenNanos = now;
         observer.completionTokens(1);
+        generatedTokens++; // only the decode thread writes it
         String piece = s.stops.feed(s.decoder.next(token));
         s.events.token(piece, token, lp);
         if (s.stops.stopped() || (s.constraint != null && s.constraint.isComplete() && !s.constraint.canContinue())) {

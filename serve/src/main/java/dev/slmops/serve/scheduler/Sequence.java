@@ -40,6 +40,11 @@ public final class Sequence {
     long lastTokenNanos;
     List<TokenLogprobs> promptLps;
     private volatile boolean cancelled;
+    /**
+     * Another choice of the same request (same prompt and adapter) whose prefill this one waits for, to copy its KV
+     * cache instead of computing the prompt again; null once copied, or when this sequence prefills itself.
+     */
+    Sequence prefillLeader;
 
     /**
      * @param prompt         token ids, at least one
@@ -65,6 +70,18 @@ public final class Sequence {
             this.promptLps = new ArrayList<>(prompt.length);
             this.promptLps.add(null);
         }
+    }
+
+    /**
+     * Lets this sequence take {@code leader}'s prefilled prompt (KV cache copy) instead of computing it again: the n
+     * choices of one request share their prompt. Call before submitting; the leader must have the same prompt,
+     * adapter and prompt scoring.
+     */
+    public void sharePrefillOf(Sequence leader) {
+        if (!Arrays.equals(leader.prompt, prompt) || leader.adapter != adapter || leader.promptLogprobs != promptLogprobs) {
+            throw new IllegalArgumentException("only a sequence with the same prompt, adapter and echo can share a prefill");
+        }
+        this.prefillLeader = leader;
     }
 
     /** Stops generating at the next step (the client went away); safe from any thread. */

@@ -105,7 +105,9 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
      */
     public final void matmul(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
         checkShapes(x, xOffset, y, yOffset, m);
-        if (m < gemmMinRows()) {
+        if (QuantRowsBatch.applies(this, m)) { // a few rows on quantized weights: one pass over the weights
+            QuantRowsBatch.matmul(this, x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
+        } else if (m < gemmMinRows()) {
             for (int r = 0; r < m; r++) gemv(x, xOffset + r * cols, y, yOffset + r * rows, pool, VectorPath.ENABLED);
         } else {
             gemm(x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
@@ -149,6 +151,10 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             return;
         }
         for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
+        if (m > 1 && java.util.Arrays.stream(ws).allMatch(w -> QuantRowsBatch.applies(w, m))) {
+            for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
+            return;
+        }
         for (int r = 0; r < m; r++) gemvAll(ws, x, xOffset + r * ws[0].cols, ys, r, pool, VectorPath.ENABLED);
     }
 

@@ -1,0 +1,76 @@
+package dev.slmops.serve;
+
+import dev.slmops.serve.scheduler.Scheduler;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A client that closes its connection while a NON-streamed reply is computed: nothing is written to it until the
+ * reply is whole, so only the server's probe of the connection can notice, and its sequences must stop.
+ */
+class ClientDisconnectTest {
+    static OpenAiServer server;
+    static int port;
+
+    @BeforeAll
+    static void start() {
+        ServeOptions o = TestServer.options();
+        // max batch 1: the n choices of a request run one after another, so a request lasts long enough to leave.
+        server = OpenAiServer.start(new ServeOptions(o.models(), o.host(), 0, null, 1, 16, o.idleTtl(), 0, 1,
+                64 * 1024, 250, 8, 64, Duration.ofSeconds(30), null));
+        port = server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) server.close();
+    }
+
+    static Scheduler tiny() {
+        return server.models().loadedModels().stream().filter(m -> m.name().equals("tiny")).findFirst()
+                .orElseThrow().scheduler();
+    }
+
+    @Test
+    void closingTheConnectionStopsANonStreamedGeneration() throws Exception {
+        String body = "{\"model\":\"tiny\",\"prompt\":\"once\",\"max_tokens\":250,\"n\":8,\"temperature\":1,\"seed\":11,"
+                + "\"logit_bias\":{\"509\":-100,\"510\":-100,\"511\":-100}}"; // no special token ends a choice
+        TestServer.Reply whole = TestServer.post(port, "/v1/completions", body, null); // read to the end
+        assertThat(whole.status()).as(whole.body()).isEqualTo(200);
+        long wholeTokens = whole.json().at("/usage/completion_tokens").asLong();
+        assertThat(wholeTokens).as("8 choices of 250 tokens").isEqualTo(8 * 250);
+
+        Scheduler tiny = tiny();
+        long before = tiny.generatedTokens();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            OutputStream out = s.getOutputStream();
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                    + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(b);
+            out.flush();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < deadline && tiny.generatedTokens() == before) Thread.sleep(1);
+            assertThat(tiny.generatedTokens()).as("generation started").isGreaterThan(before);
+        } // closed while the reply is computed
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline && (tiny.activeSequences() > 0 || tiny.queueDepth() > 0)) Thread.sleep(5);
+        assertThat(tiny.activeSequences()).isZero();
+        assertThat(tiny.queueDepth()).isZero();
+        long generated = tiny.generatedTokens() - before;
+        System.out.println("client gone: " + generated + " of " + wholeTokens + " tokens generated");
+        assertThat(generated).as("tokens generated for a client that left").isLessThan(wholeTokens / 2);
+
+        TestServer.Reply after = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"hi\","
+                + "\"max_tokens\":4}", null);
+        assertThat(after.status()).as(after.body()).isEqualTo(200);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.parallel.WorkerPool;
+
+/**
+ * A few activation rows (2..31: batched decode) against quantized weights, y[M, N] = x[M, K] . W[N, K]^T, reading
+ * the weights from memory once for all rows. Per-row GEMVs stream the whole matrix M times, and decode is
+ * bandwidth-bound; here each task walks its output rows in small blocks (about {@link #BLOCK_BYTES} of weights, so
+ * L1-resident), and runs every activation row over a block before moving on. Each row's arithmetic is the GEMV's own
+ * ({@link PackedWeights#gemvRange}, with int8 activations where that family rounds x to int8), so the results are
+ * bit-identical to M separate GEMVs; only the order of memory traffic changes.
+ */
+final class QuantRowsBatch {
+    /** Weight bytes per block of output rows that all activation rows go over together (fits a 32 KiB L1d). */
+    static final int BLOCK_BYTES = 16 * 1024;
+
+    private QuantRowsBatch() {
+    }
+
+    /** Whether {@code w} takes this path for {@code m} rows: quantized row families below the GEMM threshold. */
+    static boolean applies(PackedWeights w, int m) {
+        return m > 1 && m < w.gemmMinRows() && !(w instanceof PanelWeights);
+    }
+
+    /** y[M, N] = x[M, K] . W^T for {@code m} rows, as m GEMVs would compute it; runs on {@code pool}. */
+    static void matmul(PackedWeights w, float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool,
+                       boolean vector) {
+        Object[] prep = new Object[m]; // per row: int8-rounded x or block sums, computed once
+        for (int r = 0; r < m; r++) prep[r] = w.gemvPrepare(x, xOff + r * w.cols);
+        int units = w.gemvUnits();
+        int unitsPerBlock = Math.max(1, BLOCK_BYTES / Math.max(1, bytesPerUnit(w)));
+        int tasks = PackedWeights.taskCount(units, pool, w.gemvMinUnitsPerTask());
+        pool.parallelFor(tasks, t -> {
+            int u0 = (int) ((long) units * t / tasks), u1 = (int) ((long) units * (t + 1) / tasks);
+            for (int b0 = u0; b0 < u1; b0 += unitsPerBlock) {
+                int b1 = Math.min(u1, b0 + unitsPerBlock);
+                for (int r = 0; r < m; r++) {
+                    w.gemvRange(x, xOff + r * w.cols, prep[r], y, yOff + r * w.rows, b0, b1, vector);
+                }
+            }
+        });
+    }
+
+    /** Approximate weight bytes one GEMV unit (an output row) reads: K times the family's bits per weight. */
+    static int bytesPerUnit(PackedWeights w) {
+        int units = w.gemvUnits();
+        long perUnitWeights = (long) w.rows * w.cols / Math.max(1, units);
+        int bits = switch (w.dtype) {
+            case Q4_0, Q4_1, Q4_K -> 5;
+            case Q5_0, Q5_1, Q5_K -> 6;
+            case Q6_K -> 7;
+            default -> 9; // Q8_0: int8 plus a float scale per 32
+        };
+        return (int) Math.min(Integer.MAX_VALUE, perUnitWeights * bits / 8);
+    }
+}
