@@ -8,7 +8,7 @@ import dev.slmops.model.arch.RopeScaling;
  * (llama.cpp's GGUF files for the llama arch store q/k rows permuted so its interleaved mode computes the same;
  * the GGUF reader undoes that permutation, so one mode serves every file.)
  */
-final class RopeTable {
+public final class RopeTable {
     final int ropeDims;        // R
     final float[] invFreq;     // [R/2]
     final float attentionFactor; // cos/sin multiplier (LongRoPE), else 1
@@ -16,7 +16,7 @@ final class RopeTable {
     /**
      * @param useLongFactors LongRoPE: the long factors when the context in use exceeds the trained one
      */
-    RopeTable(int ropeDims, double theta, RopeScaling scaling, boolean useLongFactors) {
+    public RopeTable(int ropeDims, double theta, RopeScaling scaling, boolean useLongFactors) {
         this.ropeDims = ropeDims;
         int half = ropeDims / 2;
         invFreq = new float[half];
@@ -51,12 +51,24 @@ final class RopeTable {
     }
 
     /** Rotates each of {@code heads} heads of width headDim in x[off ..] in place, for position pos. */
-    void apply(float[] x, int off, int heads, int headDim, int pos) {
+    public void apply(float[] x, int off, int heads, int headDim, int pos) {
+        rotate(x, off, heads, headDim, pos, 1f);
+    }
+
+    /**
+     * Backward of {@link #apply}: the forward is y = a R(theta) x per pair (a the attention factor, R a rotation), so
+     * dx = a R(-theta) dy, the same rotation with the sine negated. In place on the gradient rows.
+     */
+    public void applyBackward(float[] dy, int off, int heads, int headDim, int pos) {
+        rotate(dy, off, heads, headDim, pos, -1f);
+    }
+
+    private void rotate(float[] x, int off, int heads, int headDim, int pos, float sinSign) {
         int half = ropeDims / 2;
         for (int i = 0; i < half; i++) {
             float angle = pos * invFreq[i];
             float c = (float) Math.cos(angle) * attentionFactor;
-            float s = (float) Math.sin(angle) * attentionFactor;
+            float s = (float) Math.sin(angle) * attentionFactor * sinSign;
             for (int h = 0; h < heads; h++) {
                 int b = off + h * headDim;
                 float x1 = x[b + i], x2 = x[b + i + half];

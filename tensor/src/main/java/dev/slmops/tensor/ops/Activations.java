@@ -94,4 +94,54 @@ public final class Activations {
         }
         for (; i < n; i++) acc[aOff + i] += x[xOff + i];
     }
+    /** d SiLU(x) / dx = s (1 + x (1 - s)) with s = sigmoid(x). */
+    public static double siluDerivative(double x) {
+        double s = 1 / (1 + Math.exp(-x));
+        return s * (1 + x * (1 - s));
+    }
+
+    /** d GELU_tanh(x) / dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2). */
+    public static double geluTanhDerivative(double x) {
+        double c = Math.sqrt(2 / Math.PI), th = Math.tanh(c * (x + 0.044715 * x * x * x));
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x);
+    }
+
+    /**
+     * Backward of {@link #swiglu} / {@link #geglu} (h = act(g) * u), accumulating: dGate += dh * u * act'(g),
+     * dUp += dh * act(g). {@code gate} is the forward's gate input (before the in-place product). Vector lanes use
+     * the Vector API's EXP/TANH in float; the tail and the scalar path use double ({@link #siluDerivative},
+     * {@link #geluTanhDerivative} are the oracles).
+     */
+    public static void gatedBackward(boolean gelu, float[] dGate, float[] dUp, int dOff, float[] dh, int dhOff,
+                                     float[] gate, float[] up, int off, int n) {
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i <= n - F.length(); i += F.length()) {
+                FloatVector g = FloatVector.fromArray(F, gate, off + i), u = FloatVector.fromArray(F, up, off + i);
+                FloatVector d = FloatVector.fromArray(F, dh, dhOff + i);
+                FloatVector act, der;
+                if (gelu) {
+                    FloatVector g2 = g.mul(g);
+                    FloatVector th = g2.mul(0.044715f).add(1f).mul(g).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+                    FloatVector half1 = th.add(1f).mul(0.5f);
+                    act = g.mul(half1);
+                    der = half1.add(g.mul(0.5f).mul(th.mul(th).neg().add(1f)).mul(SQRT_2_OVER_PI)
+                            .mul(g2.mul(3 * 0.044715f).add(1f)));
+                } else {
+                    FloatVector sg = FloatVector.broadcast(F, 1f).div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                    act = g.mul(sg);
+                    der = sg.mul(g.mul(sg.neg().add(1f)).add(1f));
+                }
+                d.mul(u).mul(der).add(FloatVector.fromArray(F, dGate, dOff + i)).intoArray(dGate, dOff + i);
+                d.mul(act).add(FloatVector.fromArray(F, dUp, dOff + i)).intoArray(dUp, dOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            double g = gate[off + i], u = up[off + i], d = dh[dhOff + i];
+            double act = gelu ? geluTanhReference(g) : siluReference(g);
+            double der = gelu ? geluTanhDerivative(g) : siluDerivative(g);
+            dGate[dOff + i] += (float) (d * u * der);
+            dUp[dOff + i] += (float) (d * act);
+        }
+    }
 }

@@ -61,4 +61,30 @@ public final class RmsNorm {
         for (int i = 0; i < x.length; i++) out[i] = (float) (x[i] * inv * (onePlusWeight ? 1.0 + w[i] : w[i]));
         return out;
     }
+    /**
+     * Backward of {@link #apply} for one row, accumulating: with r = rsqrt(mean(x^2) + eps), g = w (or 1 + w) and
+     * forward y[i] = x[i] r g[i],
+     * <pre>
+     *   dw[i] += dy[i] x[i] r
+     *   dx[i] += r g[i] dy[i] - x[i] r^3 / n * sum_j dy[j] g[j] x[j]
+     * </pre>
+     * {@code x} is the forward's input (not its output: an in-place forward must keep a copy); {@code dw} may be null
+     * (a frozen weight). Sums in double.
+     */
+    public static void backward(float[] dx, int dxOff, float[] dw, int dwOff, float[] dy, int dyOff,
+                                float[] x, int xOff, float[] w, int n, float eps, boolean onePlusWeight) {
+        double ss = 0, dot = 0;
+        for (int i = 0; i < n; i++) {
+            double xi = x[xOff + i];
+            ss += xi * xi;
+            dot += dy[dyOff + i] * (onePlusWeight ? 1.0 + w[i] : w[i]) * xi;
+        }
+        double r = 1.0 / Math.sqrt(ss / n + eps);
+        double c = r * r * r / n * dot;
+        for (int i = 0; i < n; i++) {
+            double xi = x[xOff + i], g = onePlusWeight ? 1.0 + w[i] : w[i];
+            if (dw != null) dw[dwOff + i] += (float) (dy[dyOff + i] * xi * r);
+            dx[dxOff + i] += (float) (r * g * dy[dyOff + i] - xi * c);
+        }
+    }
 }

@@ -1,0 +1,204 @@
+package dev.slmops.train;
+
+import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.engine.WeightSource;
+import dev.slmops.model.format.StoredTensor;
+import dev.slmops.tensor.parallel.WorkerPool;
+import dev.slmops.tensor.quant.Dequantize;
+import dev.slmops.train.model.TrainWeights;
+import dev.slmops.train.model.TrainingTransformer;
+import dev.slmops.train.nn.Embedding;
+import dev.slmops.train.nn.FrozenProjection;
+import dev.slmops.train.nn.LoraProjection;
+import dev.slmops.train.nn.Projection;
+import dev.slmops.train.nn.Vec;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * LoRA (and QLoRA): the base model frozen in its stored dtype (F32, F16, BF16, Q8_0, Q4_0, K-quants; projections
+ * dequantized a tile at a time, never held in F32), and an adapter A [r, in], B [out, r] on every target module as
+ * the parameters. Entries carry PEFT's key names
+ * ({@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}); A starts as PEFT's (uniform in
+ * +-1/sqrt(in)), B at zero, so training starts from the base model.
+ *
+ * <p>The weight source must stay open while this object is used: the frozen weights are read from it.
+ */
+public final class LoraFineTuning implements Trainable {
+    private static final Set<String> LAYER_MODULES = Set.of("q_proj", "k_proj", "v_proj", "qkv_proj", "o_proj",
+            "gate_proj", "up_proj", "gate_up_proj", "down_proj");
+
+    private final Parameters params;
+    private final TrainingTransformer model;
+    private final List<LoraProjection> adapters;
+    private final long seed;
+    private long steps;
+
+    private LoraFineTuning(Parameters params, TrainingTransformer model, List<LoraProjection> adapters, long seed) {
+        this.params = params;
+        this.model = model;
+        this.adapters = adapters;
+        this.seed = seed;
+    }
+
+    /** PEFT's key of an adapter matrix: which is "A" or "B". */
+    public static String peftKey(String weightName, String which) {
+        return "base_model.model." + weightName.substring(0, weightName.length() - ".weight".length())
+                + ".lora_" + which + ".weight";
+    }
+
+    /** "model.layers.3.self_attn.q_proj.weight" -> "q_proj". */
+    static String moduleOf(String weightName) {
+        String p = weightName.substring(0, weightName.length() - ".weight".length());
+        return p.substring(p.lastIndexOf('.') + 1);
+    }
+
+    public static LoraFineTuning create(ModelConfig c, WeightSource src, LoraConfig lora, int contextInUse,
+                                        WorkerPool pool) {
+        Set<String> targets = new LinkedHashSet<>(lora.targetModules());
+        boolean allLinear = targets.remove("all-linear");
+        Set<String> unused = new LinkedHashSet<>(targets); // named explicitly, so each must exist
+        if (allLinear) targets.addAll(LAYER_MODULES);
+        // First pass: which matrices get adapters, and their shapes (the parameter layout).
+        List<String> names = new ArrayList<>();
+        List<int[]> shapes = new ArrayList<>();
+        TrainWeights.bind(c, new FrozenBinder(src) {
+            @Override
+            public Projection matrix(String name, int out, int in, Vec bias) {
+                String m = moduleOf(name);
+                if (name.startsWith("model.layers.") && targets.contains(m)) {
+                    unused.remove(m);
+                    names.add(name);
+                    shapes.add(new int[] {out, in});
+                }
+                return null;
+            }
+
+            @Override
+            public Embedding embedding(String name, int vocab, int dim, float scale) {
+                return null;
+            }
+
+            @Override
+            public Vec vector(String name, int n) {
+                return null;
+            }
+        });
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException("LoRA target modules " + unused + " do not exist in this " + c.arch()
+                    + " model; its projections are named " + moduleNames(c));
+        }
+        int r = lora.r();
+        List<Parameters.Entry> entries = new ArrayList<>();
+        long total = 0;
+        for (int i = 0; i < names.size(); i++) {
+            int out = shapes.get(i)[0], in = shapes.get(i)[1];
+            entries.add(new Parameters.Entry(peftKey(names.get(i), "A"), new int[] {r, in}, (int) total, r * in, true));
+            total += (long) r * in;
+            entries.add(new Parameters.Entry(peftKey(names.get(i), "B"), new int[] {out, r}, (int) total, out * r, true));
+            total += (long) out * r;
+            if (total > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("LoRA adapter too large for one buffer");
+        }
+        float[] values = new float[(int) total], grads = new float[(int) total];
+        Random rnd = new Random(lora.seed());
+        for (int i = 0; i < entries.size(); i += 2) {
+            Parameters.Entry a = entries.get(i);
+            double bound = 1 / Math.sqrt(a.shape()[1]);
+            for (int j = 0; j < a.length(); j++) values[a.offset() + j] = (float) ((2 * rnd.nextDouble() - 1) * bound);
+        }
+        List<LoraProjection> adapters = new ArrayList<>();
+        TrainWeights w = TrainWeights.bind(c, new FrozenBinder(src) {
+            @Override
+            public Projection matrix(String name, int out, int in, Vec bias) {
+                Projection base = super.matrix(name, out, in, bias);
+                int i = names.indexOf(name);
+                if (i < 0) return base;
+                LoraProjection p = new LoraProjection(base, r, lora.scale(), lora.dropout(), i, values, grads,
+                        entries.get(2 * i).offset(), entries.get(2 * i + 1).offset());
+                adapters.add(p);
+                return p;
+            }
+        });
+        return new LoraFineTuning(new Parameters(values, grads, entries),
+                new TrainingTransformer(c, w, contextInUse, pool), adapters, lora.seed());
+    }
+
+    private static String moduleNames(ModelConfig c) {
+        return c.arch() == dev.slmops.model.arch.Arch.PHI3 ? "qkv_proj, o_proj, gate_up_proj, down_proj"
+                : "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj";
+    }
+
+    /** Every weight frozen as stored: projections dequantized per tile, vectors copied to F32. */
+    private static class FrozenBinder implements TrainWeights.Binder {
+        private final WeightSource src;
+
+        FrozenBinder(WeightSource src) {
+            this.src = src;
+        }
+
+        private StoredTensor tensor(String name, long... shape) {
+            StoredTensor t = src.require(name);
+            if (!Arrays.equals(t.shape(), shape)) {
+                throw new IllegalArgumentException(src.describe() + ": tensor " + name + " has shape "
+                        + Arrays.toString(t.shape()) + ", the config implies " + Arrays.toString(shape));
+            }
+            return t;
+        }
+
+        @Override
+        public Embedding embedding(String name, int vocab, int dim, float scale) {
+            StoredTensor t = tensor(name, vocab, dim);
+            return Embedding.frozen(dim, scale, t.dtype(), t.data());
+        }
+
+        @Override
+        public Vec vector(String name, int n) {
+            StoredTensor t = tensor(name, n);
+            float[] f = new float[n];
+            Dequantize.toFloat(t.dtype(), t.data(), 0, f, 0, n);
+            return Vec.frozen(f);
+        }
+
+        @Override
+        public Projection matrix(String name, int out, int in, Vec bias) {
+            StoredTensor t = tensor(name, out, in);
+            return new FrozenProjection(name, t.dtype(), t.data(), out, in, bias);
+        }
+
+        @Override
+        public Projection tiedOutput(int vocab, int dim) {
+            return matrix("model.embed_tokens.weight", vocab, dim, null);
+        }
+    }
+
+    public LoraFineTuning gradientCheckpointing(boolean on) {
+        model.gradientCheckpointing(on);
+        return this;
+    }
+
+    @Override
+    public Parameters parameters() {
+        return params;
+    }
+
+    @Override
+    public Loss forwardBackward(List<Example> batch) {
+        long stepSeed = seed * 31 + ++steps;
+        for (LoraProjection p : adapters) {
+            p.stepSeed(stepSeed);
+            p.training(true);
+        }
+        return model.forwardBackward(batch);
+    }
+
+    @Override
+    public Loss evaluate(List<Example> batch) {
+        for (LoraProjection p : adapters) p.training(false);
+        return model.evaluate(batch);
+    }
+}
