@@ -172,8 +172,17 @@ final class FinetuneCommand implements Callable<Integer> {
         TrainingConfig tc = trainingConfig();
         Path resumeFrom = resumeCheckpoint();
 
-        FinetuneBackend engine = backend != null ? backend
+        TrainingBackend own = backend != null ? null
                 : new TrainingBackend(w -> spec.commandLine().getErr().println("warning: " + w));
+        FinetuneBackend engine = own != null ? own : backend;
+        try {
+            return train(engine, s, tc, resumeFrom);
+        } finally {
+            if (own != null) own.close();
+        }
+    }
+
+    private int train(FinetuneBackend engine, FinetuneSpec s, TrainingConfig tc, Path resumeFrom) throws Exception {
         Trainable trainable = engine.load(s);
         List<Example> all = engine.readData(data, s, trainable);
         List<Example> trainSet = trainSplit == null ? all : ValidationSplit.parseSlice(trainSplit, "--train-split").select(all);

@@ -46,7 +46,7 @@ import java.util.function.Consumer;
  *
  * <p>One model at a time: the source files stay open (the frozen base is read from them) until the JVM ends.
  */
-final class TrainingBackend implements FinetuneBackend {
+final class TrainingBackend implements FinetuneBackend, AutoCloseable {
     private final Consumer<String> warnings;
     private ModelFiles files;
     private WorkerPool pool;
@@ -138,6 +138,17 @@ final class TrainingBackend implements FinetuneBackend {
     @Override
     public WorkerPool pool(Trainable model) {
         return pool;
+    }
+
+    /** Stops the worker threads and closes the model files (the trainable must not be used afterwards). */
+    @Override
+    public void close() {
+        if (pool != null) pool.close();
+        if (files != null) files.close();
+        if (arena != null) arena.close();
+        pool = null;
+        files = null;
+        arena = null;
     }
 
     /**

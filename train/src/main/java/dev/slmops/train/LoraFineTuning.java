@@ -30,7 +30,7 @@ import java.util.Set;
  *
  * <p>The weight source must stay open while this object is used: the frozen weights are read from it.
  */
-public final class LoraFineTuning implements Trainable {
+public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.RandomState {
     private static final Set<String> LAYER_MODULES = Set.of("q_proj", "k_proj", "v_proj", "qkv_proj", "o_proj",
             "gate_proj", "up_proj", "gate_up_proj", "down_proj");
 
@@ -211,6 +211,18 @@ public final class LoraFineTuning implements Trainable {
             p.training(true);
         }
         return model.forwardBackward(batch);
+    }
+
+    /** The dropout masks' state: the count of micro-batches trained (each one's masks derive from seed and count). */
+    @Override
+    public long[] randomState() {
+        return new long[] {steps};
+    }
+
+    @Override
+    public void restoreRandomState(long[] state) {
+        if (state.length != 1) throw new IllegalArgumentException("LoRA random state: expected 1 value, got " + state.length);
+        steps = state[0];
     }
 
     @Override
