@@ -89,6 +89,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--merge", arity = "0..1", fallbackValue = "true",
             description = "lora/qlora: also write the base with the adapter merged (merged/, HF safetensors).")
     boolean merge;
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads (default: all cores). "
+            + "With several, float sums may be ordered differently from run to run; 1 makes runs repeat bit for bit.")
+    int threads;
     @Option(names = "--save-dtype", defaultValue = "f32", description = "Weights of a saved full model or merged model: "
             + "f32, f16 or bf16 (default ${DEFAULT-VALUE}).")
     String saveDtype;
@@ -278,13 +281,15 @@ final class FinetuneCommand implements Callable<Integer> {
         if (!Set.of("f32", "f16", "bf16").contains(saveDtype.trim().toLowerCase(Locale.ROOT))) {
             throw new IllegalArgumentException("--save-dtype " + saveDtype + ": expected f32, f16 or bf16");
         }
+        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0: all cores), got " + threads);
         if (merge && m.equals("full")) throw new IllegalArgumentException("--merge is for lora/qlora (full fine-tuning writes the whole model)");
         if (m.equals("qlora") && !Set.of("q4_0", "q4_1", "q8_0", "q4_k", "q5_k", "q6_k").contains(quantType.toLowerCase(Locale.ROOT))) {
             throw new IllegalArgumentException("--quant-type " + quantType + ": expected q4_0, q4_1, q8_0, q4_k, q5_k or q6_k");
         }
         return new FinetuneSpec(modelPath, m, loraR, loraAlpha, loraDropout, targetModules.stream().map(String::trim).toList(),
                 useRslora, List.copyOf(modulesToSave), quantType.toLowerCase(Locale.ROOT), seqLen, gradCheckpointing,
-                completionOnlyLoss, textTemplate, skipBadRecords, seed, merge, saveDtype.trim().toLowerCase(Locale.ROOT));
+                completionOnlyLoss, textTemplate, skipBadRecords, seed, merge, saveDtype.trim().toLowerCase(Locale.ROOT),
+                threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
     }
 
     /** The loop's settings, checked (messages name the flags). */

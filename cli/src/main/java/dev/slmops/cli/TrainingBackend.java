@@ -64,7 +64,7 @@ final class TrainingBackend implements FinetuneBackend, AutoCloseable {
         }
         files = ModelFiles.open(spec.model());
         ModelConfig c = files.config();
-        pool = new WorkerPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        pool = new WorkerPool(Math.max(1, spec.threads()));
         int context = Math.min(c.contextLength(), Math.max(spec.seqLen(), 2));
         if (spec.method().equals("full")) {
             return FullFineTuning.create(c, files.weights(), context, pool).gradientCheckpointing(spec.gradCheckpointing());
