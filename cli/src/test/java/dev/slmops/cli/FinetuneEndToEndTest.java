@@ -76,6 +76,12 @@ class FinetuneEndToEndTest {
         return r;
     }
 
+    static String[] concat(String[] a, String... b) {
+        String[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
     static double[] losses(Path out) throws Exception {
         return MetricsLog.read(out.resolve("metrics.jsonl")).stream().filter(n -> n.has("loss"))
                 .mapToDouble(n -> n.get("loss").asDouble()).toArray();
@@ -130,6 +136,15 @@ class FinetuneEndToEndTest {
         assertThat(out.resolve("adapter.gguf")).isRegularFile();
         assertThat(out.resolve("merged").resolve("config.json")).isRegularFile();
         assertNothingHalfWritten(out);
+
+        // slmops generate --adapter: the PEFT directory and the GGUF LoRA file continue the prompt alike (greedy).
+        String[] gen = {"generate", "--model", model.toString(), "-p", "What is two plus two?", "--temp", "0", "-n", "6"};
+        CliTest.Run viaPeft = CliTest.run(concat(gen, "--adapter", out.resolve("adapter").toString()));
+        CliTest.Run viaGguf = CliTest.run(concat(gen, "--adapter", out.resolve("adapter.gguf").toString()));
+        assertThat(viaPeft.exit()).as(viaPeft.err()).isZero();
+        assertThat(viaGguf.exit()).as(viaGguf.err()).isZero();
+        assertThat(viaPeft.out()).isEqualTo(viaGguf.out());
+        assertThat(CliTest.run(concat(gen, "--adapter", tmp.resolve("none").toString())).err()).contains("--adapter");
 
         Path gguf = tmp.resolve("base.gguf");
         try (ModelFiles f = ModelFiles.open(model)) {
