@@ -197,6 +197,20 @@ class FinetuneEndToEndTest {
     }
 
     @Test
+    void qloraQuantizesAnF32BaseAtLoadAndTrains(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("qlora");
+        CliTest.Run r = finetune(out, "--method", "qlora", "--qlora-type", "q8_0", "--lora-r", "4", "--lora-alpha", "8",
+                "--max-steps", "6", "--lr", "2e-2");
+        assertThat(r.err()).doesNotContain("warning: model.layers"); // every projection's rows are whole Q8_0 blocks
+        double[] l = losses(out);
+        System.out.println("qlora loss curve " + Arrays.toString(l));
+        assertThat(l[l.length - 1]).as("loss falls").isLessThan(l[0]);
+        assertThat(out.resolve("adapter").resolve(PeftAdapterFiles.WEIGHTS)).isRegularFile();
+        assertThat(out.resolve("adapter.gguf")).isRegularFile();
+        assertNothingHalfWritten(out);
+    }
+
+    @Test
     void fullFineTuningSavesAModelThatSlmopsAndLlamaCppLoad(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("full");
         finetune(out, "--method", "full", "--max-steps", "10", "--lr", "5e-3", "--save-dtype", "f32");
