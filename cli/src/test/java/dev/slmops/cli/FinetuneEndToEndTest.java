@@ -244,6 +244,28 @@ class FinetuneEndToEndTest {
     }
 
     @Test
+    void aGgufModelTrainsFullAndLoraAndTheSavedModelLoads(@TempDir Path tmp) throws Exception {
+        Path gguf = dev.slmops.testkit.ProjectFiles.sharedAsset("llama-2-tiny-random.gguf");
+        for (String method : new String[] {"full", "lora"}) {
+            Path out = tmp.resolve(method);
+            CliTest.Run r = CliTest.run("finetune", "--model", gguf.toString(), "--data", data.toString(), "--method", method,
+                    "--lora-r", "2", "--seq-len", "24", "--batch-size", "4", "--max-steps", "3", "--lr", "1e-2",
+                    "--save-steps", "0", "-o", out.toString());
+            assertThat(r.exit()).as("finetune --method %s on a GGUF: %s", method, r.err()).isZero();
+            assertNothingHalfWritten(out);
+        }
+        try (LoadedModel m = LoadedModel.load(tmp.resolve("full").resolve("model"), new LoadedModel.Options(64, 2))) {
+            assertThat(m.tokenizer().encode("Once upon a time")).containsExactly(1, 9038, 2501, 263, 931);
+        }
+        try (LoadedModel m = LoadedModel.load(gguf, new LoadedModel.Options(64, 2))) {
+            LoraAdapter a = PeftAdapterFiles.read(tmp.resolve("lora").resolve("adapter"));
+            a.checkFits(m.config());
+            assertThat(GgufLoraFiles.read(tmp.resolve("lora").resolve("adapter.gguf"), m.config()).modules().keySet())
+                    .containsExactlyInAnyOrderElementsOf(a.modules().keySet());
+        }
+    }
+
+    @Test
     void resumeFromAMiddleCheckpointEndsOnTheSameAdapterBytes(@TempDir Path tmp) throws Exception {
         String[] common = {"--method", "lora", "--lora-r", "4", "--lora-alpha", "8", "--lora-dropout", "0.2",
                 "--max-steps", "6", "--lr", "1e-2", "--scheduler", "cosine", "--warmup", "1", "--save-total-limit", "0",
