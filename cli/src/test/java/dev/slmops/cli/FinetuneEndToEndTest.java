@@ -283,8 +283,8 @@ class FinetuneEndToEndTest {
         List<String> b = new ArrayList<>(a);
         b.add("--resume");
         runWithSaves(resumed, b.toArray(String[]::new));
-        // Two uninterrupted runs in one JVM already differ in the last bits: the Vector API's lane reductions sum
-        // in another order once C2 compiles them (interpreted and compiled tiers differ), so the real engine is not
+        // Two uninterrupted runs in one JVM already differ in the last bits, even with --threads 1 (most likely the
+        // Vector API's lane reductions, whose order may change once C2 compiles them), so the real engine is not
         // bit-reproducible across JIT states. The resume (checkpointed values, AdamW moments, step, data order,
         // dropout counter) is held to the size of that noise; TrainerTest proves it bit for bit on a plain model.
         Path again = tmp.resolve("again");
