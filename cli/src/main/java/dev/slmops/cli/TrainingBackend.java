@@ -96,6 +96,10 @@ final class TrainingBackend implements FinetuneBackend, AutoCloseable {
         DatasetOptions o = DatasetOptions.defaults().withSeqLen(spec.seqLen())
                 .withCompletionOnlyLoss(spec.completionOnlyLoss()).withTextTemplate(spec.textTemplate())
                 .withSkipBadRecords(spec.skipBadRecords()).withSeed(spec.seed(), false);
+        if (files.chatTemplate().isFallback()) {
+            warnings.accept(spec.model() + " has no chat template: any chat (messages) records are rendered with the "
+                    + "ChatML fallback, which the model was not trained on");
+        }
         JsonlDataset.Loaded loaded = JsonlDataset.loadForEvaluation(jsonl, o, files.tokenizer(), files.chatTemplate());
         if (!loaded.skipped().isEmpty() || loaded.truncated() > 0) warnings.accept(jsonl + ": " + loaded.summary());
         return loaded.train();

@@ -250,12 +250,15 @@ class FinetuneEndToEndTest {
             Path out = tmp.resolve(method);
             CliTest.Run r = CliTest.run("finetune", "--model", gguf.toString(), "--data", data.toString(), "--method", method,
                     "--lora-r", "2", "--seq-len", "24", "--batch-size", "4", "--max-steps", "3", "--lr", "1e-2",
-                    "--save-steps", "0", "-o", out.toString());
+                    "--save-steps", "0", "-o", out.toString(), "--merge=" + method.equals("lora"));
             assertThat(r.exit()).as("finetune --method %s on a GGUF: %s", method, r.err()).isZero();
             assertNothingHalfWritten(out);
         }
         try (LoadedModel m = LoadedModel.load(tmp.resolve("full").resolve("model"), new LoadedModel.Options(64, 2))) {
             assertThat(m.tokenizer().encode("Once upon a time")).containsExactly(1, 9038, 2501, 263, 931);
+        }
+        try (LoadedModel m = LoadedModel.load(tmp.resolve("lora").resolve("merged"), new LoadedModel.Options(64, 2))) {
+            assertThat(m.config().vocabSize()).isEqualTo(32000); // a GGUF base merges through an HF copy
         }
         try (LoadedModel m = LoadedModel.load(gguf, new LoadedModel.Options(64, 2))) {
             LoraAdapter a = PeftAdapterFiles.read(tmp.resolve("lora").resolve("adapter"));
