@@ -211,6 +211,29 @@ class FinetuneEndToEndTest {
     }
 
     @Test
+    void qloraKeepsAQuantizedGgufBaseAsStored(@TempDir Path tmp) throws Exception {
+        Path f32 = tmp.resolve("f32.gguf"), q8 = tmp.resolve("q8_0.gguf");
+        try (ModelFiles f = ModelFiles.open(model)) {
+            GgufExport.write(f, DType.F32, f32, w -> { });
+        }
+        LlamaCpp.quantize(f32, q8, LlamaCpp.FTYPE_MOSTLY_Q8_0, 2); // llama.cpp's own Q8_0 file
+        Path out = tmp.resolve("qlora-q8");
+        CliTest.Run r = CliTest.run("finetune", "--model", q8.toString(), "--data", data.toString(), "--method", "qlora",
+                "--lora-r", "4", "--seq-len", "32", "--batch-size", "4", "--max-steps", "6", "--lr", "2e-2",
+                "--save-steps", "0", "-o", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        double[] l = losses(out);
+        System.out.println("qlora over llama.cpp's Q8_0 GGUF, loss curve " + Arrays.toString(l));
+        assertThat(l[l.length - 1]).isLessThan(l[0]);
+        try (ModelFiles f = ModelFiles.open(q8)) {
+            assertThat(f.weights().require("model.layers.0.self_attn.q_proj.weight").dtype()).isEqualTo(DType.Q8_0);
+        }
+        try (LlamaCpp.Model ref = LlamaCpp.load(q8); LlamaCpp.Context ctx = ref.newContext(64, true)) {
+            ctx.setAdapter(ref.loadAdapter(out.resolve("adapter.gguf")), 1f); // llama.cpp takes the adapter over its Q8_0 base
+        }
+    }
+
+    @Test
     void fullFineTuningSavesAModelThatSlmopsAndLlamaCppLoad(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("full");
         finetune(out, "--method", "full", "--max-steps", "10", "--lr", "5e-3", "--save-dtype", "f32");
