@@ -5,8 +5,12 @@ import dev.slmops.workflows.eval.KldResult;
 import dev.slmops.workflows.eval.ModelComparison;
 import dev.slmops.workflows.eval.QualityGates;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,8 +24,8 @@ import java.util.concurrent.Callable;
                 "--save-base-logits keeps the base log-probabilities (llama.cpp's --kl-divergence-base format) for reuse with --base-logits."})
 final class CompareCommand implements Callable<Integer> {
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--base", description = "The reference model (path, alias or pulled hub id). Not needed with --base-logits.")
     String base;
@@ -41,17 +45,8 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace an existing --save-base-logits file.")
     boolean force;
 
-    @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Tokens per window (default ${DEFAULT-VALUE}).")
-    int ctx;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "2048", description = "Tokens per forward pass (default ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--chunks", defaultValue = "-1", description = "Evaluate at most this many windows (default: all).")
-    int chunks;
-
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Threads (default: all cores).")
-    int threads;
+    @Mixin
+    EvalWindowOptions window;
 
     @Option(names = "--max-kld", description = "Fail when the mean KL divergence exceeds this (nats).")
     Double maxKld;
@@ -74,7 +69,7 @@ final class CompareCommand implements Callable<Integer> {
             throw new IllegalArgumentException(saveBaseLogits + " already exists; pass --force to replace it or --base-logits to reuse it");
         }
         QualityGates gates = new QualityGates(maxKld, maxPplIncrease, minTop1);
-        EvalOptions options = new EvalOptions(ctx, batch, chunks, threads);
+        EvalOptions options = window.toEvalOptions();
         String text = baseLogits == null ? EvalCliSupport.readText(data) : null;
         ModelComparison.Result r = ModelComparison.run(base == null ? null : Models.resolve(base), Models.resolve(model), text, data == null ? null : data.toString(), options,
                 saveBaseLogits, baseLogits, System.err::println);
@@ -90,7 +85,7 @@ final class CompareCommand implements Callable<Integer> {
             System.out.println("\nquality gates: passed");
             return 0;
         }
-        java.io.PrintWriter err = spec.commandLine().getErr();
+        PrintWriter err = spec.commandLine().getErr();
         for (String f : failed) err.println("quality gate failed: " + f);
         err.flush();
         return EvalCliSupport.GATE_FAILED;

@@ -1,9 +1,8 @@
 package dev.slmops.cli;
 
+import dev.slmops.workflows.text.TextFiles;
+
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Small helpers shared by the evaluation commands. */
@@ -15,11 +14,6 @@ final class EvalCliSupport {
     }
 
     static String readText(Path data) throws IOException {
-        if (!Files.isRegularFile(data)) throw new IllegalArgumentException("data file " + data + " does not exist");
-        try {
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(data))).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("data file " + data + " is not UTF-8 text");
-        }
+        return TextFiles.readUtf8(data, "data file");
     }
 }

@@ -4,6 +4,7 @@ import dev.slmops.model.load.LoadedModel;
 import dev.slmops.workflows.quantize.Imatrix;
 import dev.slmops.workflows.quantize.ImatrixCollector;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -24,14 +25,14 @@ final class ImatrixCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "Output: imatrix.gguf (llama.cpp's current format) or .dat (legacy).")
     Path output;
 
-    @Option(names = "--ctx", defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
     int ctx;
 
     @Option(names = "--chunks", defaultValue = "0", description = "Use at most this many chunks (default: all).")
     int chunks;
 
-    @Option(names = "--threads", description = "Threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--force", description = "Replace the output if it exists.")
     boolean force;
@@ -39,7 +40,9 @@ final class ImatrixCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (Files.exists(output) && !force) throw new IllegalArgumentException(output + " already exists; pass --force to replace it");
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        Path folder = output.toAbsolutePath().getParent();
+        if (!Files.isDirectory(folder)) throw new IllegalArgumentException("output folder " + folder + " does not exist; create it first");
+        int n = threads.count();
         long t0 = System.nanoTime();
         try (LoadedModel m = LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, n))) {
             Imatrix im = ImatrixCollector.compute(m, data, ctx, chunks,

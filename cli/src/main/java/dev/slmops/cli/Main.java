@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                ServeCommand.class,
                 MergeCommand.class,
                 ModelCommand.class,
                 CacheCommand.class,

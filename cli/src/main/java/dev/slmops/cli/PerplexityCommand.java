@@ -6,6 +6,7 @@ import dev.slmops.workflows.eval.EvalOptions;
 import dev.slmops.workflows.eval.Perplexity;
 import dev.slmops.workflows.eval.PerplexityResult;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -24,26 +25,17 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = {"-f", "--data"}, required = true, description = "A UTF-8 text file (e.g. wiki.test.raw).")
     Path data;
 
-    @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Tokens per window (default ${DEFAULT-VALUE}).")
-    int ctx;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "2048", description = "Tokens per forward pass; batch/ctx windows run together (default ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--chunks", defaultValue = "-1", description = "Evaluate at most this many windows (default: all).")
-    int chunks;
-
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Threads (default: all cores).")
-    int threads;
+    @Mixin
+    EvalWindowOptions window;
 
     @Override
     public Integer call() throws Exception {
-        EvalOptions options = new EvalOptions(ctx, batch, chunks, threads);
+        EvalOptions options = window.toEvalOptions();
         String text = EvalCliSupport.readText(data);
-        try (LoadedModel m = LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads))) {
-            EvalChunks ec = EvalChunks.of(m.tokenizer(), text, ctx, chunks, data.toString());
+        try (LoadedModel m = LoadedModel.load(Models.resolve(model), new LoadedModel.Options(window.ctx, window.threads))) {
+            EvalChunks ec = EvalChunks.of(m.tokenizer(), text, window.ctx, window.chunks, data.toString());
             System.err.printf(Locale.ROOT, "perplexity: %d tokens, %d chunks of %d, batch %d%n", ec.tokens().length,
-                    ec.chunks(), ctx, batch);
+                    ec.chunks(), window.ctx, window.batch);
             int[] printed = {0};
             PerplexityResult r = Perplexity.run(m, ec, options, p -> {
                 for (; printed[0] < p.running().length; printed[0]++) {

@@ -1,8 +1,8 @@
 package dev.slmops.cli;
 
-import dev.slmops.workflows.eval.EvalOptions;
 import dev.slmops.workflows.eval.QualityReport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -24,17 +24,11 @@ final class QualityReportCommand implements Callable<Integer> {
     @Option(names = {"-f", "--data"}, required = true, description = "A UTF-8 text file.")
     Path data;
 
-    @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Tokens per window (default ${DEFAULT-VALUE}).")
-    int ctx;
-
-    @Option(names = "--chunks", defaultValue = "-1", description = "Evaluate at most this many windows (default: all).")
-    int chunks;
+    @Mixin
+    EvalWindowOptions window;
 
     @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Tokens decoded for the t/s column (0 skips; default ${DEFAULT-VALUE}).")
     int gen;
-
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Threads (default: all cores).")
-    int threads;
 
     @Override
     public Integer call() throws Exception {
@@ -47,7 +41,7 @@ final class QualityReportCommand implements Callable<Integer> {
         Path basePath = Models.resolve(base);
         String baseLabel = basePath.getFileName().toString();
         var rows = QualityReport.measure(new QualityReport.Variant(baseLabel, basePath), vs, EvalCliSupport.readText(data),
-                data.toString(), new EvalOptions(ctx, 2048, chunks, threads), gen, System.err::println);
+                data.toString(), window.toEvalOptions(), gen, System.err::println);
         System.out.print(QualityReport.markdown(rows));
         return 0;
     }

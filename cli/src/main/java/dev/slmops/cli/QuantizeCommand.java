@@ -3,6 +3,7 @@ package dev.slmops.cli;
 import dev.slmops.workflows.quantize.QuantType;
 import dev.slmops.workflows.quantize.Quantizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -30,17 +31,20 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--imatrix", description = "Importance matrix (.gguf or .dat, from slmops imatrix or llama-imatrix).")
     Path imatrix;
 
+    @Option(names = {"-a", "--adapter"}, description = "A LoRA adapter (PEFT directory or GGUF LoRA file) to merge into the model "
+            + "first, as slmops merge does; the merge streams into a temporary F32 GGUF beside the output.")
+    Path adapter;
+
     @Option(names = "--force", description = "Replace the output if it exists.")
     boolean force;
 
-    @Option(names = "--threads", description = "Quantization threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         QuantType t = QuantType.parse(type);
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(Models.resolve(model), t, output, pure, imatrix, force, n),
+        Quantizer.Result r = Quantizer.quantize(new Quantizer.Options(Models.resolve(model), t, output, pure, imatrix, force, threads.count(), adapter),
                 new Quantizer.Listener() {
                     @Override
                     public void message(String line) {

@@ -18,8 +18,20 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
             ex.printStackTrace(cmd.getErr());
             if (!userError) return 1;
         }
-        String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-        cmd.getErr().println(cmd.getColorScheme().errorText("error: " + message));
+        cmd.getErr().println(cmd.getColorScheme().errorText("error: " + message(ex)));
         return 2;
+    }
+
+    /** The line to print: file-system exceptions carry only a path as their message, so say what happened to it. */
+    static String message(Exception ex) {
+        return switch (ex) {
+            case java.nio.file.NoSuchFileException e -> "no such file or directory: " + e.getFile()
+                    + (e.getReason() == null ? "" : " (" + e.getReason() + ")");
+            case java.nio.file.AccessDeniedException e -> "permission denied: " + e.getFile();
+            case java.nio.file.FileAlreadyExistsException e -> e.getFile() + " already exists";
+            case java.nio.file.NotDirectoryException e -> "not a directory: " + e.getFile();
+            case java.nio.file.DirectoryNotEmptyException e -> "directory not empty: " + e.getFile();
+            default -> ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        };
     }
 }

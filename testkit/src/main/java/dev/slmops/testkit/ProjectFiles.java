@@ -63,12 +63,19 @@ public final class ProjectFiles {
         Path dir = env != null && !env.isBlank() ? Path.of(env) : root.resolve(".references");
         if (!Files.exists(dir.resolve(".installed-v1"))) {
             try {
+                // Not inheritIO: in a Surefire fork stdin/stdout are Surefire's own channel (npm would set stdin
+                // non-blocking and break it, and output would corrupt it), so stdin is empty and output goes to a log.
+                Path log = Files.createTempFile("slmops-install-references", ".log");
                 ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("scripts/install-references.sh").toString())
-                        .inheritIO();
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile());
                 pb.environment().put("SLMOPS_REFERENCES", dir.toString());
+                System.err.println("installing the npm reference implementations into " + dir + " (log: " + log + ")");
                 Process proc = pb.start();
                 if (!proc.waitFor(15, TimeUnit.MINUTES) || proc.exitValue() != 0) {
-                    throw new IllegalStateException("scripts/install-references.sh failed; run it by hand to see why");
+                    throw new IllegalStateException("scripts/install-references.sh failed (log: " + log
+                            + "); run it by hand to see why");
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

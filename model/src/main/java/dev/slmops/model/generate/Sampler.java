@@ -60,6 +60,20 @@ public final class Sampler {
         float pmax = (float) (1.0 / sum); // probability of the most likely token
         for (int i = 0; i < V; i++) work[i] /= (float) sum;
 
+        // No filter (OpenAI's defaults: top_p 1, no top-k or min-p): draw from the whole distribution in id order,
+        // without sorting the vocabulary (a 150k-entry sort costs ~10 ms, more than a decode step's share).
+        if ((p.topK() == 0 || p.topK() >= V) && p.topP() >= 1 && p.minP() == 0) {
+            double u = random.nextDouble();
+            int last = 0;
+            for (int i = 0; i < V; i++) {
+                if (work[i] <= 0) continue;
+                last = i;
+                u -= work[i];
+                if (u < 0) return i;
+            }
+            return last; // rounding left u >= 0: the last token with any probability
+        }
+
         // Candidates: drop what no later filter could keep (exactly: see the bound below), then sort by probability.
         int n = 0;
         float floor = 0f;

@@ -6,21 +6,21 @@ import java.util.List;
  * Cuts streamed text at the first stop string. Text that might be the start of a stop string is held back
  * until it is known not to be one, so a caller never sees part of a stop string.
  */
-final class StopMatcher {
+public final class StopMatcher {
     private final List<String> stops;
     private final StringBuilder held = new StringBuilder();
     private boolean stopped;
 
-    StopMatcher(List<String> stops) {
+    public StopMatcher(List<String> stops) {
         this.stops = stops;
     }
 
-    boolean stopped() {
+    public boolean stopped() {
         return stopped;
     }
 
     /** Takes new text; returns what may be emitted now. */
-    String feed(String text) {
+    public String feed(String text) {
         if (stopped) return "";
         if (stops.isEmpty()) return text;
         held.append(text);
@@ -50,7 +50,7 @@ final class StopMatcher {
     }
 
     /** End of generation: the held-back text (no stop string completed) plus the decoder's tail. */
-    String finish(String tail) {
+    public String finish(String tail) {
         String out = feed(tail);
         if (stopped) return out;
         String rest = held.toString();

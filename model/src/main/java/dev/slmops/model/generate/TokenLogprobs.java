@@ -22,7 +22,7 @@ public record TokenLogprobs(int token, float logprob, int[] topTokens, float[] t
         float[] topLp = new float[top.length];
         // Partial selection: keep the k best in a small sorted array (k <= 20).
         int filled = 0;
-        for (int i = 0; i < V; i++) {
+        for (int i = 0; i < V && top.length > 0; i++) { // k = 0: the chosen token's log-probability only
             float v = logits[off + i];
             if (filled < top.length || v > logits[off + top[filled - 1]]) {
                 int j = Math.min(filled, top.length - 1);

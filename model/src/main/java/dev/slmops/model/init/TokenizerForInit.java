@@ -11,9 +11,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
+
+import static dev.slmops.model.format.SafeFiles.deleteTree;
 
 /**
  * The tokenizer a new model gets: the files of an existing model (whose vocabulary must fit the config's
@@ -63,9 +63,4 @@ public final class TokenizerForInit {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
 }

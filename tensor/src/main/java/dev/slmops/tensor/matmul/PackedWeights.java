@@ -21,9 +21,9 @@ import java.lang.foreign.MemorySegment;
  * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
  * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower).
  *
- * <p>With 256-bit vectors (AVX2) the decode GEMVs of Q8_0 and Q4_0/Q4_1/Q4_K round x to int8 per 32-block, as
- * ggml does before its integer dot products, and multiply in 16-bit lanes ({@link Int8Activations}); the F32 paths
- * stay as their reference and as the GEMM.
+ * <p>With 256-bit vectors (AVX2) the decode GEMVs of Q8_0, Q6_K, Q5_0/Q5_1/Q5_K and Q4_0/Q4_1/Q4_K round x to
+ * int8 per 32-block, as ggml does before its integer dot products, and multiply in 16-bit lanes
+ * ({@link Int8Activations}); the F32 paths stay as their reference and as the GEMM.
  *
  * <p>Instances are immutable and safe to share between threads.
  */
@@ -58,8 +58,8 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     }
 
     /**
-     * {@link #pack(DType, MemorySegment, long, int, int)}, choosing whether the decode GEMVs of Q8_0 and Q4_0/Q4_1/
-     * Q4_K round the activations to int8 ({@link Int8Activations}; tests run both paths).
+     * {@link #pack(DType, MemorySegment, long, int, int)}, choosing whether the decode GEMVs of Q8_0, Q6_K and the
+     * 4- and 5-bit families round the activations to int8 ({@link Int8Activations}; tests run both paths).
      */
     static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols, boolean int8) {
         if (rows <= 0 || cols <= 0) {
@@ -77,9 +77,9 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         return switch (type) {
             case F32, F16, BF16 -> PanelWeights.from(type, src, offset, rows, cols);
             case Q8_0 -> Q8Rows.from(src, offset, rows, cols, int8);
-            case Q6_K -> Q6Rows.from(src, offset, rows, cols);
+            case Q6_K -> Q6Rows.from(src, offset, rows, cols, int8);
             case Q4_0, Q4_1, Q4_K -> Q4Rows.from(type, src, offset, rows, cols, int8);
-            case Q5_0, Q5_1, Q5_K -> Q5Rows.from(type, src, offset, rows, cols);
+            case Q5_0, Q5_1, Q5_K -> Q5Rows.from(type, src, offset, rows, cols, int8);
             default -> throw new UnsupportedOperationException("no matmul kernel for " + type
                     + " weights; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
         };

@@ -27,7 +27,10 @@ final class Q4Rows extends PackedWeights {
 
     private final byte[] nib;
     private final float[] scale;
+    /** Per-block offsets, or null where the type fixes them at {@link #offsetPerScale} * scale (Q4_0, Q5_0). */
     private final float[] offset;
+    /** Q4_0: -8, Q5_0: -16 (offset / scale, a power of two); unused where {@link #offset} is kept. */
+    private final float offsetPerScale;
     /** Decode GEMVs round x to int8 ({@link Int8Activations}) and multiply in integers. */
     private final boolean int8;
 
@@ -35,6 +38,7 @@ final class Q4Rows extends PackedWeights {
         super(type, rows, cols);
         this.nib = nib;
         this.scale = scale;
+        this.offsetPerScale = type == DType.Q4_0 ? -8f : type == DType.Q5_0 ? -16f : 0f;
         this.offset = offset;
         this.int8 = int8;
     }
@@ -42,7 +46,9 @@ final class Q4Rows extends PackedWeights {
     static Q4Rows from(DType type, MemorySegment src, long srcOffset, int rows, int cols, boolean int8) {
         int n = Math.multiplyExact(rows, cols);
         byte[] nib = new byte[n / 2];
-        float[] scale = new float[n / 32], offset = new float[n / 32];
+        float[] scale = new float[n / 32];
+        // Q4_0/Q5_0's offsets are -8 / -16 times the scale: not stored (1 byte per 8 weights less)
+        float[] offset = type == DType.Q4_0 || type == DType.Q5_0 ? null : new float[n / 32];
         int bs = type.blockSize;
         int[] q = new int[bs];
         float[] sc = new float[bs / 32], of = new float[bs / 32];
@@ -51,7 +57,7 @@ final class Q4Rows extends PackedWeights {
             for (int sub = 0; sub < bs / 32; sub++) {
                 int b = blk * (bs / 32) + sub;
                 scale[b] = sc[sub];
-                offset[b] = of[sub];
+                if (offset != null) offset[b] = of[sub];
                 for (int j = 0; j < 16; j++) nib[16 * b + j] = (byte) (q[32 * sub + j] | (q[32 * sub + j + 16] << 4));
             }
         }
@@ -80,17 +86,17 @@ final class Q4Rows extends PackedWeights {
             if (vector) {
                 for (int n = n0; n < n1; n++) {
                     int sb = n * (cols / 32);
-                    y[yOff + n] = dotInt8(nib, scale, sb, cols, xq.q(), xq.d()) + offsetDotVector(offset, sb, xq.sum());
+                    y[yOff + n] = dotInt8(nib, scale, sb, cols, xq.q(), xq.d()) + offsetTerm(sb, xq.sum(), true);
                 }
                 return;
             }
-            prep = xq.sum();
+            prep = Q4Rows.blockSums(x, xOff, cols); // the float dot below needs the exact sums
         }
         float[] xsum = (float[]) prep;
         for (int n = n0; n < n1; n++) {
             int sb = n * (cols / 32);
             float dot = vector ? dotVector(nib, scale, sb, cols, x, xOff) : dotScalar(sb, x, xOff);
-            y[yOff + n] = dot + (vector ? offsetDotVector(offset, sb, xsum) : offsetDot(offset, sb, xsum));
+            y[yOff + n] = dot + offsetTerm(sb, xsum, vector);
         }
     }
 
@@ -177,13 +183,23 @@ final class Q4Rows extends PackedWeights {
         return lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
     }
 
+    /**
+     * sum_b offset_b * xsum[b] over row block sb.. . Where the type fixes offset_b = offsetPerScale * scale[sb + b]
+     * the scales are summed and scaled once: a power of two commutes with every rounding, so the sum is the same.
+     */
+    private float offsetTerm(int sb, float[] xsum, boolean vector) {
+        float[] o = offset != null ? offset : scale;
+        float sum = vector ? offsetDotVector(o, sb, xsum) : offsetDot(o, sb, xsum);
+        return offset != null ? sum : offsetPerScale * sum;
+    }
+
     @Override
     void panel(int p, int k0, int kc, float[] dst) {
         RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
             int first = r * cols + k0; // element index; k0 and kc are multiples of 32
             for (int k = 0; k < kc; k += 32) {
                 int b = (first + k) / 32;
-                float s = scale[b], o = offset[b];
+                float s = scale[b], o = offset != null ? offset[b] : offsetPerScale * s;
                 for (int j = 0; j < 16; j++) {
                     int v = nib[16 * b + j] & 0xFF;
                     row[k + j] = (v & 0xF) * s + o;

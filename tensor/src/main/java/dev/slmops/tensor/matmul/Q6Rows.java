@@ -4,6 +4,7 @@ import dev.slmops.tensor.DType;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -22,15 +23,18 @@ final class Q6Rows extends PackedWeights {
 
     private final byte[] q;
     private final float[] s;
+    /** Decode GEMVs round x to int8 ({@link Int8Activations}) and multiply in integers. */
+    private final boolean int8;
 
-    private Q6Rows(int rows, int cols, byte[] q, float[] s) {
+    private Q6Rows(int rows, int cols, byte[] q, float[] s, boolean int8) {
         super(DType.Q6_K, rows, cols);
         this.q = q;
         this.s = s;
+        this.int8 = int8;
     }
 
     /** Block: [0..128) low nibbles; [128..192) high 2 bits; [192..208) int8 scales; [208] half d. */
-    static Q6Rows from(MemorySegment src, long offset, int rows, int cols) {
+    static Q6Rows from(MemorySegment src, long offset, int rows, int cols, boolean int8) {
         int n = Math.multiplyExact(rows, cols);
         byte[] q = new byte[n];
         float[] s = new float[n / 16];
@@ -52,11 +56,20 @@ final class Q6Rows extends PackedWeights {
                 }
             }
         }
-        return new Q6Rows(rows, cols, q, s);
+        return new Q6Rows(rows, cols, q, s, int8);
+    }
+
+    @Override
+    Object gemvPrepare(float[] x, int xOff) {
+        return int8 ? Int8Activations.quantize(x, xOff, cols) : null;
     }
 
     @Override
     void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int n0, int n1, boolean vector) {
+        if (vector && prep instanceof Int8Activations xq) {
+            for (int n = n0; n < n1; n++) y[yOff + n] = dotInt8(q, s, n * cols, cols, xq.q(), xq.d());
+            return;
+        }
         for (int n = n0; n < n1; n++) {
             y[yOff + n] = vector ? dotVector(q, s, n * cols, cols, x, xOff) : dotScalar(n, x, xOff);
         }
@@ -87,6 +100,31 @@ final class Q6Rows extends PackedWeights {
             }
             acc0 = t0.fma(FloatVector.broadcast(F, s[sb]), acc0);
             acc1 = t1.fma(FloatVector.broadcast(F, s[sb + 1]), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * sum over 16-element sub-blocks c of s[base/16 + c] * xd[c/2] * (q_c . xq_c), x rounded to int8 per 32
+     * ({@link Int8Activations}). Per 32 elements: two sub-blocks of 16 quants widen to shorts and multiply the
+     * activation quants (|q| <= 32, |xq| <= 127: a product <= 4064, an adjacent pair < 2^13, so the
+     * {@link Int8Activations#smallPairSums} shortcut is exact), then each sub-block's 8 pair sums take its own scale.
+     */
+    static float dotInt8(byte[] q, float[] s, int base, int k, short[] xq, float[] xd) {
+        FloatVector acc0 = FloatVector.zero(Int8Activations.F8), acc1 = acc0;
+        int sb = base / 16;
+        for (int i = 0, b = 0; i < k; i += 32, b++, sb += 2) {
+            ShortVector w0 = (ShortVector) ByteVector.fromArray(Int8Activations.B16, q, base + i)
+                    .convertShape(VectorOperators.B2S, Int8Activations.S16, 0);
+            ShortVector w1 = (ShortVector) ByteVector.fromArray(Int8Activations.B16, q, base + i + 16)
+                    .convertShape(VectorOperators.B2S, Int8Activations.S16, 0);
+            ShortVector p0 = w0.mul(ShortVector.fromArray(Int8Activations.S16, xq, i));
+            ShortVector p1 = w1.mul(ShortVector.fromArray(Int8Activations.S16, xq, i + 16));
+            FloatVector t0 = (FloatVector) Int8Activations.smallPairSums(p0).convert(VectorOperators.I2F, 0);
+            FloatVector t1 = (FloatVector) Int8Activations.smallPairSums(p1).convert(VectorOperators.I2F, 0);
+            float xb = xd[b];
+            acc0 = t0.fma(FloatVector.broadcast(Int8Activations.F8, s[sb] * xb), acc0);
+            acc1 = t1.fma(FloatVector.broadcast(Int8Activations.F8, s[sb + 1] * xb), acc1);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }

@@ -1,12 +1,15 @@
 package dev.slmops.tensor.quant;
 
 import static dev.slmops.tensor.quant.QuantSearch.GROUP_MAX_EPS;
+import static dev.slmops.tensor.quant.QuantSearch.importanceWeights;
 import static dev.slmops.tensor.quant.QuantSearch.makeQ3Quants;
 import static dev.slmops.tensor.quant.QuantSearch.makeQkx2Quants;
 import static dev.slmops.tensor.quant.QuantSearch.makeQkx3Quants;
 import static dev.slmops.tensor.quant.QuantSearch.makeQpQuants;
 import static dev.slmops.tensor.quant.QuantSearch.makeQxQuants;
 import static dev.slmops.tensor.quant.QuantSearch.nearestInt;
+import static dev.slmops.tensor.quant.QuantSearch.signedAbsMax;
+import static dev.slmops.tensor.quant.QuantSearch.sumSquares;
 import static dev.slmops.tensor.quant.QuantSearch.u8;
 
 /**
@@ -108,15 +111,9 @@ final class KQuantize {
 
     private void q2KWeighted(float[] x, int xo, float[] qw, int qo, byte[] out, int oo) {
         java.util.Arrays.fill(sw, 0f);
-        float sumx2 = 0;
-        for (int j = 0; j < QK_K; ++j) sumx2 += x[xo + j] * x[xo + j];
-        float sigma2 = sumx2 / QK_K;
+        float sigma2 = sumSquares(x, xo, QK_K) / QK_K;
         for (int j = 0; j < 16; ++j) {
-            for (int l = 0; l < 16; ++l) {
-                float xv = x[xo + 16 * j + l];
-                weights[l] = qw[qo + 16 * j + l] * (float) Math.sqrt(sigma2 + xv * xv);
-            }
-            for (int l = 0; l < 16; ++l) sw[j] += weights[l];
+            sw[j] += importanceWeights(x, xo + 16 * j, qw, qo + 16 * j, sigma2, weights, 16);
             scales[j] = makeQkx3Quants(16, 3, x, xo + 16 * j, weights, L, 16 * j, mins, j, laux, -0.9f, 0.05f, 36, false);
         }
         float dm = makeQpQuants(16, 15, scales, ls, sw);
@@ -136,16 +133,8 @@ final class KQuantize {
         for (int k = 0; k < 12; k++) out[sOff + k] = 0;
         short d;
         if (qw == null) {
-            float maxScale = 0;
-            float amax = 0;
-            for (int j = 0; j < 16; ++j) {
-                scales[j] = makeQ3Quants(16, 4, x, xo + 16 * j, L, 16 * j, true);
-                float scale = Math.abs(scales[j]);
-                if (scale > amax) {
-                    amax = scale;
-                    maxScale = scales[j];
-                }
-            }
+            for (int j = 0; j < 16; ++j) scales[j] = makeQ3Quants(16, 4, x, xo + 16 * j, L, 16 * j, true);
+            float maxScale = signedAbsMax(scales, 0, 16);
             if (maxScale != 0) {
                 float iscale = -32.f / maxScale;
                 for (int j = 0; j < 16; ++j) {
@@ -158,17 +147,9 @@ final class KQuantize {
                 d = half(0f);
             }
         } else {
-            float sumx2 = 0;
-            for (int j = 0; j < QK_K; ++j) sumx2 += x[xo + j] * x[xo + j];
-            float sigma2 = 2 * sumx2 / QK_K;
+            float sigma2 = 2 * sumSquares(x, xo, QK_K) / QK_K;
             for (int j = 0; j < 16; ++j) {
-                for (int l = 0; l < 16; ++l) {
-                    float xv = x[xo + 16 * j + l];
-                    weights[l] = qw[qo + 16 * j + l] * (float) Math.sqrt(sigma2 + xv * xv);
-                }
-                float sumw = 0;
-                for (int l = 0; l < 16; ++l) sumw += weights[l];
-                sw[j] = sumw;
+                sw[j] = importanceWeights(x, xo + 16 * j, qw, qo + 16 * j, sigma2, weights, 16);
                 scales[j] = makeQxQuants(16, 4, x, xo + 16 * j, L, 16 * j, 1, weights, 0);
             }
             float dBlock = makeQxQuants(16, 32, scales, 0, ls, 0, 1, sw, 0);
@@ -279,18 +260,10 @@ final class KQuantize {
             d = half(maxScale / 63.f);
             dmin = half(maxMin / 63.f);
         } else {
-            float sumX2 = 0;
-            for (int l = 0; l < QK_K; ++l) sumX2 += x[xo + l] * x[xo + l];
-            float sigma2 = 2 * sumX2 / QK_K;
+            float sigma2 = 2 * sumSquares(x, xo, QK_K) / QK_K;
             float avX = (float) Math.sqrt(sigma2);
             for (int j = 0; j < 8; ++j) {
-                for (int l = 0; l < 32; ++l) {
-                    float xv = x[xo + 32 * j + l];
-                    weights[l] = qw[qo + 32 * j + l] * (float) Math.sqrt(sigma2 + xv * xv);
-                }
-                float sumw = 0;
-                for (int l = 0; l < 32; ++l) sumw += weights[l];
-                sw[j] = sumw;
+                sw[j] = importanceWeights(x, xo + 32 * j, qw, qo + 32 * j, sigma2, weights, 32);
                 scales[j] = makeQkx3Quants(32, nmax, x, xo + 32 * j, weights, L, 32 * j, mins, j, laux, -0.9f, 0.05f, 36, false);
             }
             float dBlock = makeQpQuants(8, 63, scales, ls, sw);

@@ -30,6 +30,44 @@ final class QuantSearch {
         return (i & 0x007fffff) - 0x00400000;
     }
 
+    /**
+     * The value of largest magnitude in x[xo, xo+n), sign kept: ggml's {@code max}/{@code amax} scan (the first of
+     * equal magnitudes wins; a NaN never does; 0 for an all-zero group).
+     */
+    static float signedAbsMax(float[] x, int xo, int n) {
+        float amax = 0f, max = 0f;
+        for (int i = 0; i < n; ++i) {
+            float ax = Math.abs(x[xo + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xo + i];
+            }
+        }
+        return max;
+    }
+
+    /** Σ x² over x[xo, xo+n), summed in order as ggml does (the K-quants' σ² comes from it). */
+    static float sumSquares(float[] x, int xo, int n) {
+        float sum = 0;
+        for (int i = 0; i < n; ++i) sum += x[xo + i] * x[xo + i];
+        return sum;
+    }
+
+    /**
+     * ggml's importance weights of one group: {@code weights[l] = qw[qo+l] · √(σ² + x[xo+l]²)} for l < n.
+     *
+     * @return Σ weights[0..n), summed in order
+     */
+    static float importanceWeights(float[] x, int xo, float[] qw, int qo, float sigma2, float[] weights, int n) {
+        for (int l = 0; l < n; ++l) {
+            float xv = x[xo + l];
+            weights[l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xv * xv);
+        }
+        float sum = 0;
+        for (int l = 0; l < n; ++l) sum += weights[l];
+        return sum;
+    }
+
     static int u8(byte b) {
         return b & 0xFF;
     }
@@ -40,15 +78,8 @@ final class QuantSearch {
      * (1: x², 2: 1, 3: |x|, else √|x|). rmseType 0 skips the search; a negative type stops after one refit.
      */
     static float makeQxQuants(int n, int nmax, float[] x, int xo, byte[] L, int lo, int rmseType, float[] qw, int qwo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
+        float max = signedAbsMax(x, xo, n);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS) { // all zero
             for (int i = 0; i < n; ++i) L[lo + i] = 0;
             return 0f;
@@ -111,15 +142,8 @@ final class QuantSearch {
 
     /** Q3_K's symmetric search without importance: x²-weighted coordinate descent on the levels (int8 L). */
     static float makeQ3Quants(int n, int nmax, float[] x, int xo, byte[] L, int lo, boolean doRmse) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
+        float max = signedAbsMax(x, xo, n);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS) {
             for (int i = 0; i < n; ++i) L[lo + i] = 0;
             return 0f;

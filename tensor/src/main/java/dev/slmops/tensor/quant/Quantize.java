@@ -152,20 +152,8 @@ public final class Quantize {
     }
 
     /** The value of largest magnitude in a block, sign kept (the first one wins on ties, as in ggml). */
-    private static float signedAbsMax(float[] x, int o) {
-        float amax = 0f, max = 0f;
-        for (int j = 0; j < 32; j++) {
-            float v = x[o + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
-        return max;
-    }
-
     private static void q4_0(float[] x, int o, MemorySegment s, long b) {
-        float d = signedAbsMax(x, o) / -8f;
+        float d = QuantSearch.signedAbsMax(x, o, 32) / -8f;
         float id = d != 0f ? 1.0f / d : 0f;
         putHalf(s, b, d);
         for (int j = 0; j < 16; j++) {
@@ -194,7 +182,7 @@ public final class Quantize {
     }
 
     private static void q5_0(float[] x, int o, MemorySegment s, long b) {
-        float d = signedAbsMax(x, o) / -16f;
+        float d = QuantSearch.signedAbsMax(x, o, 32) / -16f;
         float id = d != 0f ? 1.0f / d : 0f;
         putHalf(s, b, d);
         int qh = 0;

@@ -1,7 +1,9 @@
 package dev.slmops.tensor.quant;
 
+import static dev.slmops.tensor.quant.QuantSearch.importanceWeights;
 import static dev.slmops.tensor.quant.QuantSearch.makeQkx3Quants;
 import static dev.slmops.tensor.quant.QuantSearch.makeQxQuants;
+import static dev.slmops.tensor.quant.QuantSearch.sumSquares;
 import static dev.slmops.tensor.quant.QuantSearch.u8;
 
 /**
@@ -15,16 +17,6 @@ final class WeightedLegacyQuantize {
     private final byte[] laux = new byte[32];
     private final float[] min = new float[1];
 
-    private static float rowSigma2(float[] x, int xo, int n) {
-        float sumX2 = 0;
-        for (int j = 0; j < n; ++j) sumX2 += x[xo + j] * x[xo + j];
-        return sumX2 / n;
-    }
-
-    private void blockWeights(float[] x, int xb, float[] qw, int qb, float sigma2) {
-        for (int j = 0; j < 32; ++j) weight[j] = qw[qb + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
-    }
-
     private static void putHalf(byte[] out, int at, float v) {
         short h = Float.floatToFloat16(v);
         out[at] = (byte) h;
@@ -37,10 +29,10 @@ final class WeightedLegacyQuantize {
 
     /** One row of n values (a multiple of 32) into n/32 blocks of {@code type} at {@code out[oo..]}. */
     void row(int ggmlType, float[] x, int xo, int n, float[] qw, byte[] out, int oo) {
-        float sigma2 = rowSigma2(x, xo, n);
+        float sigma2 = sumSquares(x, xo, n) / n;
         for (int ib = 0; ib < n / 32; ++ib) {
             int xb = xo + 32 * ib;
-            blockWeights(x, xb, qw, 32 * ib, sigma2);
+            importanceWeights(x, xb, qw, 32 * ib, sigma2, weight, 32);
             switch (ggmlType) {
                 case 2 -> { // Q4_0: half d; 16 bytes of nibbles
                     int b = oo + 18 * ib;

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class GemvBenchmark {
-    @Param({"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "F32"})
+    @Param({"Q8_0", "Q4_0", "Q4_K", "Q5_0", "Q5_K", "Q6_K", "F16", "BF16", "F32"})
     public String dtype;
     @Param({"576x576", "1536x576", "576x1536", "4864x896", "49152x576"})
     public String shape;

@@ -1,7 +1,7 @@
 package dev.slmops.workflows.cache;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.slmops.model.format.JsonFiles;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,12 +66,7 @@ public final class HubClient {
         URI uri = URI.create(endpoint + "/api/models/" + ref.repo() + "/revision/" + encode(ref.revision()) + "?blobs=true");
         HttpResponse<byte[]> r = send(request(uri).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         check(r.statusCode(), ref, null);
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(r.body());
-        } catch (IOException e) {
-            throw new IOException("the hub at " + endpoint + " answered the listing of " + ref.repo() + " with something that is not JSON: " + e.getMessage(), e);
-        }
+        JsonNode root = JsonFiles.parse(r.body(), "the hub's listing of " + ref.repo() + " (from " + endpoint + ")");
         String commit = root.path("sha").asText(null);
         if (commit == null || !commit.matches("[0-9a-fA-F]{7,64}")) {
             throw new IOException("the hub's listing of " + ref.repo() + "@" + ref.revision() + " has no commit id ('sha')");

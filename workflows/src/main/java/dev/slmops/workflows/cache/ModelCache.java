@@ -2,15 +2,16 @@ package dev.slmops.workflows.cache;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.slmops.model.format.JsonFiles;
+import dev.slmops.model.format.ModelFileException;
+import dev.slmops.model.format.SafeFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -19,6 +20,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+
+import static dev.slmops.model.format.SafeFiles.deleteTree;
 
 /**
  * The local model cache, like Ollama's or Foundry Local's: models pulled from the hub, and aliases.
@@ -142,9 +145,9 @@ public final class ModelCache {
         Map<String, String> m = new TreeMap<>();
         if (!Files.isRegularFile(f)) return m;
         try {
-            JSON.readTree(f.toFile()).properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
-        } catch (IOException e) {
-            throw new IOException(f + " is not valid JSON (" + e.getMessage() + "); fix or delete it", e);
+            JsonFiles.read(f).properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
+        } catch (ModelFileException e) { // Jackson's own message spans lines; this one names the line and column
+            throw new IOException(e.getMessage() + "; fix or delete it", e);
         }
         return m;
     }
@@ -281,38 +284,14 @@ public final class ModelCache {
         return acc;
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) throw e;
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
     static void writeAtomically(Path target, String content) throws IOException {
         Files.createDirectories(target.getParent());
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        moveAtomically(tmp, target);
+        SafeFiles.writeAtomically(target, content.getBytes(StandardCharsets.UTF_8));
     }
 
     static void moveAtomically(Path from, Path to) throws IOException {
         Files.createDirectories(to.getParent());
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
+        SafeFiles.moveIntoPlace(from, to);
     }
 
 }

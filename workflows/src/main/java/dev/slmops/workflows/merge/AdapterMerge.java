@@ -16,17 +16,16 @@ import dev.slmops.model.lora.LoraWeights;
 import dev.slmops.tensor.DType;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+
+import static dev.slmops.model.format.SafeFiles.deleteTree;
 
 /**
  * {@code slmops merge}: a model with a LoRA adapter folded into its weights ({@code W' = W + scale · B·A}; the
@@ -148,22 +147,5 @@ public final class AdapterMerge {
         Path p = parent.resolve("." + output.getFileName() + "." + what + "-" + Long.toHexString(System.nanoTime()));
         temps.add(p);
         return p;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

@@ -8,6 +8,7 @@ import dev.slmops.model.format.gguf.GgufValueType;
 import dev.slmops.model.format.gguf.GgufWriter;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;
+import dev.slmops.model.format.SafeFiles;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,9 +191,6 @@ public record Imatrix(Map<String, Entry> entries, int chunkCount, int chunkSize,
         byte[] d = (datasets.isEmpty() ? "" : datasets.get(0)).getBytes(StandardCharsets.UTF_8);
         i32.accept(d.length);
         out.write(d, 0, d.length);
-        Path abs = target.toAbsolutePath();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".partial");
-        Files.write(tmp, out.toByteArray());
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        SafeFiles.writeAtomically(target, out.toByteArray());
     }
 }

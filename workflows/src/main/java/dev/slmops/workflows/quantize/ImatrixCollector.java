@@ -4,9 +4,9 @@ import dev.slmops.model.arch.Arch;
 import dev.slmops.model.engine.Transformer;
 import dev.slmops.model.load.LoadedModel;
 import dev.slmops.model.tokenizer.Tokenizer;
+import dev.slmops.workflows.text.TextFiles;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,13 +81,13 @@ public final class ImatrixCollector implements Transformer.MatmulInputObserver {
      * @param maxChunks 0 for all chunks the text has
      */
     public static Imatrix compute(LoadedModel model, Path text, int ctx, int maxChunks, Progress progress) throws IOException {
-        if (!Files.isRegularFile(text)) throw new IOException("calibration text not found: " + text.toAbsolutePath());
         if (ctx < 2) throw new IllegalArgumentException("--ctx must be at least 2, got " + ctx);
         if (ctx > model.contextLength()) {
             throw new IllegalArgumentException("--ctx " + ctx + " exceeds the context this model was loaded with (" + model.contextLength() + ")");
         }
+        String calibration = TextFiles.readUtf8(text, "calibration text");
         Tokenizer tok = model.tokenizer();
-        int[] tokens = tok.encode(Files.readString(text), true);
+        int[] tokens = tok.encode(calibration, true);
         int nChunks = tokens.length / ctx;
         if (maxChunks > 0) nChunks = Math.min(nChunks, maxChunks);
         if (nChunks == 0) {

@@ -10,6 +10,7 @@ import dev.slmops.model.load.ModelFiles;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;
 import dev.slmops.tensor.quant.Quantize;
+import dev.slmops.workflows.merge.AdapterMerge;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -48,10 +49,17 @@ public final class Quantizer {
      * @param model   a .gguf file or a Hugging Face model directory
      * @param imatrix null, or an importance matrix file (llama.cpp's .gguf or .dat formats)
      * @param threads worker threads (>= 1)
+     * @param adapter null, or a LoRA adapter (PEFT directory or GGUF LoRA file) merged into the model before quantizing
      */
-    public record Options(Path model, QuantType type, Path output, boolean pure, Path imatrix, boolean force, int threads) {
+    public record Options(Path model, QuantType type, Path output, boolean pure, Path imatrix, boolean force, int threads,
+                          Path adapter) {
         public Options {
-            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        }
+
+        /** Without an adapter. */
+        public Options(Path model, QuantType type, Path output, boolean pure, Path imatrix, boolean force, int threads) {
+            this(model, type, output, pure, imatrix, force, threads, null);
         }
     }
 
@@ -90,12 +98,22 @@ public final class Quantizer {
         if (!Files.exists(o.model())) {
             throw new IOException("model not found: " + o.model().toAbsolutePath() + " (expected a .gguf file or a Hugging Face model directory)");
         }
+        if (o.adapter() != null && !Files.exists(o.adapter())) {
+            throw new IOException("adapter not found: " + o.adapter().toAbsolutePath()
+                    + " (expected a PEFT adapter directory or a GGUF LoRA file)");
+        }
         Imatrix imatrix = o.imatrix() == null ? null : Imatrix.read(o.imatrix());
         long start = System.nanoTime();
         Path tempGguf = null;
         try {
             Path gguf = o.model();
-            if (Files.isDirectory(gguf)) {
+            if (o.adapter() != null) { // merge streams row by row into a temporary F32 GGUF, which is then quantized
+                tempGguf = out.resolveSibling("." + out.getFileName() + ".merged-f32.gguf");
+                listener.message("merging the adapter " + o.adapter() + " into " + gguf + " (temporary F32 GGUF) first");
+                AdapterMerge.merge(gguf, o.adapter(), tempGguf, DType.F32, AdapterMerge.Format.GGUF, true,
+                        w -> listener.message("warning: " + w));
+                gguf = tempGguf;
+            } else if (Files.isDirectory(gguf)) {
                 tempGguf = out.resolveSibling("." + out.getFileName() + ".source-f32.gguf");
                 listener.message("converting the Hugging Face directory " + gguf + " to a temporary F32 GGUF first");
                 try (ModelFiles files = ModelFiles.open(gguf)) {

@@ -1,12 +1,7 @@
 package dev.slmops.workflows.eval;
 
-import dev.slmops.model.convert.GgufExport;
-import dev.slmops.model.init.ModelInit;
-import dev.slmops.model.init.TokenizerForInit;
 import dev.slmops.model.load.LoadedModel;
-import dev.slmops.model.load.ModelFiles;
 import dev.slmops.model.tokenizer.train.BuiltinCorpus;
-import dev.slmops.tensor.DType;
 import dev.slmops.testkit.ProjectFiles;
 import dev.slmops.testkit.llama.LlamaCpp;
 import org.junit.jupiter.api.Test;
@@ -34,14 +29,8 @@ class LlamaCppPerplexityParityTest {
 
     @Test
     void perplexityAndKldOfATinyModelWrittenBySlmopsMatchLlamaCpp(@TempDir Path tmp) throws Exception {
-        Path hf = TokenizerForInit.writeModel(new ModelInit.Options(ModelInit.shapeConfig("tiny-llama"), DType.F32, 7, 0.1),
-                null, tmp.resolve("hf"), false);
-        Path f32 = tmp.resolve("f32.gguf"), q8 = tmp.resolve("q8_0.gguf"), q4 = tmp.resolve("q4_0.gguf");
-        try (ModelFiles files = ModelFiles.open(hf)) {
-            GgufExport.write(files, DType.F32, f32, w -> { });
-        }
-        LlamaCpp.quantize(f32, q8, LlamaCpp.FTYPE_MOSTLY_Q8_0, 2);
-        LlamaCpp.quantize(f32, q4, LlamaCpp.FTYPE_MOSTLY_Q4_0, 2);
+        TinyQuantizedLlama models = TinyQuantizedLlama.write(tmp);
+        Path f32 = models.f32(), q8 = models.q8(), q4 = models.q4();
         String text = text(4000);
         int ctx = 64, chunks = 6;
         double[][] base = checkPerplexity(f32, text, ctx, chunks);

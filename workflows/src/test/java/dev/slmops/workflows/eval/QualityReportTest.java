@@ -1,11 +1,5 @@
 package dev.slmops.workflows.eval;
 
-import dev.slmops.model.convert.GgufExport;
-import dev.slmops.model.init.ModelInit;
-import dev.slmops.model.init.TokenizerForInit;
-import dev.slmops.model.load.ModelFiles;
-import dev.slmops.tensor.DType;
-import dev.slmops.testkit.llama.LlamaCpp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,14 +13,8 @@ class QualityReportTest {
 
     @Test
     void tableOfABaseAndTwoQuantizations(@TempDir Path tmp) throws Exception {
-        Path hf = TokenizerForInit.writeModel(new ModelInit.Options(ModelInit.shapeConfig("tiny-llama"), DType.F32, 7, 0.1),
-                null, tmp.resolve("hf"), false);
-        Path f32 = tmp.resolve("f32.gguf"), q8 = tmp.resolve("q8_0.gguf"), q4 = tmp.resolve("q4_0.gguf");
-        try (ModelFiles files = ModelFiles.open(hf)) {
-            GgufExport.write(files, DType.F32, f32, w -> { });
-        }
-        LlamaCpp.quantize(f32, q8, LlamaCpp.FTYPE_MOSTLY_Q8_0, 2);
-        LlamaCpp.quantize(f32, q4, LlamaCpp.FTYPE_MOSTLY_Q4_0, 2);
+        TinyQuantizedLlama models = TinyQuantizedLlama.write(tmp);
+        Path f32 = models.f32(), q8 = models.q8(), q4 = models.q4();
         List<QualityReport.Row> rows = QualityReport.measure(new QualityReport.Variant("F32", f32),
                 List.of(new QualityReport.Variant("Q8_0", q8), new QualityReport.Variant("Q4_0", q4)),
                 LlamaCppPerplexityParityTest.text(4000), "text", new EvalOptions(64, 128, 4, 2), 0, System.out::println);

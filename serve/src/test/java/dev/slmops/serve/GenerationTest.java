@@ -1,0 +1,289 @@
+package dev.slmops.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.slmops.model.engine.KvCache;
+import dev.slmops.model.generate.Generator;
+import dev.slmops.model.generate.SamplingParams;
+import dev.slmops.model.load.LoadedModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * What the endpoints generate: concurrent requests batched into shared decode steps produce exactly what the
+ * engine's one-sequence {@link Generator} produces alone; streaming, n, stop, usage, echo with prompt log-probs,
+ * model load/unload and metrics.
+ */
+class GenerationTest {
+    static OpenAiServer server;
+    static int port;
+    static final String NO_EOS = "\"logit_bias\":{\"2\":-100}";
+
+    @BeforeAll
+    static void start() {
+        server = OpenAiServer.start(TestServer.options());
+        port = server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) server.close();
+    }
+
+    static JsonNode complete(String fields) {
+        TestServer.Reply r = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + fields + "}", null);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.json();
+    }
+
+    @Test
+    void concurrentRequestsShareDecodeStepsAndMatchTheGeneratorAlone() throws Exception {
+        List<String> prompts = List.of("Once upon a time", "The cat", "In the beginning the", "A", "hello world and",
+                "numbers 1 2 3");
+        int maxTokens = 40;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<JsonNode>> replies = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String p : prompts) {
+                replies.add(pool.submit(() -> {
+                    go.await();
+                    return complete("\"prompt\":\"" + p + "\",\"max_tokens\":" + maxTokens + ",\"temperature\":0,"
+                            + NO_EOS);
+                }));
+            }
+            go.countDown();
+            try (LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1))) {
+                for (int i = 0; i < prompts.size(); i++) {
+                    SamplingParams greedy = SamplingParams.greedy(maxTokens).toBuilder()
+                            .logitBias(Map.of(2, -100f)).build();
+                    KvCache cache = m.newCache();
+                    Generator.Result alone = m.generator().generate(m.tokenizer().encode(prompts.get(i), true),
+                            greedy, cache, null);
+                    JsonNode served = replies.get(i).get();
+                    assertThat(served.at("/choices/0/text").asText()).as(prompts.get(i)).isEqualTo(alone.text());
+                    assertThat(served.at("/usage/completion_tokens").asInt()).isEqualTo(alone.tokens().length);
+                    assertThat(served.at("/usage/prompt_tokens").asInt()).isEqualTo(alone.promptTokens());
+                    assertThat(served.at("/choices/0/finish_reason").asText()).isEqualTo("length");
+                }
+            }
+        }
+        assertThat(server.models().loadedModels().getFirst().scheduler().largestBatch())
+                .as("some decode step carried several sequences").isGreaterThan(1);
+    }
+
+    @Test
+    void streamedTextEqualsTheWholeResponse() {
+        String fields = "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}],\"max_tokens\":30,\"seed\":9,"
+                + NO_EOS;
+        TestServer.Reply whole = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\"," + fields + "}", null);
+        TestServer.Reply stream = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\"," + fields
+                + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}", null);
+        assertThat(stream.status()).isEqualTo(200);
+        StringBuilder text = new StringBuilder();
+        JsonNode usage = null;
+        String finish = null;
+        List<String> events = sseData(stream.body());
+        assertThat(events.getLast()).isEqualTo("[DONE]");
+        for (String e : events.subList(0, events.size() - 1)) {
+            JsonNode chunk = TestServer.JSON.valueToTree(parse(e));
+            assertThat(chunk.get("object").asText()).isEqualTo("chat.completion.chunk");
+            if (chunk.get("choices").isEmpty()) usage = chunk.get("usage");
+            else {
+                text.append(chunk.at("/choices/0/delta/content").asText(""));
+                if (!chunk.at("/choices/0/finish_reason").isNull()) finish = chunk.at("/choices/0/finish_reason").asText();
+            }
+        }
+        assertThat(text.toString()).isEqualTo(whole.json().at("/choices/0/message/content").asText());
+        assertThat(finish).isEqualTo("length");
+        assertThat(usage).isNotNull();
+        assertThat(usage.get("completion_tokens").asInt()).isEqualTo(30);
+        assertThat(usage.get("total_tokens").asInt()).isEqualTo(usage.get("prompt_tokens").asInt() + 30);
+    }
+
+    @Test
+    void nChoicesWithSeedsAreReproducible() {
+        String f = "\"prompt\":\"abc\",\"max_tokens\":12,\"n\":3,\"seed\":42,\"temperature\":1.2," + NO_EOS;
+        JsonNode a = complete(f), b = complete(f);
+        assertThat(a.get("choices")).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(a.at("/choices/" + i + "/index").asInt()).isEqualTo(i);
+            assertThat(a.at("/choices/" + i + "/text").asText()).isEqualTo(b.at("/choices/" + i + "/text").asText());
+        }
+        assertThat(a.at("/usage/completion_tokens").asInt()).isEqualTo(36);
+    }
+
+    @Test
+    void stopStringCutsTheText() {
+        JsonNode free = complete("\"prompt\":\"x\",\"max_tokens\":30,\"temperature\":0," + NO_EOS);
+        String text = free.at("/choices/0/text").asText();
+        assertThat(text.length()).isGreaterThan(6);
+        String stop = text.substring(4, 6);
+        JsonNode cut = complete("\"prompt\":\"x\",\"max_tokens\":30,\"temperature\":0,\"stop\":[\"" + escape(stop) + "\"],"
+                + NO_EOS);
+        assertThat(cut.at("/choices/0/text").asText()).isEqualTo(text.substring(0, text.indexOf(stop)));
+        assertThat(cut.at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+    }
+
+    @Test
+    void echoScoresThePromptAsTheModelDoes() throws Exception {
+        // Long enough to be scored over several prefill chunks (Scheduler.PROMPT_SCORING_ROWS rows each).
+        String prompt = "The quick brown fox jumps over the lazy dog. ".repeat(3).trim();
+        JsonNode r = complete("\"prompt\":\"" + prompt + "\",\"max_tokens\":0,\"echo\":true,\"logprobs\":2");
+        JsonNode lp = r.at("/choices/0/logprobs");
+        assertThat(r.at("/choices/0/text").asText()).isEqualTo(prompt);
+        try (LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1))) {
+            int[] ids = m.tokenizer().encode(prompt, true);
+            assertThat(ids.length).isGreaterThan(2 * 32);
+            int V = m.config().vocabSize();
+            float[] logits = m.transformer().forward(m.newCache(), ids, true); // [T, V]
+            assertThat(lp.get("token_logprobs")).hasSize(ids.length);
+            assertThat(lp.get("token_logprobs").get(0).isNull()).isTrue();
+            for (int t = 1; t < ids.length; t++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int v = 0; v < V; v++) max = Math.max(max, logits[(t - 1) * V + v]);
+                for (int v = 0; v < V; v++) sum += Math.exp(logits[(t - 1) * V + v] - max);
+                double expected = logits[(t - 1) * V + ids[t]] - max - Math.log(sum);
+                assertThat(lp.get("token_logprobs").get(t).asDouble()).isCloseTo(expected, within(1e-4));
+                assertThat(lp.get("top_logprobs").get(t).size()).isBetween(1, 2);
+            }
+        }
+    }
+
+    @Test
+    void chatLogprobsHaveTheOpenAiShape() {
+        TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"hi\"}],\"max_tokens\":4,\"logprobs\":true,\"top_logprobs\":3," + NO_EOS + "}", null);
+        JsonNode content = r.json().at("/choices/0/logprobs/content");
+        assertThat(content).hasSize(4);
+        for (JsonNode e : content) {
+            assertThat(e.get("logprob").asDouble()).isLessThanOrEqualTo(0);
+            assertThat(e.get("top_logprobs")).hasSize(3);
+            assertThat(e.get("top_logprobs").get(0).get("logprob").asDouble())
+                    .isGreaterThanOrEqualTo(e.get("top_logprobs").get(2).get("logprob").asDouble());
+        }
+    }
+
+    @Test
+    void jsonSchemaResponsesParseAndFollowTheSchema() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":8},"
+                + "\"age\":{\"type\":\"integer\"}},\"required\":[\"name\",\"age\"],\"additionalProperties\":false}";
+        for (boolean stream : new boolean[]{false, true}) {
+            TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{"
+                    + "\"role\":\"user\",\"content\":\"a person\"}],\"max_tokens\":120,\"seed\":3,\"stream\":" + stream
+                    + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"p\",\"schema\":"
+                    + schema + "}}}", null);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            String text;
+            if (stream) {
+                StringBuilder sb = new StringBuilder();
+                for (String e : sseData(r.body())) {
+                    if (!e.equals("[DONE]")) sb.append(TestServer.JSON.readTree(e).at("/choices/0/delta/content").asText(""));
+                }
+                text = sb.toString();
+            } else {
+                text = r.json().at("/choices/0/message/content").asText();
+            }
+            JsonNode value = TestServer.JSON.readTree(text); // Jackson, not our recognizer, parses it
+            assertThat(value.get("name").isTextual()).as(text).isTrue();
+            assertThat(value.get("age").isIntegralNumber()).as(text).isTrue();
+            assertThat(value.size()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void requiredToolCallsComeBackInOpenAisShape() throws Exception {
+        String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":"
+                + "\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":10}},\"required\":[\"city\"],\"additionalProperties\":false}}}]";
+        for (boolean stream : new boolean[]{false, true}) {
+            TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{"
+                    + "\"role\":\"user\",\"content\":\"weather in Paris?\"}],\"max_tokens\":200,\"seed\":5,\"tools\":"
+                    + tools + ",\"tool_choice\":\"required\",\"stream\":" + stream + "}", null);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            JsonNode call;
+            String finish;
+            if (stream) {
+                call = null;
+                finish = null;
+                for (String e : sseData(r.body())) {
+                    if (e.equals("[DONE]")) continue;
+                    JsonNode c = TestServer.JSON.readTree(e).at("/choices/0");
+                    if (c.at("/delta/tool_calls").isArray()) call = c.at("/delta/tool_calls/0");
+                    if (c.hasNonNull("finish_reason")) finish = c.get("finish_reason").asText();
+                }
+            } else {
+                call = r.json().at("/choices/0/message/tool_calls/0");
+                finish = r.json().at("/choices/0/finish_reason").asText();
+            }
+            assertThat(call).as(r.body()).isNotNull();
+            assertThat(call.at("/function/name").asText()).as(r.body()).isEqualTo("get_weather");
+            assertThat(call.get("type").asText()).isEqualTo("function");
+            JsonNode args = TestServer.JSON.readTree(call.at("/function/arguments").asText());
+            assertThat(args.get("city").isTextual()).isTrue();
+            assertThat(finish).isEqualTo("tool_calls");
+        }
+    }
+
+    @Test
+    void logprobsWithoutAlternatives() {
+        TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"hi\"}],\"max_tokens\":3,\"logprobs\":true," + NO_EOS + "}", null);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode content = r.json().at("/choices/0/logprobs/content");
+        assertThat(content).hasSize(3);
+        assertThat(content.get(0).get("top_logprobs")).isEmpty();
+        assertThat(content.get(0).get("logprob").asDouble()).isLessThanOrEqualTo(0);
+    }
+
+    @Test
+    void modelsCanBeListedUnloadedAndLoadedAgain() {
+        complete("\"prompt\":\"a\",\"max_tokens\":1");
+        JsonNode list = TestServer.get(port, "/v1/models", null).json();
+        assertThat(list.at("/data/0/id").asText()).isEqualTo("tiny");
+        assertThat(list.at("/data/0/loaded").asBoolean()).isTrue();
+        assertThat(TestServer.post(port, "/v1/models/unload", "{\"model\":\"tiny\"}", null).json().get("unloaded")
+                .asBoolean()).isTrue();
+        assertThat(TestServer.get(port, "/v1/models", null).json().at("/data/0/loaded").asBoolean()).isFalse();
+        assertThat(TestServer.post(port, "/v1/models/load", "{\"model\":\"tiny\"}", null).status()).isEqualTo(200);
+        assertThat(TestServer.get(port, "/v1/models", null).json().at("/data/0/loaded").asBoolean()).isTrue();
+        complete("\"prompt\":\"a\",\"max_tokens\":1"); // and it serves again
+    }
+
+    @Test
+    void metricsAreInPrometheusFormat() {
+        complete("\"prompt\":\"a\",\"max_tokens\":2");
+        String m = TestServer.get(port, "/metrics", null).body();
+        assertThat(m).contains("slmops_requests_total{", "slmops_completion_tokens_total", "slmops_queue_depth",
+                "slmops_time_to_first_token_seconds_bucket", "slmops_inter_token_latency_seconds_bucket",
+                "slmops_loaded_models", "jvm_memory_used_bytes", "slmops_process_resident_memory_bytes");
+    }
+
+    static List<String> sseData(String body) {
+        List<String> out = new ArrayList<>();
+        for (String block : body.split("\n\n")) {
+            if (block.startsWith("data: ")) out.add(block.substring(6));
+        }
+        return out;
+    }
+
+    static Object parse(String s) {
+        try {
+            return TestServer.JSON.readTree(s);
+        } catch (Exception e) {
+            throw new AssertionError(s, e);
+        }
+    }
+
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}
