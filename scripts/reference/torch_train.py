@@ -10,6 +10,10 @@ transformers' modeling code) this script runs a batch of two token sequences wit
     lora.json, lora_adapter.safetensors,  the LoRA settings, adapter values (PEFT key names, B non-zero so that
     lora_grads.safetensors                every gradient is exercised), summed loss and d(sum)/d(every A and B)
 
+    steps.json                            20 AdamW steps (torch.optim.AdamW, clip_grad_norm_, HF cosine schedule with
+                                          warmup) on the batch, full fine-tuning and LoRA: the loss (mean over
+                                          targets) before each step; llama only (STEPS_ARCHS)
+
 LoRA is applied as y = x W^T + s (x A^T) B^T with s = alpha / r (alpha / sqrt(r) for rsLoRA), dropout 0.
 The loss is the sum over predicted tokens (token i predicted from 0..i-1 where lossOn[i]) of -log softmax.
 
@@ -29,6 +33,40 @@ import torch_forward as tf  # noqa: E402
 LENGTHS = (48, 29)   # two sequences of different lengths in one batch
 PROMPT = (9, 4)      # leading tokens of each sequence that are not predicted (a prompt)
 LORA_R, LORA_ALPHA = 4, 8.0
+# The 20-step run: settings mirrored by train/src/test/.../TorchTrainStepsTest.
+STEPS, STEP_LR, STEP_WARMUP, STEP_WD, STEP_CLIP = 20, 1e-3, 2, 0.01, 1.0
+STEP_BETAS, STEP_EPS = (0.9, 0.999), 1e-8
+STEPS_ARCHS = ("llama",)
+
+
+def cosine_with_warmup(step):
+    """transformers' get_cosine_schedule_with_warmup lambda (half a period)."""
+    if step < STEP_WARMUP:
+        return step / max(1, STEP_WARMUP)
+    progress = (step - STEP_WARMUP) / max(1, STEPS - STEP_WARMUP)
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * 0.5 * 2.0 * progress)))
+
+
+def train_steps(groups, loss_fn, targets):
+    """STEPS AdamW steps: loss (mean over targets) before each step; grads clipped to STEP_CLIP by global norm."""
+    opt = torch.optim.AdamW(groups, lr=STEP_LR, betas=STEP_BETAS, eps=STEP_EPS)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_with_warmup)
+    params = [p for g in groups for p in g["params"]]
+    losses = []
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = loss_fn() / targets
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, STEP_CLIP)
+        opt.step()
+        sched.step()
+        losses.append(float(loss))
+    return losses
+
+
+def decays(name):
+    """Weight decay on matrices and embeddings, not on norms and biases (as slmops' FullFineTuning entries)."""
+    return name.endswith(".weight") and "norm" not in name
 
 
 def configs():
@@ -116,6 +154,29 @@ def main():
         tf.write_safetensors(os.path.join(d, "lora_adapter.safetensors"), adapter)
         tf.write_safetensors(os.path.join(d, "lora_grads.safetensors"), lora_grads)
         print(f"{name}: loss {float(loss):.6f} over {targets} tokens, lora loss {float(lora_loss):.6f}")
+
+        if name in STEPS_ARCHS:
+            fp = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+            full_losses = train_steps([
+                {"params": [fp[k] for k in sorted(fp) if decays(k)], "weight_decay": STEP_WD},
+                {"params": [fp[k] for k in sorted(fp) if not decays(k)], "weight_decay": 0.0}],
+                lambda: loss_sum(cfg, fp, batch), targets)
+            lp = {k: v.clone().requires_grad_(True) for k, v in adapter.items()}
+
+            def lora_loss_fn():
+                m = dict(w)
+                for k in w:
+                    if peft_key(k, "A") in lp:
+                        m[k] = w[k] + scale * (lp[peft_key(k, "B")] @ lp[peft_key(k, "A")])
+                return loss_sum(cfg, m, batch)
+            lora_losses = train_steps([{"params": [lp[k] for k in sorted(lp)], "weight_decay": STEP_WD}],
+                                      lora_loss_fn, targets)
+            with open(os.path.join(d, "steps.json"), "w") as f:
+                json.dump({"steps": STEPS, "lr": STEP_LR, "warmup": STEP_WARMUP, "weight_decay": STEP_WD,
+                           "max_grad_norm": STEP_CLIP, "betas": STEP_BETAS, "eps": STEP_EPS, "scheduler": "cosine",
+                           "full_losses": full_losses, "lora_losses": lora_losses}, f, indent=2)
+            print(f"{name}: 20 steps full {full_losses[0]:.5f} -> {full_losses[-1]:.5f}, "
+                  f"lora {lora_losses[0]:.5f} -> {lora_losses[-1]:.5f}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ final class ChatCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (LoadedModel m = run.load()) {
+            Generator generator = run.generator(m);
             if (m.chatTemplate().isFallback()) {
                 System.err.println("note: the model has no chat template; using the ChatML fallback");
             }
@@ -60,7 +61,7 @@ final class ChatCommand implements Callable<Integer> {
                 int common = commonPrefix(cached, ids, cache.length());
                 cache.truncate(common);
                 StringBuilder reply = new StringBuilder();
-                Generator.Result r = m.generator().generate(Arrays.copyOfRange(ids, common, ids.length), params, cache,
+                Generator.Result r = generator.generate(Arrays.copyOfRange(ids, common, ids.length), params, cache,
                         (piece, token, lp) -> {
                             out.print(piece);
                             reply.append(piece);

@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * What {@code slmops finetune} needs below the trainer loop: a Trainable for the model and method, examples from a
- * JSONL file, and the final outputs (PEFT/GGUF adapter or full model). The training engine and the dataset reader
- * provide it; tests pass a small model of their own.
+ * JSONL file, and the final outputs (PEFT/GGUF adapter or full model). {@link TrainingBackend} is the real one (the
+ * training engine and the dataset reader); tests pass a small model of their own.
  */
 public interface FinetuneBackend {
     /** Loads the model and prepares it for the method (full: all weights trainable; lora/qlora: fresh adapters). */
@@ -34,7 +34,7 @@ public interface FinetuneBackend {
         return null;
     }
 
-    /** The backend until the training engine is wired in: says so clearly. */
+    /** A backend that refuses clearly (builds without the training engine; tests of the refusal path). */
     FinetuneBackend NOT_AVAILABLE = new FinetuneBackend() {
         @Override
         public Trainable load(FinetuneSpec spec) {

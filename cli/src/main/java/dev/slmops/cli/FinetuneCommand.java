@@ -35,8 +35,8 @@ final class FinetuneCommand implements Callable<Integer> {
     static final Set<String> PROJECTIONS = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
     static final Set<String> METHODS = Set.of("full", "lora", "qlora");
 
-    /** The engine below the loop; replaced by tests (and wired to the real one in {@link Main}). */
-    static FinetuneBackend backend = FinetuneBackend.NOT_AVAILABLE;
+    /** The engine below the loop; null: a fresh {@link TrainingBackend} per run (tests put a small one here). */
+    static FinetuneBackend backend = null;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -83,8 +83,18 @@ final class FinetuneCommand implements Callable<Integer> {
     boolean useRslora;
     @Option(names = "--modules-to-save", split = ",", description = "Modules trained fully beside the adapters (lm_head, embed_tokens).")
     List<String> modulesToSave = new ArrayList<>();
-    @Option(names = "--quant-type", defaultValue = "q4_0", description = "qlora: type of the frozen base (default ${DEFAULT-VALUE}).")
+    @Option(names = {"--quant-type", "--qlora-type"}, defaultValue = "q4_0", description = "qlora: type an F32/F16/BF16 base "
+            + "is quantized to at load (a quantized base stays as stored) (default ${DEFAULT-VALUE}).")
     String quantType;
+    @Option(names = "--merge", arity = "0..1", fallbackValue = "true",
+            description = "lora/qlora: also write the base with the adapter merged (merged/, HF safetensors).")
+    boolean merge;
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads (default: all cores). "
+            + "With several, float sums may be ordered differently from run to run; 1 makes runs repeat bit for bit.")
+    int threads;
+    @Option(names = "--save-dtype", defaultValue = "f32", description = "Weights of a saved full model or merged model: "
+            + "f32, f16 or bf16 (default ${DEFAULT-VALUE}).")
+    String saveDtype;
 
     // ---- optimisation
     @Option(names = {"--lr", "--learning-rate"}, description = "Peak learning rate (default 2e-4 for lora/qlora, 5e-5 for full).")
@@ -165,7 +175,17 @@ final class FinetuneCommand implements Callable<Integer> {
         TrainingConfig tc = trainingConfig();
         Path resumeFrom = resumeCheckpoint();
 
-        FinetuneBackend engine = backend;
+        TrainingBackend own = backend != null ? null
+                : new TrainingBackend(w -> spec.commandLine().getErr().println("warning: " + w));
+        FinetuneBackend engine = own != null ? own : backend;
+        try {
+            return train(engine, s, tc, resumeFrom);
+        } finally {
+            if (own != null) own.close();
+        }
+    }
+
+    private int train(FinetuneBackend engine, FinetuneSpec s, TrainingConfig tc, Path resumeFrom) throws Exception {
         Trainable trainable = engine.load(s);
         List<Example> all = engine.readData(data, s, trainable);
         List<Example> trainSet = trainSplit == null ? all : ValidationSplit.parseSlice(trainSplit, "--train-split").select(all);
@@ -258,12 +278,18 @@ final class FinetuneCommand implements Callable<Integer> {
                 }
             }
         }
+        if (!Set.of("f32", "f16", "bf16").contains(saveDtype.trim().toLowerCase(Locale.ROOT))) {
+            throw new IllegalArgumentException("--save-dtype " + saveDtype + ": expected f32, f16 or bf16");
+        }
+        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0: all cores), got " + threads);
+        if (merge && m.equals("full")) throw new IllegalArgumentException("--merge is for lora/qlora (full fine-tuning writes the whole model)");
         if (m.equals("qlora") && !Set.of("q4_0", "q4_1", "q8_0", "q4_k", "q5_k", "q6_k").contains(quantType.toLowerCase(Locale.ROOT))) {
             throw new IllegalArgumentException("--quant-type " + quantType + ": expected q4_0, q4_1, q8_0, q4_k, q5_k or q6_k");
         }
         return new FinetuneSpec(modelPath, m, loraR, loraAlpha, loraDropout, targetModules.stream().map(String::trim).toList(),
                 useRslora, List.copyOf(modulesToSave), quantType.toLowerCase(Locale.ROOT), seqLen, gradCheckpointing,
-                completionOnlyLoss, textTemplate, skipBadRecords, seed);
+                completionOnlyLoss, textTemplate, skipBadRecords, seed, merge, saveDtype.trim().toLowerCase(Locale.ROOT),
+                threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
     }
 
     /** The loop's settings, checked (messages name the flags). */

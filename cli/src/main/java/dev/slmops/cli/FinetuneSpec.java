@@ -22,11 +22,14 @@ import java.util.List;
  * @param textTemplate       a {field} template for other JSONL records (null: the known formats)
  * @param skipBadRecords     skip and count unreadable JSONL records instead of failing on the first
  * @param seed               seed for adapter initialisation and dropout
+ * @param merge              lora/qlora: also write the base with the adapter merged
+ * @param saveDtype          f32, f16 or bf16: weights of a saved full or merged model
+ * @param threads            compute threads of the engine (>= 1)
  */
 public record FinetuneSpec(Path model, String method, int loraR, double loraAlpha, double loraDropout,
                            List<String> targetModules, boolean useRslora, List<String> modulesToSave, String quantType,
                            int seqLen, boolean gradCheckpointing, boolean completionOnlyLoss, String textTemplate,
-                           boolean skipBadRecords, long seed) {
+                           boolean skipBadRecords, long seed, boolean merge, String saveDtype, int threads) {
     public boolean lora() {
         return !method.equals("full");
     }

@@ -19,6 +19,19 @@ final class RunOptions {
     @Option(names = "--kv-type", defaultValue = "f32", description = "KV cache element type: f32 (default) or f16 (half the memory).")
     String kvType;
 
+    @Option(names = "--adapter", description = "A LoRA adapter applied unmerged: a PEFT directory (adapter_config.json + "
+            + "adapter_model.safetensors) or a GGUF LoRA file, e.g. what slmops finetune wrote.")
+    java.nio.file.Path adapter;
+
+    /** The model's generator, under --adapter when given. */
+    dev.slmops.model.generate.Generator generator(LoadedModel m) throws java.io.IOException {
+        if (adapter == null) return m.generator();
+        if (!java.nio.file.Files.exists(adapter)) throw new IllegalArgumentException("--adapter " + adapter + ": no such file or directory");
+        dev.slmops.model.lora.LoraAdapter a = dev.slmops.model.lora.LoraFiles.load(adapter, m.config());
+        a.checkFits(m.config());
+        return new dev.slmops.model.generate.Generator(m.transformer(), m.tokenizer(), a);
+    }
+
     LoadedModel load() throws java.io.IOException {
         return LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads, KvCache.Type.parse(kvType)));
     }

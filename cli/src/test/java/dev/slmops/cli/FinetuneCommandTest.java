@@ -20,7 +20,7 @@ class FinetuneCommandTest {
 
     @AfterEach
     void restore() {
-        FinetuneCommand.backend = FinetuneBackend.NOT_AVAILABLE;
+        FinetuneCommand.backend = null;
     }
 
     static Path data(Path dir) throws Exception {

@@ -3,6 +3,8 @@ package dev.slmops.train;
 import dev.slmops.model.arch.ModelConfig;
 import dev.slmops.model.engine.WeightSource;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.lora.LoraAdapter;
+import dev.slmops.model.lora.LoraWeights;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
 import dev.slmops.train.model.TrainWeights;
@@ -17,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -29,7 +30,7 @@ import java.util.Set;
  *
  * <p>The weight source must stay open while this object is used: the frozen weights are read from it.
  */
-public final class LoraFineTuning implements Trainable {
+public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.RandomState {
     private static final Set<String> LAYER_MODULES = Set.of("q_proj", "k_proj", "v_proj", "qkv_proj", "o_proj",
             "gate_proj", "up_proj", "gate_up_proj", "down_proj");
 
@@ -37,9 +38,12 @@ public final class LoraFineTuning implements Trainable {
     private final TrainingTransformer model;
     private final List<LoraProjection> adapters;
     private final long seed;
+    private final LoraAdapter adapter;
     private long steps;
 
-    private LoraFineTuning(Parameters params, TrainingTransformer model, List<LoraProjection> adapters, long seed) {
+    private LoraFineTuning(Parameters params, TrainingTransformer model, List<LoraProjection> adapters, long seed,
+                           LoraAdapter adapter) {
+        this.adapter = adapter;
         this.params = params;
         this.model = model;
         this.adapters = adapters;
@@ -94,23 +98,28 @@ public final class LoraFineTuning implements Trainable {
                     + " model; its projections are named " + moduleNames(c));
         }
         int r = lora.r();
+        // The parameters ARE a model/lora LoraAdapter's flat buffer: what the trainer updates is what the engine,
+        // the PEFT/GGUF writers and the merge read (no copy, no conversion). A as PEFT (U(+-1/sqrt(in))), B = 0.
+        LoraAdapter adapter = LoraAdapter.init("finetune", c, List.copyOf(lora.targetModules()), r, lora.alpha(),
+                lora.rsLora(), lora.seed(), 0);
+        float[] values = adapter.values();
         List<Parameters.Entry> entries = new ArrayList<>();
-        long total = 0;
         for (int i = 0; i < names.size(); i++) {
+            String module = names.get(i).substring(0, names.get(i).length() - ".weight".length());
+            LoraWeights lw = adapter.module(module);
             int out = shapes.get(i)[0], in = shapes.get(i)[1];
-            entries.add(new Parameters.Entry(peftKey(names.get(i), "A"), new int[] {r, in}, (int) total, r * in, true));
-            total += (long) r * in;
-            entries.add(new Parameters.Entry(peftKey(names.get(i), "B"), new int[] {out, r}, (int) total, out * r, true));
-            total += (long) out * r;
-            if (total > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("LoRA adapter too large for one buffer");
+            if (lw == null || lw.in() != in || lw.out() != out || lw.r() != r) {
+                throw new IllegalStateException("LoRA targets of the training model and of model/lora disagree on "
+                        + module + " (" + lw + " vs [" + out + ", " + in + "])");
+            }
+            entries.add(new Parameters.Entry(peftKey(names.get(i), "A"), new int[] {r, in}, lw.aOffset(), r * in, true));
+            entries.add(new Parameters.Entry(peftKey(names.get(i), "B"), new int[] {out, r}, lw.bOffset(), out * r, true));
         }
-        float[] values = new float[(int) total], grads = new float[(int) total];
-        Random rnd = new Random(lora.seed());
-        for (int i = 0; i < entries.size(); i += 2) {
-            Parameters.Entry a = entries.get(i);
-            double bound = 1 / Math.sqrt(a.shape()[1]);
-            for (int j = 0; j < a.length(); j++) values[a.offset() + j] = (float) ((2 * rnd.nextDouble() - 1) * bound);
+        if (adapter.modules().size() != names.size()) {
+            throw new IllegalStateException("LoRA targets of the training model (" + names.size() + ") and of model/lora ("
+                    + adapter.modules().size() + ") differ");
         }
+        float[] grads = new float[values.length];
         List<LoraProjection> adapters = new ArrayList<>();
         TrainWeights w = TrainWeights.bind(c, new FrozenBinder(src) {
             @Override
@@ -125,7 +134,7 @@ public final class LoraFineTuning implements Trainable {
             }
         });
         return new LoraFineTuning(new Parameters(values, grads, entries),
-                new TrainingTransformer(c, w, contextInUse, pool), adapters, lora.seed());
+                new TrainingTransformer(c, w, contextInUse, pool), adapters, lora.seed(), adapter);
     }
 
     private static String moduleNames(ModelConfig c) {
@@ -176,6 +185,14 @@ public final class LoraFineTuning implements Trainable {
         }
     }
 
+    /**
+     * The adapter being trained, as the inference engine, the PEFT/GGUF writers and the merge take it: its
+     * {@link LoraAdapter#values()} is {@link #parameters()}'s value buffer, so it always holds the current weights.
+     */
+    public LoraAdapter adapter() {
+        return adapter;
+    }
+
     public LoraFineTuning gradientCheckpointing(boolean on) {
         model.gradientCheckpointing(on);
         return this;
@@ -194,6 +211,18 @@ public final class LoraFineTuning implements Trainable {
             p.training(true);
         }
         return model.forwardBackward(batch);
+    }
+
+    /** The dropout masks' state: the count of micro-batches trained (each one's masks derive from seed and count). */
+    @Override
+    public long[] randomState() {
+        return new long[] {steps};
+    }
+
+    @Override
+    public void restoreRandomState(long[] state) {
+        if (state.length != 1) throw new IllegalArgumentException("LoRA random state: expected 1 value, got " + state.length);
+        steps = state[0];
     }
 
     @Override

@@ -31,6 +31,16 @@ public final class HfExport {
 
     public static Path write(ModelFiles src, DType dtype, Path out, boolean replace, Consumer<String> warnings)
             throws IOException {
+        return write(src, java.util.Map.of(), dtype, out, replace, warnings);
+    }
+
+    /**
+     * As {@link #write(ModelFiles, DType, Path, boolean, Consumer)} with some tensors' values replaced (HF name ->
+     * row-major F32 values of the tensor's HF shape): how full fine-tuning saves its trained weights next to the
+     * source model's config and tokenizer.
+     */
+    public static Path write(ModelFiles src, java.util.Map<String, float[]> replaced, DType dtype, Path out,
+                             boolean replace, Consumer<String> warnings) throws IOException {
         if (!dtype.isFloat() || dtype == DType.F64) {
             throw new IllegalArgumentException("safetensors output is f32, f16 or bf16, not " + dtype);
         }
@@ -48,7 +58,10 @@ public final class HfExport {
             config.put("torch_dtype", torchDtype);
             w.config(config).copyTokenizerFiles(hf.get().dir());
             hf.get().generationConfigJson().ifPresent(w::copyFile);
-            for (StoredTensor t : src.storedTensors()) tensors.add(convert(t, t.name(), dtype, warnings));
+            for (StoredTensor t : src.storedTensors()) {
+                float[] v = replaced.get(t.name());
+                tensors.add(v != null ? TensorToWrite.ofFloats(t.name(), t.shape(), v, dtype) : convert(t, t.name(), dtype, warnings));
+            }
         } else {
             w.config(HfConfigWriter.toJson(c, torchDtype));
             var meta = src.gguf().orElseThrow().metadata();
@@ -71,7 +84,8 @@ public final class HfExport {
                     if (name.equals("lm_head.weight") && c.tieEmbeddings()) continue;
                     throw new IllegalArgumentException(src.path() + " has no tensor for " + name);
                 }
-                tensors.add(convert(t.get(), name, dtype, warnings));
+                float[] v = replaced.get(name);
+                tensors.add(v != null ? TensorToWrite.ofFloats(name, t.get().shape(), v, dtype) : convert(t.get(), name, dtype, warnings));
             }
         }
         return w.tensors(tensors).write();

@@ -21,6 +21,7 @@ public final class Generator {
 
     private final Transformer model;
     private final Tokenizer tokenizer;
+    private final dev.slmops.model.lora.LoraAdapter adapter; // null: the base model
 
     public enum FinishReason { STOP, LENGTH, CANCELLED }
 
@@ -44,6 +45,12 @@ public final class Generator {
     }
 
     public Generator(Transformer model, Tokenizer tokenizer) {
+        this(model, tokenizer, null);
+    }
+
+    /** Generates under a LoRA adapter applied unmerged (null: the base model). */
+    public Generator(Transformer model, Tokenizer tokenizer, dev.slmops.model.lora.LoraAdapter adapter) {
+        this.adapter = adapter;
         this.model = model;
         this.tokenizer = tokenizer;
     }
@@ -81,7 +88,7 @@ public final class Generator {
         float[] masked = null;   // [V] the constrained copy of logits, when there is a constraint
         for (int from = 0; from < prompt.length; from += PREFILL_CHUNK) {
             int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + PREFILL_CHUNK));
-            logits = model.forward(cache, chunk, false);
+            logits = model.forward(cache, chunk, false, adapter);
         }
         long t1 = System.nanoTime();
         FinishReason finish = FinishReason.LENGTH;
@@ -120,7 +127,7 @@ public final class Generator {
                 break;
             }
             if (count == params.maxTokens() || cache.length() >= cache.capacity()) break;
-            logits = model.forward(cache, new int[]{token}, false);
+            logits = model.forward(cache, new int[]{token}, false, adapter);
         }
         if (finish != FinishReason.STOP || !stops.stopped()) {
             String tail = stops.finish(decoder.flush());

@@ -14,7 +14,7 @@ package dev.slmops.train.data;
  *                           chat template (instead of plain concatenation)
  * @param addEos             append the tokenizer's EOS to texts and completions when the text does not end with it
  * @param skipBadRecords     skip (and count) records that cannot be used instead of failing on the first one
- * @param seed               shuffle seed (train split shuffled, validation kept in file order)
+ * @param seed               shuffle seed
  * @param shuffle            shuffle the training examples
  */
 public record DatasetOptions(int seqLen, boolean packing, boolean completionOnlyLoss, String textTemplate,

@@ -22,10 +22,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * A JSONL training file → training and validation {@link Example}s.
+ * A JSONL training file → {@link Example}s (train/validation splits are loop.ValidationSplit's, over these).
  *
- * <p>Order of work: read and parse every record (bad ones fail with file:line, or are skipped and counted); split
- * (a slice in file order, or a seeded fraction); tokenize and mask; truncate or pack to the sequence length;
+ * <p>Order of work: read and parse every record (bad ones fail with file:line, or are skipped and counted); tokenize and mask; truncate or pack to the sequence length;
  * shuffle the training examples with the seed. Examples left with no target are dropped and counted.
  */
 public final class JsonlDataset {
@@ -42,10 +41,10 @@ public final class JsonlDataset {
      * @param noTargets    examples dropped because no token was left to learn from
      * @param targetTokens target tokens over train
      */
-    public record Loaded(List<Example> train, List<Example> validation, List<Skipped> skipped, int truncated,
+    public record Loaded(List<Example> train, List<Skipped> skipped, int truncated,
                          int noTargets, long trainTokens, long targetTokens) {
         public String summary() {
-            return train.size() + " training and " + validation.size() + " validation sequences, " + trainTokens
+            return train.size() + " sequences, " + trainTokens
                     + " tokens (" + targetTokens + " targets)" + (skipped.isEmpty() ? "" : ", " + skipped.size()
                     + " bad records skipped") + (truncated == 0 ? "" : ", " + truncated + " truncated")
                     + (noTargets == 0 ? "" : ", " + noTargets + " without targets dropped");
@@ -103,40 +102,17 @@ public final class JsonlDataset {
     }
 
     /**
-     * Loads a file with a validation split given either as a slice pair ({@code trainSplit} like
-     * {@code train[:4096]}, {@code validationSplit} like {@code train[4096:4224]}; null for none) or as a fraction
-     * of the records (0 for none; taken after a seeded shuffle). {@code chat} may be null for non-chat data.
+     * Loads every record of a file as examples (shuffled with the options' seed when they say so). Train/validation
+     * splits (fractions and {@code train[a:b]} slices) are the trainer's {@code loop.ValidationSplit}, applied to the
+     * examples this returns: one split implementation for the CLI flags and the API. {@code chat} may be null for
+     * non-chat data.
      */
-    public static Loaded load(Path file, DatasetOptions o, Tokenizer tok, ChatTemplate chat, String trainSplit,
-                              String validationSplit, double validationFraction) throws IOException {
+    public static Loaded load(Path file, DatasetOptions o, Tokenizer tok, ChatTemplate chat) throws IOException {
         Records all = read(file, o);
-        List<DataRecord> recs = all.records();
-        List<DataRecord> train, val;
-        if (validationFraction > 0 && validationSplit != null) {
-            throw new IllegalArgumentException("give a validation split or a validation fraction, not both");
-        }
-        if (validationFraction < 0 || validationFraction >= 1) {
-            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + validationFraction);
-        }
-        if (validationFraction > 0) {
-            List<DataRecord> shuffled = new ArrayList<>(recs);
-            Collections.shuffle(shuffled, new Random(o.seed()));
-            int nVal = (int) Math.max(1, Math.round(validationFraction * shuffled.size()));
-            if (nVal >= shuffled.size()) throw new DatasetException(file, 0, "has " + shuffled.size()
-                    + " records: too few to hold out " + validationFraction + " for validation");
-            val = shuffled.subList(shuffled.size() - nVal, shuffled.size());
-            train = shuffled.subList(0, shuffled.size() - nVal);
-            val = new ArrayList<>(val);
-            val.sort(java.util.Comparator.comparingInt(DataRecord::line));
-        } else {
-            train = slice(recs, trainSplit);
-            val = validationSplit == null ? List.of() : slice(recs, validationSplit);
-        }
         List<Skipped> skipped = new ArrayList<>(all.skipped());
         int[] counts = new int[2]; // truncated, noTargets
         ExampleBuilder b = new ExampleBuilder(tok, chat, o);
-        List<Example> trainEx = fit(tokenize(file, train, b, o, skipped), o, counts);
-        List<Example> valEx = fit(tokenize(file, val, b, o, skipped), o, counts);
+        List<Example> trainEx = fit(tokenize(file, all.records(), b, o, skipped), o, counts);
         if (o.shuffle()) Collections.shuffle(trainEx, new Random(o.seed() + 1));
         if (trainEx.isEmpty()) throw new DatasetException(file, 0, "gave no training examples with targets");
         long tokens = 0, targets = 0;
@@ -145,19 +121,12 @@ public final class JsonlDataset {
             targets += e.targets();
         }
         skipped.sort(java.util.Comparator.comparingInt(Skipped::line));
-        return new Loaded(List.copyOf(trainEx), List.copyOf(valEx), List.copyOf(skipped), counts[0], counts[1],
-                tokens, targets);
+        return new Loaded(List.copyOf(trainEx), List.copyOf(skipped), counts[0], counts[1], tokens, targets);
     }
 
-    /** A whole file in file order, unshuffled: for a separate evaluation file (--eval-data). */
+    /** A whole file in file order, unshuffled: for a separate evaluation file (--eval-data) and for the CLI. */
     public static Loaded loadForEvaluation(Path file, DatasetOptions o, Tokenizer tok, ChatTemplate chat) throws IOException {
-        return load(file, o.withSeed(o.seed(), false), tok, chat, null, null, 0);
-    }
-
-    private static List<DataRecord> slice(List<DataRecord> recs, String spec) {
-        if (spec == null) return recs;
-        int[] r = Slice.parse(spec).range(recs.size());
-        return recs.subList(r[0], r[1]);
+        return load(file, o.withSeed(o.seed(), false), tok, chat);
     }
 
     private static List<Example> tokenize(Path file, List<DataRecord> recs, ExampleBuilder b, DatasetOptions o,

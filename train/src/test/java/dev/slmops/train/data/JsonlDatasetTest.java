@@ -61,7 +61,7 @@ class JsonlDatasetTest {
 
     @Test
     void chatRecordsTrainOnAssistantTurnsOnly() throws Exception {
-        var d = JsonlDataset.load(sample("chat.jsonl"), opts(), tok, chat, null, null, 0);
+        var d = JsonlDataset.load(sample("chat.jsonl"), opts(), tok, chat);
         assertThat(d.train()).hasSize(8);
         Example multi = d.train().get(2);
         String full = chat.render(List.of(dev.slmops.model.chat.ChatMessage.user("Reverse the word 'lamp'."),
@@ -73,14 +73,14 @@ class JsonlDatasetTest {
         assertThat(targets(multi)).isEqualTo("pmal<|im_end|>\n|<think>\n\n</think>\n\nenots<|im_end|>\n");
         assertThat(targets(d.train().get(1))).isEqualTo("<think>\n\n</think>\n\nBlue is a primary colour.<|im_end|>\n");
 
-        var all = JsonlDataset.load(sample("chat.jsonl"), opts().withCompletionOnlyLoss(false), tok, chat, null, null, 0);
+        var all = JsonlDataset.load(sample("chat.jsonl"), opts().withCompletionOnlyLoss(false), tok, chat);
         Example e = all.train().get(2);
         assertThat(e.targets()).isEqualTo(e.tokens().length - 1);
     }
 
     @Test
     void textPromptCompletionAndInputOutputRecords() throws Exception {
-        var d = JsonlDataset.load(sample("mixed.jsonl"), opts(), tok, chat, null, null, 0);
+        var d = JsonlDataset.load(sample("mixed.jsonl"), opts(), tok, chat);
         assertThat(d.train()).hasSize(6);
         int eos = tok.specials().eos().getAsInt();
         Example text = d.train().get(0);
@@ -88,8 +88,7 @@ class JsonlDatasetTest {
         assertThat(text.targets()).isEqualTo(text.tokens().length - 1);
         assertThat(targets(d.train().get(1))).isEqualTo("Katze" + tok.token(eos));
         assertThat(targets(d.train().get(2))).isEqualTo(" abcd" + tok.token(eos));
-        var pairsAsChat = JsonlDataset.load(sample("mixed.jsonl"), opts().withChatTemplateForPairs(true), tok, chat,
-                null, null, 0);
+        var pairsAsChat = JsonlDataset.load(sample("mixed.jsonl"), opts().withChatTemplateForPairs(true), tok, chat);
         assertThat(targets(pairsAsChat.train().get(4))).isEqualTo("<think>\n\n</think>\n\n4<|im_end|>\n");
     }
 
@@ -100,7 +99,7 @@ class JsonlDatasetTest {
                 + "\"content\": \"hello\"}, {\"role\": \"user\", \"content\": \"2+2?\"}], "
                 + "\"completion\": [{\"role\": \"assistant\", \"content\": \"4\"}]}\n"
                 + "{\"conversations\": [{\"from\": \"human\", \"value\": \"a\"}, {\"from\": \"gpt\", \"value\": \"b\"}]}\n");
-        var d = JsonlDataset.load(f, opts(), tok, chat, null, null, 0);
+        var d = JsonlDataset.load(f, opts(), tok, chat);
         assertThat(targets(d.train().get(0))).isEqualTo("<think>\n\n</think>\n\n4<|im_end|>\n");
         assertThat(targets(d.train().get(1))).isEqualTo("<think>\n\n</think>\n\nb<|im_end|>\n");
     }
@@ -119,7 +118,7 @@ class JsonlDatasetTest {
         Files.writeString(f, "{\"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}, "
                 + "{\"role\": \"assistant\", \"content\": \"there was a cat.\"}, {\"role\": \"user\", \"content\": "
                 + "\"And then?\"}, {\"role\": \"assistant\", \"content\": \"It slept.\"}]}\n");
-        Example e = JsonlDataset.load(f, opts(), spm, llama2, null, null, 0).train().getFirst();
+        Example e = JsonlDataset.load(f, opts(), spm, llama2).train().getFirst();
         String full = "<s>[INST] Once upon a time [/INST] there was a cat. </s>[INST] And then? [/INST] It slept. </s>";
         assertThat(e.tokens()).containsExactly(spm.encode(full, false));
         List<String> runs = new ArrayList<>();
@@ -139,43 +138,25 @@ class JsonlDatasetTest {
     @Test
     void fieldTemplates() throws Exception {
         var d = JsonlDataset.load(sample("arithmetic.jsonl"),
-                opts().withPromptCompletionTemplates("Q: {question}\nA:", " {answer}"), tok, chat, null, null, 0);
+                opts().withPromptCompletionTemplates("Q: {question}\nA:", " {answer}"), tok, chat);
         assertThat(d.train()).hasSize(10);
         Example first = d.train().getFirst();
         assertThat(tok.decode(first.tokens())).isEqualTo("Q: 12 + 30\nA: 42" + tok.token(tok.specials().eos().getAsInt()));
         assertThat(targets(first)).startsWith(" 42");
         var text = JsonlDataset.load(sample("arithmetic.jsonl"), opts().withTextTemplate("{question} = {answer} {{ok}}"),
-                tok, chat, null, null, 0);
+                tok, chat);
         assertThat(tok.decode(text.train().get(1).tokens())).startsWith("7 + 8 = 15 {ok}");
         assertThatThrownBy(() -> JsonlDataset.load(sample("arithmetic.jsonl"), opts().withTextTemplate("{question} {missing}"),
-                tok, chat, null, null, 0)).isInstanceOf(DatasetException.class)
+                tok, chat)).isInstanceOf(DatasetException.class)
                 .hasMessageContaining("arithmetic.jsonl:1: has no field \"missing\"");
-    }
-
-    @Test
-    void slicesAndFractionsSplitTheRecords() throws Exception {
-        Path f = sample("arithmetic.jsonl");
-        DatasetOptions o = opts().withPromptCompletionTemplates("{question} =", " {answer}");
-        var d = JsonlDataset.load(f, o, tok, chat, "train[:6]", "train[6:8]", 0);
-        assertThat(d.train()).hasSize(6);
-        assertThat(d.validation()).hasSize(2);
-        assertThat(tok.decode(d.validation().get(0).tokens())).startsWith("13 + 29 =");
-        assertThat(JsonlDataset.load(f, o, tok, chat, "train[-3:]", null, 0).train()).hasSize(3);
-        assertThat(JsonlDataset.load(f, o, tok, chat, "train[50%:]", null, 0).train()).hasSize(5);
-        var frac = JsonlDataset.load(f, o, tok, chat, null, null, 0.2);
-        assertThat(frac.train()).hasSize(8);
-        assertThat(frac.validation()).hasSize(2);
-        var again = JsonlDataset.load(f, o, tok, chat, null, null, 0.2);
-        assertThat(again.validation().get(0).tokens()).containsExactly(frac.validation().get(0).tokens());
-        assertThatThrownBy(() -> Slice.parse("train[a:]")).hasMessageContaining("train[:4096]");
     }
 
     @Test
     void seededShuffleIsReproducible() throws Exception {
         DatasetOptions o = DatasetOptions.defaults().withPromptCompletionTemplates("{question} =", " {answer}").withSeed(7, true);
-        var a = JsonlDataset.load(sample("arithmetic.jsonl"), o, tok, chat, null, null, 0);
-        var b = JsonlDataset.load(sample("arithmetic.jsonl"), o, tok, chat, null, null, 0);
-        var c = JsonlDataset.load(sample("arithmetic.jsonl"), o.withSeed(8, true), tok, chat, null, null, 0);
+        var a = JsonlDataset.load(sample("arithmetic.jsonl"), o, tok, chat);
+        var b = JsonlDataset.load(sample("arithmetic.jsonl"), o, tok, chat);
+        var c = JsonlDataset.load(sample("arithmetic.jsonl"), o.withSeed(8, true), tok, chat);
         for (int i = 0; i < a.train().size(); i++) assertThat(a.train().get(i).tokens()).containsExactly(b.train().get(i).tokens());
         boolean differs = false;
         for (int i = 0; i < a.train().size(); i++) differs |= !Arrays.equals(a.train().get(i).tokens(), c.train().get(i).tokens());
@@ -185,14 +166,14 @@ class JsonlDatasetTest {
     @Test
     void packingAndTruncation() throws Exception {
         DatasetOptions o = opts().withPromptCompletionTemplates("{question} =", " {answer}");
-        var plain = JsonlDataset.load(sample("arithmetic.jsonl"), o, tok, chat, null, null, 0);
-        var packed = JsonlDataset.load(sample("arithmetic.jsonl"), o.withPacking(true).withSeqLen(16), tok, chat, null, null, 0);
+        var plain = JsonlDataset.load(sample("arithmetic.jsonl"), o, tok, chat);
+        var packed = JsonlDataset.load(sample("arithmetic.jsonl"), o.withPacking(true).withSeqLen(16), tok, chat);
         long total = plain.train().stream().mapToInt(e -> e.tokens().length).sum();
         assertThat(packed.train().stream().mapToInt(e -> e.tokens().length).sum()).isEqualTo(total);
         assertThat(packed.train().subList(0, packed.train().size() - 1)).allMatch(e -> e.tokens().length == 16);
         // each example's first token was no target; a target that lands first in a pack has no context and is lost
         assertThat(packed.targetTokens()).isBetween(plain.targetTokens() - packed.train().size(), plain.targetTokens());
-        var cut = JsonlDataset.load(sample("chat.jsonl"), opts().withSeqLen(20), tok, chat, null, null, 0);
+        var cut = JsonlDataset.load(sample("chat.jsonl"), opts().withSeqLen(20), tok, chat);
         assertThat(cut.train()).allMatch(e -> e.tokens().length <= 20);
         assertThat(cut.truncated()).isPositive();
         // a conversation whose first 20 tokens hold no assistant token is dropped and counted
@@ -212,18 +193,18 @@ class JsonlDatasetTest {
                 {"question": "?"}
                 {"prompt": "p", "completion": "c"}
                 """);
-        assertThatThrownBy(() -> JsonlDataset.load(f, opts(), tok, chat, null, null, 0))
+        assertThatThrownBy(() -> JsonlDataset.load(f, opts(), tok, chat))
                 .isInstanceOf(DatasetException.class)
                 .hasMessageStartingWith(f + ":2: \"text\" is a number, expected a string")
                 .hasMessageContaining("skip");
-        var d = JsonlDataset.load(f, opts().withSkipBadRecords(true), tok, chat, null, null, 0);
+        var d = JsonlDataset.load(f, opts().withSkipBadRecords(true), tok, chat);
         assertThat(d.train()).hasSize(2);
         assertThat(d.skipped()).extracting(JsonlDataset.Skipped::line).containsExactly(2, 3, 4, 5, 6);
         assertThat(d.skipped().get(1).reason()).startsWith("is not valid JSON");
         assertThat(d.skipped().get(2).reason()).contains("no assistant turn");
         assertThat(d.skipped().get(3).reason()).contains("role \"wizard\"");
         assertThat(d.summary()).contains("5 bad records skipped");
-        assertThatThrownBy(() -> JsonlDataset.load(tmp.resolve("none.jsonl"), opts(), tok, chat, null, null, 0))
+        assertThatThrownBy(() -> JsonlDataset.load(tmp.resolve("none.jsonl"), opts(), tok, chat))
                 .hasMessageEndingWith("none.jsonl: does not exist");
     }
 }
