@@ -1,14 +1,14 @@
 package dev.slmops.train.checkpoint;
 
+import dev.slmops.model.format.SafeFiles;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -108,16 +108,8 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes a directory tree (see {@link SafeFiles#deleteTree}). */
     public static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+        SafeFiles.deleteTree(root);
     }
 }
