@@ -3,7 +3,7 @@
 # Usage: scripts/bench-constrain.sh   (needs JDK 25: JAVA_HOME or /usr/lib/jvm/temurin-25-jdk-amd64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. scripts/lib/jdk.sh
 ./mvnw -q -B -pl model -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$PWD/model/target/bench.cp"
 CP="model/target/test-classes:model/target/classes:$(cat model/target/bench.cp)"

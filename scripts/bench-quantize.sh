@@ -31,15 +31,8 @@ while [ $# -gt 0 ]; do
 done
 [[ "$reps" =~ ^[1-9][0-9]*$ && "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--reps and --threads take whole numbers >= 1" >&2; exit 2; }
 
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
-java=""
-for cand in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*/bin/java; do
-  [ -x "$cand" ] || continue
-  v="$(java_major "$cand")"
-  if [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge 25 ]; then java="$cand"; break; fi
-done
-[ -n "$java" ] || { echo "bench: needs a JDK 25 or newer; set JAVA_HOME or install one under /usr/lib/jvm" >&2; exit 1; }
-export JAVA_HOME="$(dirname "$(dirname "$java")")"
+. scripts/lib/jdk.sh
+java="$slmops_java"
 
 echo "bench: building (mvnw package, tests skipped) ..." >&2
 ./mvnw -q -B -Dmaven.test.skip=true -pl cli,testkit -am package >&2

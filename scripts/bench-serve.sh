@@ -10,7 +10,7 @@
 # llama.cpp's tokens/s and the ratio. Timings are noisy on a shared machine: compare ratios from one run only.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. scripts/lib/jdk.sh
 java="$JAVA_HOME/bin/java"
 # test-compile and the classpath in one reactor run (the modules are not installed: they resolve to target/classes)
 ./mvnw -q -B -pl serve -am test-compile dependency:build-classpath -Dmdep.includeScope=test \

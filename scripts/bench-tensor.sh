@@ -4,7 +4,7 @@
 # Builds the test classes first. Timings on a shared machine are noisy: report medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. scripts/lib/jdk.sh
 ./mvnw -q -B -pl tensor -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="tensor/target/test-classes:tensor/target/classes:$(cat tensor/target/bench.classpath)"
 exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main "$@"

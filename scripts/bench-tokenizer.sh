@@ -3,7 +3,7 @@
 # Usage: scripts/bench-tokenizer.sh   (needs JDK 25: JAVA_HOME or /usr/lib/jvm/temurin-25-jdk-amd64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. scripts/lib/jdk.sh
 # one reactor run, so that the sibling modules resolve to their target/classes (nothing is installed);
 # the model module is built last and leaves its test classpath in bench.cp
 ./mvnw -q -B -pl model -am test-compile dependency:build-classpath -Dmdep.includeScope=test \

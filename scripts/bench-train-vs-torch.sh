@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEQ="${1:-512}" THREADS="${2:-2}" STEPS="${3:-5}"
 PEAK="${PEAK_GFLOPS:-192}"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. scripts/lib/jdk.sh
 ./mvnw -q -B -pl train -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="train/target/test-classes:train/target/classes:$(cat train/target/bench.classpath)"
 declare -A JAVA TORCH FLOP JCPU TCPU

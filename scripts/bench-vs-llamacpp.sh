@@ -46,16 +46,8 @@ fi
 r="${reps:-$r}"
 [[ "$r" =~ ^[1-9][0-9]*$ && "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--reps and --threads take whole numbers >= 1" >&2; exit 2; }
 
-# ---- a JDK 25 (the launcher's rule: JAVA_HOME, then /usr/lib/jvm) ----
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
-java=""
-for cand in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*/bin/java; do
-  [ -x "$cand" ] || continue
-  v="$(java_major "$cand")"
-  if [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge 25 ]; then java="$cand"; break; fi
-done
-[ -n "$java" ] || { echo "bench: needs a JDK 25 or newer; set JAVA_HOME or install one under /usr/lib/jvm" >&2; exit 1; }
-export JAVA_HOME="$(dirname "$(dirname "$java")")"
+. scripts/lib/jdk.sh
+java="$slmops_java"
 
 # ---- build: the CLI jar and testkit's classes (tests are not compiled) ----
 echo "bench: building (mvnw package, tests skipped) ..." >&2

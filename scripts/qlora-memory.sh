@@ -5,7 +5,7 @@
 # would measure the collector's appetite, not the step's needs. Results go in /work/notes/wire.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. scripts/lib/jdk.sh
 ./mvnw -q -B -pl train -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="train/target/test-classes:train/target/classes:$(cat train/target/bench.classpath)"
 exec "$JAVA_HOME/bin/java" -Xmx1g --add-modules jdk.incubator.vector -cp "$cp" dev.slmops.train.bench.QloraMemoryProbe "$@"
