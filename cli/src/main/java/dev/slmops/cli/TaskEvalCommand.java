@@ -29,8 +29,6 @@ final class TaskEvalCommand implements Callable<Integer> {
     @Mixin
     RunOptions run;
 
-    @Option(names = {"-a", "--adapter"}, description = "A LoRA adapter to run under, unmerged: a PEFT directory or a GGUF LoRA file.")
-    Path adapter;
 
     @Option(names = "--data", required = true, description = "Test questions: JSONL with prompt/completion, input/output or messages records.")
     Path data;
@@ -62,6 +60,7 @@ final class TaskEvalCommand implements Callable<Integer> {
         AnswerMetric m = AnswerMetric.parse(metric);
         TaskAccuracy.Options options = new TaskAccuracy.Options(m, maxTokens, batch);
         try (LoadedModel model = run.load()) {
+            Path adapter = run.adapter;
             LoraAdapter lora = adapter == null ? null : LoraFiles.load(adapter, model.config());
             List<TaskItems.Item> items = TaskItems.read(data, model.tokenizer(), model.chatTemplate(), chat, limit);
             System.err.printf(Locale.ROOT, "eval: %d questions from %s%s, metric %s, greedy, at most %d tokens%n",
@@ -95,7 +94,7 @@ final class TaskEvalCommand implements Callable<Integer> {
     private ObjectNode toJson(TaskAccuracy.Result r) {
         ObjectNode o = JsonFiles.mapper().createObjectNode();
         o.put("model", run.model);
-        o.put("adapter", adapter == null ? null : adapter.toString());
+        o.put("adapter", run.adapter == null ? null : run.adapter.toString());
         o.put("data", data.toString());
         o.put("metric", r.metric().label());
         o.put("count", r.count());
