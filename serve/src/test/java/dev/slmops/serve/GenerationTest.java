@@ -243,14 +243,31 @@ class GenerationTest {
             JsonNode call;
             String finish;
             if (stream) {
-                call = null;
+                // deltas: the first names the call (id, type, name, empty arguments), the next add argument text
+                com.fasterxml.jackson.databind.node.ObjectNode acc = null;
                 finish = null;
+                int argumentChunks = 0;
                 for (String e : sseData(r.body())) {
                     if (e.equals("[DONE]")) continue;
                     JsonNode c = TestServer.JSON.readTree(e).at("/choices/0");
-                    if (c.at("/delta/tool_calls").isArray()) call = c.at("/delta/tool_calls/0");
+                    if (c.at("/delta/tool_calls").isArray()) {
+                        JsonNode d = c.at("/delta/tool_calls/0");
+                        assertThat(d.get("index").asInt()).isZero();
+                        if (acc == null) {
+                            assertThat(d.get("id").asText()).startsWith("call_");
+                            assertThat(d.at("/function/arguments").asText()).isEmpty();
+                            acc = d.deepCopy();
+                        } else {
+                            assertThat(d.has("id")).as("only the first delta names the call").isFalse();
+                            ((com.fasterxml.jackson.databind.node.ObjectNode) acc.get("function")).put("arguments",
+                                    acc.at("/function/arguments").asText() + d.at("/function/arguments").asText());
+                            argumentChunks++;
+                        }
+                    }
                     if (c.hasNonNull("finish_reason")) finish = c.get("finish_reason").asText();
                 }
+                call = acc;
+                assertThat(argumentChunks).as("arguments stream in several pieces: " + r.body()).isGreaterThan(1);
             } else {
                 call = r.json().at("/choices/0/message/tool_calls/0");
                 finish = r.json().at("/choices/0/finish_reason").asText();

@@ -156,7 +156,7 @@ public final class Scheduler implements AutoCloseable {
     private void admit(Sequence s) {
         // The cache holds exactly what this sequence can reach: prompt + max_tokens (validated against the context).
         s.cache = caches.acquire(s.prompt.length + Math.max(1, s.params.maxTokens()));
-        s.decoder = tokenizer.streamingDecoder(true);
+        s.decoder = tokenizer.streamingDecoder(!s.keepSpecialText);
         s.stops = new StopMatcher(s.params.stopStrings());
         active.add(s);
     }
