@@ -232,6 +232,18 @@ class GenerationTest {
     }
 
     @Test
+    void kvPagesGoBackWhenSequencesEnd() {
+        // no max_tokens: the sequence may reach the whole context; its pages come as it writes and go when it ends
+        JsonNode r = complete("\"prompt\":\"Once upon a time\",\"temperature\":0," + NO_EOS);
+        assertThat(r.at("/usage/completion_tokens").asInt()).isPositive();
+        var scheduler = server.models().loadedModels().getFirst().scheduler();
+        assertThat(scheduler.kvBytesPeak()).isPositive();
+        long deadline = System.nanoTime() + 5_000_000_000L; // other tests of this class may still be decoding
+        while (scheduler.activeSequences() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+        if (scheduler.activeSequences() == 0) assertThat(scheduler.kvBytesInUse()).isZero();
+    }
+
+    @Test
     void requiredToolCallsComeBackInOpenAisShape() throws Exception {
         String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":"
                 + "\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":10}},\"required\":[\"city\"],\"additionalProperties\":false}}}]";

@@ -7,6 +7,7 @@ import dev.slmops.model.lora.LoraWeights;
 
 import dev.slmops.tensor.ops.Activations;
 import dev.slmops.tensor.ops.Attention;
+import dev.slmops.tensor.ops.PagedAttention;
 import dev.slmops.tensor.ops.RmsNorm;
 import dev.slmops.tensor.parallel.WorkerPool;
 
@@ -212,7 +213,8 @@ public final class Transformer {
                 int r1 = r0;
                 while (r1 < rows && rowCache[r1] == cache) r1++;
                 int end = rowPos[r1 - 1] + 1;
-                Attention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], cache.keys(l, end), cache.values(l, end), 0, end,
+                KvCache.View ks = cache.keys(l, end), vs = cache.values(l, end);
+                PagedAttention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], ks.pages(), vs.pages(), ks.pageRows(), 0, end,
                         att, r0 * qDim, pool);
                 r0 = r1;
             }
