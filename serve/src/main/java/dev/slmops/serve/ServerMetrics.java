@@ -105,6 +105,11 @@ public final class ServerMetrics implements StepObserver {
         return (long) completionTokens.count();
     }
 
+    /** Forward passes so far, their total time in milliseconds, and the sequences they carried in all. */
+    public double[] stepTotals() {
+        return new double[]{step.count(), step.totalTime(TimeUnit.MILLISECONDS), batch.totalAmount()};
+    }
+
     public String scrape() {
         return registry.scrape();
     }

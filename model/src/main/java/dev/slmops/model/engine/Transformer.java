@@ -157,6 +157,23 @@ public final class Transformer {
             up = new float[rows * F];     // [T, F]
             qkvOut = new float[][] {q, k, v};
             gateUpOut = new float[][] {gate, up};
+            decOff = new int[rows];
+            decPos = new int[rows];
+            decPageRows = new int[rows];
+            decK = new float[rows][][];
+            decV = new float[rows][][];
+        }
+
+        /** Decoding rows of one layer's attention: query/output offset, position, and the sequence's KV pages. */
+        int[] decOff, decPos, decPageRows;
+        float[][][] decK, decV;
+
+        void decodeRow(int i, int off, int pos, KvCache.View k, KvCache.View v) {
+            decOff[i] = off;
+            decPos[i] = pos;
+            decPageRows[i] = k.pageRows();
+            decK[i] = k.pages();
+            decV[i] = v.pages();
         }
     }
 
@@ -208,15 +225,24 @@ public final class Transformer {
                 rowCache[t].put(l, rowPos[t], k, t * kvDim, v, t * kvDim);
             }
             Attention.Params ap = sliding ? attnSliding : attnGlobal;
+            int singles = 0; // sequences with one new row (decoding): attended together below, in one pool loop
             for (int r0 = 0; r0 < rows; ) { // one attention call per sequence's contiguous chunk of rows
                 KvCache cache = rowCache[r0];
                 int r1 = r0;
                 while (r1 < rows && rowCache[r1] == cache) r1++;
                 int end = rowPos[r1 - 1] + 1;
                 KvCache.View ks = cache.keys(l, end), vs = cache.values(l, end);
-                PagedAttention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], ks.pages(), vs.pages(), ks.pageRows(), 0, end,
-                        att, r0 * qDim, pool);
+                if (r1 - r0 == 1) { // (an F16 view is its cache's own widening buffer: valid until its next layer)
+                    sc.decodeRow(singles++, r0 * qDim, rowPos[r0], ks, vs);
+                } else {
+                    PagedAttention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], ks.pages(), vs.pages(), ks.pageRows(),
+                            0, end, att, r0 * qDim, pool);
+                }
                 r0 = r1;
+            }
+            if (singles > 0) {
+                PagedAttention.attendDecode(ap, q, sc.decOff, sc.decPos, sc.decK, sc.decV, sc.decPageRows, att, sc.decOff,
+                        singles, pool);
             }
             if (obs != null) obs.seen(l, MatmulInput.ATTN_OUT, att, rows, qDim);
             lw.o.forward(att, rows, proj, pool);
@@ -246,27 +272,36 @@ public final class Transformer {
         }
         for (SequenceInput in : inputs) in.cache.advance(in.tokens.length);
 
-        // --- output: logits of the rows asked for
-        float[][] result = new float[inputs.size()][];
+        // --- output: logits of the rows asked for, all sequences' rows in one matmul (the head is the largest
+        // matrix of a small model, 136 MB at Q8_0 for qwen2.5-0.5b: one pass over it per step, not one per sequence)
         int V = c.vocabSize();
-        int r = 0;
-        for (int s = 0; s < inputs.size(); s++) {
+        int[] outFirst = new int[inputs.size()], outCount = new int[inputs.size()];
+        int total = 0;
+        for (int s = 0, r = 0; s < inputs.size(); s++) {
             SequenceInput in = inputs.get(s);
             int n = in.tokens.length;
-            int first = in.allLogits ? r : r + n - 1;
-            int count = in.allLogits ? n : 1;
-            float[] h = new float[count * D];
-            rmsNorm(h, 0, x, first * D, w.outputNorm, count, D);
-            float[] logits = new float[count * V];
-            if (obs != null) obs.seen(-1, MatmulInput.OUTPUT_IN, h, count, D);
-            w.output.forward(h, count, logits, pool);
-            if (in.adapter != null) {
-                LoraWeights head = in.adapter.module(w.output.name);
-                if (head != null) LoraMatmul.addDelta(head, h, 0, count, logits, 0, pool);
-            }
-            if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
-            result[s] = logits;
+            outFirst[s] = in.allLogits ? r : r + n - 1;
+            outCount[s] = in.allLogits ? n : 1;
+            total += outCount[s];
             r += n;
+        }
+        float[] h = new float[total * D]; // [total, D]
+        for (int s = 0, o = 0; s < inputs.size(); o += outCount[s], s++) {
+            rmsNorm(h, o * D, x, outFirst[s] * D, w.outputNorm, outCount[s], D);
+        }
+        float[] logits = new float[total * V]; // [total, V]
+        if (obs != null) obs.seen(-1, MatmulInput.OUTPUT_IN, h, total, D);
+        w.output.forward(h, total, logits, pool);
+        for (int s = 0, o = 0; s < inputs.size(); o += outCount[s], s++) {
+            LoraAdapter a = inputs.get(s).adapter;
+            LoraWeights head = a == null ? null : a.module(w.output.name);
+            if (head != null) LoraMatmul.addDelta(head, h, o * D, outCount[s], logits, o * V, pool);
+        }
+        if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
+        if (inputs.size() == 1) return new float[][]{logits};
+        float[][] result = new float[inputs.size()][];
+        for (int s = 0, o = 0; s < inputs.size(); o += outCount[s], s++) {
+            result[s] = java.util.Arrays.copyOfRange(logits, o * V, (o + outCount[s]) * V);
         }
         return result;
     }

@@ -36,27 +36,53 @@ public final class PagedAttention {
             Attention.attend(p, q, qOff, nQuery, firstQueryPos, k, v, kvStart, kvEnd, out, outOff, pool);
             return;
         }
-        int hd = p.headDim(), group = p.nHeads() / p.nKvHeads();
-        pool.parallelFor(p.nHeads(), h -> {
-            int t = firstQueryPos;
-            int from = kvStart;
-            if (p.slidingWindow() > 0) from = Math.max(from, t - p.slidingWindow() + 1);
-            int to = Math.min(kvEnd, t + 1);
-            if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
-            int qo = qOff + h * hd, oo = outOff + h * hd;
-            int kvHead = (h / group) * hd;
-            float[] w = new float[to - from];
-            for (int pos = from; pos < to; pos++) {
-                float logit = Attention.dot(q, qo, kPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, hd) * p.scale();
-                if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
-                w[pos - from] = logit;
+        pool.parallelFor(p.nHeads(), h -> oneHead(p, q, qOff, firstQueryPos, kPages, vPages, pageRows, kvStart, kvEnd,
+                out, outOff, h));
+    }
+
+    /**
+     * One query per sequence for several sequences (a decode step of a batch), in one loop over (sequence, head) on
+     * the pool: a loop per sequence would hand the pool n small jobs per layer, each paying its dispatch.
+     * Sequence i's query sits at {@code q[qOff[i]..]} at position {@code queryPos[i]} and reads keys [0, pos]
+     * from its own pages.
+     */
+    public static void attendDecode(Attention.Params p, float[] q, int[] qOff, int[] queryPos, float[][][] kPages,
+                                    float[][][] vPages, int[] pageRows, float[] out, int[] outOff, int n, WorkerPool pool) {
+        for (int i = 0; i < n; i++) {
+            int end = queryPos[i] + 1;
+            if ((end + pageRows[i] - 1) / pageRows[i] > Math.min(kPages[i].length, vPages[i].length)) {
+                throw new IndexOutOfBoundsException("KV pages of sequence " + i + " hold fewer than " + end + " positions");
             }
-            Softmax.apply(w, 0, w.length);
-            java.util.Arrays.fill(out, oo, oo + hd, 0f);
-            for (int pos = from; pos < to; pos++) {
-                Attention.axpy(w[pos - from], vPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, out, oo, hd);
-            }
+        }
+        int heads = p.nHeads();
+        pool.parallelFor(n * heads, task -> {
+            int i = task / heads;
+            oneHead(p, q, qOff[i], queryPos[i], kPages[i], vPages[i], pageRows[i], 0, queryPos[i] + 1, out, outOff[i],
+                    task % heads);
         });
+    }
+
+    /** Head h of one query at position t over paged keys [kvStart, kvEnd): logits, softmax, weighted values. */
+    private static void oneHead(Attention.Params p, float[] q, int qOff, int t, float[][] kPages, float[][] vPages,
+                                int pageRows, int kvStart, int kvEnd, float[] out, int outOff, int h) {
+        int hd = p.headDim(), group = p.nHeads() / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
+        int from = kvStart;
+        if (p.slidingWindow() > 0) from = Math.max(from, t - p.slidingWindow() + 1);
+        int to = Math.min(kvEnd, t + 1);
+        if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
+        int qo = qOff + h * hd, oo = outOff + h * hd;
+        int kvHead = (h / group) * hd;
+        float[] w = new float[to - from];
+        for (int pos = from; pos < to; pos++) {
+            float logit = Attention.dot(q, qo, kPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, hd) * p.scale();
+            if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
+            w[pos - from] = logit;
+        }
+        Softmax.apply(w, 0, w.length);
+        java.util.Arrays.fill(out, oo, oo + hd, 0f);
+        for (int pos = from; pos < to; pos++) {
+            Attention.axpy(w[pos - from], vPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, out, oo, hd);
+        }
     }
 
     /** Positions [0, end) of the pages as one contiguous [end, kvRow] array. */

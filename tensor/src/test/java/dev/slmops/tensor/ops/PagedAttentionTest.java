@@ -55,6 +55,32 @@ class PagedAttentionTest {
     }
 
     @Test
+    void aDecodeStepOfSeveralSequencesMatchesEachAlone() {
+        Random r = new Random(5);
+        int n = 5, headDim = 24;
+        Attention.Params p = new Attention.Params(6, 2, headDim, 0.2f, 0, 0f);
+        int kvRow = 2 * headDim, qRow = 6 * headDim;
+        float[] q = OpsTest.gaussian(n * qRow, 1, 2);
+        int[] qOff = new int[n], pos = new int[n], pageRows = new int[n];
+        float[][][] kp = new float[n][][], vp = new float[n][][];
+        float[][] refs = new float[n][];
+        for (int i = 0; i < n; i++) {
+            qOff[i] = i * qRow;
+            pos[i] = r.nextInt(50);
+            pageRows[i] = 1 + r.nextInt(20);
+            float[] k = OpsTest.gaussian((pos[i] + 1) * kvRow, r.nextLong(), 2), v = OpsTest.gaussian((pos[i] + 1) * kvRow, r.nextLong(), 1);
+            kp[i] = paged(k, kvRow, pageRows[i], pos[i] + 1, r);
+            vp[i] = paged(v, kvRow, pageRows[i], pos[i] + 1, r);
+            refs[i] = Attention.reference(p, java.util.Arrays.copyOfRange(q, qOff[i], qOff[i] + qRow), 1, pos[i], k, v, 0, pos[i] + 1);
+        }
+        float[] out = new float[n * qRow];
+        PagedAttention.attendDecode(p, q, qOff, pos, kp, vp, pageRows, out, qOff, n, POOL);
+        for (int i = 0; i < n; i++) {
+            OpsTest.assertClose("sequence " + i + " at " + pos[i], refs[i], out, qOff[i], 1e-4, 1e-5);
+        }
+    }
+
+    @Test
     void tooFewPagesIsAClearError() {
         Attention.Params p = Attention.Params.of(1, 1, 4);
         assertThatThrownBy(() -> PagedAttention.attend(p, new float[4], 0, 1, 8, new float[][]{new float[16]},
