@@ -175,7 +175,8 @@ public final class Transformer {
         float[] x = sc.x;
 
         w.embedding.forward(tokens, x);
-        for (int l = 0; l < c.numLayers(); l++) forwardLayer(l, batch, new LayerActs(x, sc.attn, x, sc.mlp, x));
+        LayerActs inPlace = new LayerActs(x, sc.attn, x, sc.mlp, x);
+        for (int l = 0; l < c.numLayers(); l++) forwardLayer(l, batch, inPlace);
         for (SequenceInput in : inputs) in.cache.advance(in.tokens.length);
 
         // --- output: logits of the rows asked for

@@ -29,7 +29,7 @@ public final class LoraProjection {
             LoraAdapter a = adapters.adapter(run);
             LoraWeights w = a == null ? null : a.module(base.name());
             if (w == null) continue;
-            int r0 = adapters.runStart(run, rows), r1 = adapters.runEnd(run, rows);
+            int r0 = adapters.runStart(run), r1 = adapters.runEnd(run, rows);
             float[] mask = adapters.mask(base.name(), r1 - r0, base.in());
             if (mask == null) {
                 LoraMatmul.addDelta(w, x, r0 * base.in(), r1 - r0, y, r0 * base.out(), pool);
@@ -51,7 +51,7 @@ public final class LoraProjection {
             LoraAdapter a = adapters.adapter(run);
             LoraWeights w = a == null ? null : a.module(base.name());
             if (w == null) continue;
-            int r0 = adapters.runStart(run, rows), r1 = adapters.runEnd(run, rows), in = base.in(), out = base.out();
+            int r0 = adapters.runStart(run), r1 = adapters.runEnd(run, rows), in = base.in(), out = base.out();
             if (r0 != 0 || r1 != rows) {
                 throw new UnsupportedOperationException("LoRA backward runs over one adapter on every row of the batch");
             }

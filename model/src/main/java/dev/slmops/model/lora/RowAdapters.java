@@ -88,7 +88,7 @@ public final class RowAdapters {
         return adapters.length;
     }
 
-    int runStart(int run, int rows) {
+    int runStart(int run) {
         return runStart == null ? 0 : runStart[run];
     }
 
