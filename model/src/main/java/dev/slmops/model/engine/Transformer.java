@@ -253,6 +253,7 @@ public final class Transformer {
         private final LayerActs[] acts;      // [L], with Keep.ALL
         private final float[] last;          // [T, D] the last layer's output (the output norm's input)
         private final float[] hidden;        // [T, D] outputNorm(last)
+        private boolean backwardDone;
 
         private Pass(Batch batch, int[] tokens, Keep keep, float[][] layerInputs, LayerActs[] acts, float[] last,
                      float[] hidden) {
@@ -314,6 +315,8 @@ public final class Transformer {
      */
     public void backward(Pass p, float[] dHidden) {
         if (p.keep == Keep.NOTHING) throw new IllegalStateException("this forward kept nothing for a backward (Keep.NOTHING)");
+        if (p.backwardDone) throw new IllegalStateException("a forward pass is backpropagated once (its activations are released)");
+        p.backwardDone = true;
         int T = p.rows(), D = c.hiddenSize();
         float[] dx = new float[T * D];
         norm.backward(dx, dHidden, p.last, w.outputNorm, T, D);          // h = outputNorm(x)
