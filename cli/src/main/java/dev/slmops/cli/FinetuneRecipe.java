@@ -112,7 +112,7 @@ final class FinetuneRecipe {
                             + "jobs share (the base is loaded once): set it at the top level");
                 }
                 OptionSpec o = command.findOption("--" + k);
-                if (o != null && o.longestName().equals("--output")) ownOutput = true;
+                if (o != null && o == command.findOption("--output")) ownOutput = true;
                 addArgument(recipe, command, e.getKey(), e.getValue(), jobArgs, "job '" + name + "': ");
             }
             jobs.add(new Job(name, jobArgs, ownOutput));

@@ -96,6 +96,11 @@ final class TrainingBackend implements FinetuneBackend, AutoCloseable {
         baseKey = key;
     }
 
+    /** The frozen base the last load used (tests: one instance for every adapter of a recipe). */
+    WeightSource base() {
+        return base;
+    }
+
     static DType qloraType(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "q4_0" -> DType.Q4_0;
