@@ -29,7 +29,9 @@ import java.util.concurrent.Callable;
                 "Flags are named as in Hugging Face TrainingArguments / PEFT / Olive where those have one; "
                         + "--config recipe.yaml takes the same keys without the dashes (flags on the command line win).",
                 "Writes under --output: the adapter (or model), checkpoint-<step>/ (resumable with --resume), "
-                        + "best-model/, metrics.jsonl and loss.svg."})
+                        + "best-model/, metrics.jsonl and loss.svg.",
+                "A recipe with an 'adapters:' list (each a name and its own keys) trains several adapters on one "
+                        + "base, loaded once, into <output>/<name>; a failing job is reported and the others kept."})
 final class FinetuneCommand implements Callable<Integer> {
     /** The seven projections every supported architecture names the same way. */
     static final Set<String> PROJECTIONS = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
