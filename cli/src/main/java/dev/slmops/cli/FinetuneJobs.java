@@ -31,6 +31,10 @@ final class FinetuneJobs {
         List<String> commandLine = top.commandLineArguments();
         // the parent output and the resume switch, as the top level and the command line give them
         FinetuneCommand shared = top.withArguments(List.of(recipe.args(), commandLine));
+        if (shared.resume != null && !shared.resume.equals("latest")) {
+            throw new IllegalArgumentException("--resume " + shared.resume + ": in a recipe of adapters --resume continues "
+                    + "each job from its own newest checkpoint and takes no path (a job may name its own: resume: PATH)");
+        }
         TrainingBackend own = FinetuneCommand.backend != null ? null : top.newBackend();
         FinetuneBackend engine = own != null ? own : FinetuneCommand.backend;
         List<Outcome> outcomes = new ArrayList<>();

@@ -143,6 +143,7 @@ class FinetuneCommandTest {
         assertThat(resumed.exit()).as(resumed.err()).isZero();
         assertThat(tmp.resolve("runs/broken/bigram.bin")).isRegularFile();
 
+        expectError("in a recipe of adapters --resume continues each job", "--config", recipe.toString(), "--resume", "x");
         Files.writeString(recipe, "model: m\nadapters:\n  - name: a\n    method: lora\n");
         expectError("job 'a' sets 'method', which all jobs share", "--config", recipe.toString());
         Files.writeString(recipe, "model: m\nadapters:\n  - data: x\n");
