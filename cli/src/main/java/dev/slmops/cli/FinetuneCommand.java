@@ -251,6 +251,7 @@ final class FinetuneCommand implements Callable<Integer> {
             }
         }
         if (trainSet.isEmpty()) throw new IllegalArgumentException("no training examples left in " + data + " after the splits");
+        if (resumeFrom == null && force) startAfresh(); // only now: a run that fails to start leaves the old one
         Progress progress = Progress.to(spec.commandLine().getErr());
         Trainer trainer = new Trainer(trainable, trainSet, evalSet, tc, output).progress(progress)
                 .pool(engine.pool(trainable));
@@ -380,10 +381,7 @@ final class FinetuneCommand implements Callable<Integer> {
     /** The checkpoint to resume from, or null; a fresh run refuses an output that already holds checkpoints. */
     Path resumeCheckpoint() throws java.io.IOException {
         dev.slmops.train.checkpoint.AtomicFiles.removeLeftovers(output); // finish what a killed run left half-renamed
-        if (resume == null && force) {
-            startAfresh();
-            return null;
-        }
+        if (resume == null && force) return null; // what is there goes once the model and data are loaded
         if (resume == null) {
             List<String> finished = finishedOutputs(output);
             if (!finished.isEmpty()) {
@@ -413,7 +411,10 @@ final class FinetuneCommand implements Callable<Integer> {
         return OUTPUTS.stream().filter(n -> Files.exists(dir.resolve(n))).map(n -> n + (Files.isDirectory(dir.resolve(n)) ? "/" : "")).toList();
     }
 
-    /** --force on a fresh run: what an earlier run left in --output goes (its checkpoints, best model and outputs). */
+    /**
+     * --force on a fresh run: what an earlier run left in --output goes (its checkpoints, best model and outputs),
+     * once the model and data have loaded (so a run that fails to start loses nothing).
+     */
     private void startAfresh() throws java.io.IOException {
         List<Path> old = new ArrayList<>(CheckpointStore.list(output));
         old.add(output.resolve(dev.slmops.train.loop.Trainer.BEST_MODEL_DIR));

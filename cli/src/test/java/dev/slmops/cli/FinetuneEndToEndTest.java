@@ -257,6 +257,15 @@ class FinetuneEndToEndTest {
         assertThat(out.resolve("merged")).doesNotExist();
         assertThat(losses(out)).hasSize(1);
         assertNothingHalfWritten(out);
+
+        for (String[] bad : new String[][] {
+                {"bogus", "modules_to_save \"bogus\" matches no module of this llama model"},
+                {"q_proj", "which also gets a LoRA adapter"}}) {
+            CliTest.Run r2 = CliTest.run(concat(again.toArray(String[]::new), "--force", "--modules-to-save", bad[0]));
+            assertThat(r2.exit()).as(r2.err()).isEqualTo(2);
+            assertThat(r2.err()).contains(bad[1]).doesNotContain("\tat ");
+        }
+        assertThat(out.resolve("adapter.gguf")).as("a forced run that fails to start keeps the old run").isRegularFile();
     }
 
     @Test
