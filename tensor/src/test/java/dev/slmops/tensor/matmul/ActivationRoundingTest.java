@@ -145,11 +145,15 @@ class ActivationRoundingTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void matmulMultipliesTheRoundedActivationsOnEveryPath(DType type) {
+        for (boolean int8 : new boolean[]{false, true}) matmulMultipliesTheRoundedActivations(type, int8);
+    }
+
+    private static void matmulMultipliesTheRoundedActivations(DType type, boolean int8) {
         int k = type.blockSize == 256 ? 512 : 96, n = 70;
         MemorySegment w = RandomWeights.of(type, n, k, 5);
-        PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, Int8Activations.ENABLED, ActivationRounding.ggml(type));
+        PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, int8, ActivationRounding.ggml(type));
         ActivationRounding r = ActivationRounding.ggml(type);
-        boolean sumRounded = r == ActivationRounding.Q8_1 && Int8Activations.ENABLED;
+        boolean sumRounded = r == ActivationRounding.Q8_1 && int8;
         for (int m : new int[]{1, 5, 40}) {
             float[] x = RandomWeights.activations(m * k, 100 + m), xr = new float[m * k];
             r.roundReference(x, 0, m, k, xr, 0);
@@ -163,7 +167,7 @@ class ActivationRoundingTest {
             for (int i = 0; i < m * n; i++) {
                 double err = Math.abs(y[i] - (double) ref.y()[i]);
                 double tol = (sumRounded && m < 32 ? 1e-3 : 3e-6) * ref.absSum()[i] + 1e-6;
-                if (!(err <= tol)) fail(type + " m=" + m + ": y[" + i + "] = " + y[i] + ", reference on rounded x " + ref.y()[i] + " (error " + err + " > " + tol + ")");
+                if (!(err <= tol)) fail(type + " int8=" + int8 + " m=" + m + ": y[" + i + "] = " + y[i] + ", reference on rounded x " + ref.y()[i] + " (error " + err + " > " + tol + ")");
                 worstRounded = Math.max(worstRounded, err / ref.absSum()[i]);
                 worstExact = Math.max(worstExact, Math.abs(y[i] - (double) exact.y()[i]) / exact.absSum()[i]);
             }
