@@ -129,10 +129,12 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
      */
     public final void matmul(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
         checkShapes(x, xOffset, y, yOffset, m);
-        if (roundsInput(m)) {
-            x = rounded(rounding, x, xOffset, m, cols);
-            xOffset = 0;
-        }
+        if (roundsInput(m)) multiply(rounded(rounding, x, xOffset, m, cols, pool), 0, y, yOffset, m, pool);
+        else multiply(x, xOffset, y, yOffset, m, pool);
+    }
+
+    /** {@link #matmul} on x as given (already rounded, or not to be). */
+    private void multiply(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
         if (QuantRowsBatch.applies(this, m)) { // a few rows on quantized weights: one pass over the weights
             QuantRowsBatch.matmul(this, x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
         } else if (m < gemmMinRows()) {
@@ -150,14 +152,26 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     /** Reused per calling thread (prefill rows can be megabytes; the pool's workers only read it). */
     private static final ThreadLocal<float[]> ROUNDED = new ThreadLocal<>();
 
-    /** x[xOff ..][M, K] rounded by {@code r} into this thread's buffer (grown as needed); returns the buffer. */
-    private static float[] rounded(ActivationRounding r, float[] x, int xOff, int m, int k) {
+    /**
+     * x[xOff ..][M, K] rounded by {@code r} into this thread's buffer (grown as needed); returns the buffer. Many rows
+     * (prefill) are rounded on the pool, a task per block of rows: O(M K) work beside the GEMM's O(M N K).
+     */
+    private static float[] rounded(ActivationRounding r, float[] x, int xOff, int m, int k, WorkerPool pool) {
         float[] buf = ROUNDED.get();
         if (buf == null || buf.length < m * k) {
             buf = new float[m * k];
             ROUNDED.set(buf);
         }
-        r.round(x, xOff, m, k, buf, 0);
+        float[] dst = buf;
+        int tasks = (long) m * k >= 1 << 15 ? Math.min(m, pool.threads()) : 1;
+        if (tasks == 1) {
+            r.round(x, xOff, m, k, dst, 0);
+        } else {
+            pool.parallelFor(tasks, t -> {
+                int r0 = (int) ((long) m * t / tasks), r1 = (int) ((long) m * (t + 1) / tasks);
+                r.round(x, xOff + r0 * k, r1 - r0, k, dst, r0 * k);
+            });
+        }
         return buf;
     }
 
@@ -194,6 +208,14 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             fewRows &= m < w.gemmMinRows();
         }
         if (!fewRows || ws.length == 1) {
+            boolean roundOnce = ws.length > 1;
+            for (PackedWeights w : ws) roundOnce &= w.roundsInput(m) && w.rounding == ws[0].rounding;
+            if (roundOnce) { // prefill q/k/v or gate/up: one rounded x for all of them
+                for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
+                float[] xr = rounded(ws[0].rounding, x, xOffset, m, ws[0].cols, pool);
+                for (int i = 0; i < ws.length; i++) ws[i].multiply(xr, 0, ys[i], 0, m, pool);
+                return;
+            }
             for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
             return;
         }
@@ -213,7 +235,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             return;
         }
         if (anyRounds) {
-            x = rounded(ws[0].rounding, x, xOffset, m, ws[0].cols);
+            x = rounded(ws[0].rounding, x, xOffset, m, ws[0].cols, pool);
             xOffset = 0;
         }
         for (int r = 0; r < m; r++) gemvAll(ws, x, xOffset + r * ws[0].cols, ys, r, pool, VectorPath.ENABLED);

@@ -137,6 +137,43 @@ class ActivationRoundingTest {
         assertThat(ActivationRounding.ggml(DType.Q3_K)).isEqualTo(ActivationRounding.Q8_K);
     }
 
+    /** matmulAll rounds x once for weights that round alike, each its own way otherwise; every output as the oracle's. */
+    @Test
+    void matmulAllRoundsForEachWeightType() {
+        DType[][] groups = {{DType.Q4_K, DType.Q6_K}, {DType.Q8_0, DType.Q4_1}, {DType.F16, DType.Q8_0, DType.Q4_0}};
+        int k = 256;
+        long seed = 60;
+        for (DType[] types : groups) {
+            MemorySegment[] raw = new MemorySegment[types.length];
+            PackedWeights[] ws = new PackedWeights[types.length];
+            int[] ns = new int[types.length];
+            for (int i = 0; i < types.length; i++) {
+                ns[i] = 33 + 16 * i;
+                raw[i] = RandomWeights.of(types[i], ns[i], k, seed++);
+                ws[i] = PackedWeights.pack(types[i], raw[i], 0, ns[i], k, Int8Activations.ENABLED, ActivationRounding.ggml(types[i]));
+            }
+            for (int m : new int[]{1, 5, 40}) {
+                float[] x = RandomWeights.activations(m * k, seed++);
+                float[][] ys = new float[types.length][];
+                for (int i = 0; i < types.length; i++) ys[i] = new float[m * ns[i]];
+                PackedWeights.matmulAll(ws, x, 0, ys, m, POOL);
+                for (int i = 0; i < types.length; i++) {
+                    ActivationRounding r = ActivationRounding.ggml(types[i]);
+                    float[] xr = new float[m * k];
+                    r.roundReference(x, 0, m, k, xr, 0);
+                    MatmulReference.Result ref = MatmulReference.matmul(types[i], raw[i], 0, ns[i], k, xr, m);
+                    boolean sumRounded = r == ActivationRounding.Q8_1 && Int8Activations.ENABLED && m < 32;
+                    for (int j = 0; j < m * ns[i]; j++) {
+                        double err = Math.abs(ys[i][j] - (double) ref.y()[j]);
+                        double tol = (sumRounded ? 1e-3 : 3e-6) * ref.absSum()[j] + 1e-6;
+                        if (!(err <= tol)) fail(types[i] + " in matmulAll of " + java.util.Arrays.toString(types) + " m=" + m
+                                + ": y[" + j + "] = " + ys[i][j] + ", reference on rounded x " + ref.y()[j]);
+                    }
+                }
+            }
+        }
+    }
+
     /**
      * The public matmul, on whatever path m takes (1: GEMV, 5: a few rows, 40: GEMM; int8 GEMVs where this machine
      * uses them), equals the naive oracle on x rounded by ggml's rule, within float accumulation error. Q4_1/Q5_1 on
