@@ -78,7 +78,7 @@ final class Q4Rows extends PackedWeights {
 
     @Override
     Object gemvPrepare(float[] x, int xOff) {
-        return int8 ? Int8Activations.quantize(x, xOff, cols) : blockSums(x, xOff, cols);
+        return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : blockSums(x, xOff, cols);
     }
 
     @Override

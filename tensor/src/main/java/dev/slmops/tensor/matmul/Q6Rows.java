@@ -62,7 +62,7 @@ final class Q6Rows extends PackedWeights {
 
     @Override
     Object gemvPrepare(float[] x, int xOff) {
-        return int8 ? Int8Activations.quantize(x, xOff, cols) : null;
+        return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : null;
     }
 
     @Override
