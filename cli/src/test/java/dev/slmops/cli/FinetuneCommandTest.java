@@ -163,7 +163,9 @@ class FinetuneCommandTest {
         Path metrics = out.resolve("metrics.jsonl");
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (p.isAlive() && System.nanoTime() < deadline && (!Files.exists(metrics) || Files.size(metrics) < 2000)) Thread.sleep(100);
-        new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+        // SIGTERM takes the same shutdown-hook path as Ctrl-C's SIGINT; SIGINT itself is ignored by a JVM whose parent
+        // ignored it (any test run started in the background by a shell), which would leave this child running on
+        new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
         assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         String log = Files.readString(tmp.resolve("log.txt"));
         assertThat(log).contains("on request;").contains("(--resume)");
