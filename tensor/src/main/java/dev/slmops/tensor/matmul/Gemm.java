@@ -142,15 +142,8 @@ public final class Gemm {
 
     /** Rows [p0, p0+kc) and columns [j0, j0+cols) of op(B) as a slab: bp[p*NR + j] = op(B)[p0 + p, j0 + j], zero past cols. */
     private static void packB(float[] b, int bOff, int ldb, boolean bTrans, int p0, int kc, int j0, int cols, float[] bp) {
-        if (bTrans) {
-            for (int j = 0; j < NR; j++) {
-                if (j < cols) {
-                    int src = bOff + (j0 + j) * ldb + p0;
-                    for (int p = 0; p < kc; p++) bp[p * NR + j] = b[src + p];
-                } else {
-                    for (int p = 0; p < kc; p++) bp[p * NR + j] = 0f;
-                }
-            }
+        if (bTrans) { // op(B)[p, j] = b[(j0 + j) * ldb + p]: cols rows of B, transposed into the slab
+            RowPacking.transposeToPanel(b, bOff + j0 * ldb + p0, ldb, cols, kc, bp);
         } else {
             for (int p = 0; p < kc; p++) {
                 int src = bOff + (p0 + p) * ldb + j0, dst = p * NR;
