@@ -20,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   dq   += scale * sum_j ds_j k_j ;  dk_j += scale * ds_j q
  * </pre>
  * Layouts as {@link Attention}: q, dq [rows][H][Dh]; k, v, dk, dv [rows][Hkv][Dh]; gradients accumulate (+=).
- * One task per query head; each keeps its own dk/dv for its rows, added into the shared ones per KV head after.
+ * Tasks (per query head, or per head and half of its query blocks) keep their own dk/dv for the rows, added into
+ * the shared ones per KV head after.
  */
 public final class AttentionBackward {
     private AttentionBackward() {
@@ -56,15 +57,21 @@ public final class AttentionBackward {
         final int H = p.nHeads(), hd = p.headDim(), group = H / p.nKvHeads(), qRow = H * hd, kvRow = p.nKvHeads() * hd;
         final int n = r1 - r0, window = p.slidingWindow();
         final float scale = p.scale(), cap = p.softCap();
-        float[][] dkHead = new float[H][], dvHead = new float[H][];
-        pool.parallelFor(H, h -> {
+        // Two tasks per head (H is often odd, e.g. 9, and a task per head leaves a thread idle at the end): the
+        // query blocks split where the causal cost (block b sees ~b+1 blocks of keys) halves, at ~blocks/sqrt(2).
+        final int blocks = (n + QUERY_BLOCK - 1) / QUERY_BLOCK, parts = blocks > 1 ? 2 : 1;
+        final int split = Math.max(1, Math.min(blocks - 1, (int) Math.round(blocks / Math.sqrt(2))));
+        float[][] dkHead = new float[H * parts][], dvHead = new float[H * parts][];
+        pool.parallelFor(H * parts, task -> {
+            int h = task / parts, part = task % parts;
+            int bFrom = parts == 1 ? 0 : part == 0 ? split : 0, bTo = parts == 1 ? blocks : part == 0 ? blocks : split;
             int kvh = (h / group) * hd;
-            float[] dkl = new float[n * hd], dvl = new float[n * hd];      // [n][hd] of this head, rows r0..
+            float[] dkl = new float[n * hd], dvl = new float[n * hd];      // [n][hd] of this task, rows r0..
             int width = Math.min(n, window > 0 ? QUERY_BLOCK + window - 1 : n);
             float[] sp = new float[QUERY_BLOCK * width];                      // S, then P   [rows][nPos]
             float[] dps = new float[QUERY_BLOCK * width];                     // dP, then dS [rows][nPos]
             float[] z = new float[width];                                     // capped logits of one row
-            for (int i0 = 0; i0 < n; i0 += QUERY_BLOCK) {
+            for (int i0 = bFrom * QUERY_BLOCK; i0 < Math.min(n, bTo * QUERY_BLOCK); i0 += QUERY_BLOCK) {
                 int rows = Math.min(QUERY_BLOCK, n - i0), tFirst = r0 + i0, tLast = tFirst + rows - 1;
                 int lo = window > 0 ? Math.max(r0, tFirst - window + 1) : r0, hi = tLast + 1, nPos = hi - lo;
                 int qo = tFirst * qRow + h * hd, ko = lo * kvRow + kvh;
@@ -98,20 +105,22 @@ public final class AttentionBackward {
                 Gemm.aTb(nPos, hd, rows, dps, 0, nPos, q, qo, qRow, dkl, kvo, hd, true, pool);   // dK += dS^T Q
                 Gemm.ab(rows, hd, nPos, dps, 0, nPos, k, ko, kvRow, dq, qo, qRow, true, pool);    // dQ += dS K
             }
-            dkHead[h] = dkl;
-            dvHead[h] = dvl;
+            dkHead[task] = dkl;
+            dvHead[task] = dvl;
         });
         addHeads(p, r0, n, dkHead, dvHead, dk, dv);
     }
 
+    /** dk, dv += the per-task buffers; buffer i belongs to query head i / (buffers / H). */
     private static void addHeads(Attention.Params p, int r0, int n, float[][] dkHead, float[][] dvHead, float[] dk, float[] dv) {
         final int H = p.nHeads(), hd = p.headDim(), group = H / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
-        for (int h = 0; h < H; h++) {
-            int kvh = (h / group) * hd;
+        final int perHead = dkHead.length / H;
+        for (int i = 0; i < dkHead.length; i++) {
+            int h = i / perHead, kvh = (h / group) * hd;
             for (int r = 0; r < n; r++) {
                 int o = (r0 + r) * kvRow + kvh;
-                Activations.addInPlace(dk, o, dkHead[h], r * hd, hd);
-                Activations.addInPlace(dv, o, dvHead[h], r * hd, hd);
+                Activations.addInPlace(dk, o, dkHead[i], r * hd, hd);
+                Activations.addInPlace(dv, o, dvHead[i], r * hd, hd);
             }
         }
     }
