@@ -25,8 +25,7 @@ import java.util.concurrent.TimeUnit;
  * backward ({@link AttentionBackward#backward}), with smollm2-135m's heads (9 query, 3 KV, head dim 64) or
  * qwen2.5-0.5b's (14, 2, 64). Score: layers per second. The "[cpu]" lines give GFLOPS per CPU-second counting the
  * causal flops only: forward 4 hd H T(T+1)/2 (q.k and p.v per visible pair), backward 2.5x that (five products per
- * pair; the recomputed forward's two are not double-counted as work done for the gradient). The masked work a
- * blocked kernel also does is not credited.
+ * pair, the recomputed q.k included). The masked work a blocked kernel also does is not credited.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
