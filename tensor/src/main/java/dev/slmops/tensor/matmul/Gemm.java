@@ -1,6 +1,7 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.parallel.WorkerPool;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * F32 matrix product for training, C[M, N] (+)= op(A)[M, K] · op(B)[K, N], where op is the identity or the
@@ -32,6 +33,8 @@ public final class Gemm {
 
     /** Transposed A of the calling thread, reused across calls (grown on demand). */
     private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[0]);
+    /** Zero-padded [rows][NR] C tile of each thread running tasks, for a last panel narrower than NR. */
+    private static final ThreadLocal<float[]> C_TILE = ThreadLocal.withInitial(() -> new float[0]);
     /** Packed B panel of each thread running tasks. */
     private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -117,7 +120,11 @@ public final class Gemm {
             float[] cc = c;
             int co = cOff + i0 * ldc + j0, ldcc = ldc;
             if (cols < NR) {
-                cc = new float[rows * NR];
+                cc = C_TILE.get();
+                if (cc.length < rows * NR) {
+                    cc = new float[rows * NR];
+                    C_TILE.set(cc);
+                }
                 if (accumulate) for (int r = 0; r < rows; r++) System.arraycopy(c, co + r * ldc, cc, r * NR, cols);
                 co = 0;
                 ldcc = NR;
@@ -142,14 +149,13 @@ public final class Gemm {
 
     /** Rows [p0, p0+kc) and columns [j0, j0+cols) of op(B) as a slab: bp[p*NR + j] = op(B)[p0 + p, j0 + j], zero past cols. */
     private static void packB(float[] b, int bOff, int ldb, boolean bTrans, int p0, int kc, int j0, int cols, float[] bp) {
-        if (bTrans) {
-            for (int j = 0; j < NR; j++) {
-                if (j < cols) {
-                    int src = bOff + (j0 + j) * ldb + p0;
-                    for (int p = 0; p < kc; p++) bp[p * NR + j] = b[src + p];
-                } else {
-                    for (int p = 0; p < kc; p++) bp[p * NR + j] = 0f;
-                }
+        if (bTrans) { // op(B)[p, j] = b[(j0 + j) * ldb + p]: cols rows of B, transposed into the slab
+            RowPacking.transposeToPanel(b, bOff + j0 * ldb + p0, ldb, cols, kc, bp);
+        } else if (cols == NR) { // whole rows of NR: vector copies (an arraycopy call per 128-byte row costs more)
+            final int l = MicroKernel.L;
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (p0 + p) * ldb + j0, dst = p * NR;
+                for (int j = 0; j < NR; j += l) FloatVector.fromArray(MicroKernel.F, b, src + j).intoArray(bp, dst + j);
             }
         } else {
             for (int p = 0; p < kc; p++) {

@@ -201,17 +201,34 @@ final class Q4Rows extends PackedWeights {
 
     @Override
     void panel(int p, int k0, int kc, float[] dst) {
-        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
-            int first = r * cols + k0; // element index; k0 and kc are multiples of 32
-            for (int k = 0; k < kc; k += 32) {
-                int b = (first + k) / 32;
-                float s = scale[b], o = offset != null ? offset[b] : offsetPerScale * s;
+        RowPacking.fillPanel(rows, p, kc, dst, (r, tile, off) -> dequantizeRow(r * cols + k0, kc, tile, off));
+    }
+
+    /**
+     * tile[off + k] = q * scale + offset of element {@code first + k} for k < kc (first and kc multiples of 32):
+     * a multiply then an add, as the scalar twin and ggml do (no fused rounding).
+     */
+    private void dequantizeRow(int first, int kc, float[] tile, int off) {
+        for (int k = 0; k < kc; k += 32) {
+            int b = (first + k) / 32;
+            float s = scale[b], o = offset != null ? offset[b] : offsetPerScale * s;
+            if (VectorPath.ENABLED) {
+                FloatVector sv = FloatVector.broadcast(F, s), ov = FloatVector.broadcast(F, o);
+                for (int j = 0; j < 16; j += L) {
+                    IntVector w = (IntVector) ByteVector.fromArray(B, nib, 16 * b + j)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    ((FloatVector) w.and(0xF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                            .intoArray(tile, off + k + j);
+                    ((FloatVector) w.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                            .intoArray(tile, off + k + j + 16);
+                }
+            } else {
                 for (int j = 0; j < 16; j++) {
                     int v = nib[16 * b + j] & 0xFF;
-                    row[k + j] = (v & 0xF) * s + o;
-                    row[k + j + 16] = (v >>> 4) * s + o;
+                    tile[off + k + j] = (v & 0xF) * s + o;
+                    tile[off + k + j + 16] = (v >>> 4) * s + o;
                 }
             }
-        });
+        }
     }
 }

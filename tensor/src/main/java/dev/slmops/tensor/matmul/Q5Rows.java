@@ -192,12 +192,12 @@ final class Q5Rows extends PackedWeights {
 
     @Override
     void panel(int p, int k0, int kc, float[] dst) {
-        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
+        RowPacking.fillPanel(rows, p, kc, dst, (r, tile, off) -> {
             int first = r * cols + k0;
             for (int k = 0; k < kc; k += 32) {
                 int b = (first + k) / 32;
                 float s = scale[b], o = offset != null ? offset[b] : offsetPerScale * s;
-                for (int j = 0; j < 32; j++) row[k + j] = quant(b, j) * s + o;
+                for (int j = 0; j < 32; j++) tile[off + k + j] = quant(b, j) * s + o;
             }
         });
     }

@@ -137,9 +137,9 @@ final class Q6Rows extends PackedWeights {
 
     @Override
     void panel(int p, int k0, int kc, float[] dst) {
-        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
+        RowPacking.fillPanel(rows, p, kc, dst, (r, tile, off) -> {
             int base = r * cols + k0;
-            for (int k = 0; k < kc; k++) row[k] = s[(base + k) / 16] * q[base + k];
+            for (int k = 0; k < kc; k++) tile[off + k] = s[(base + k) / 16] * q[base + k];
         });
     }
 }

@@ -131,9 +131,21 @@ final class Q8Rows extends PackedWeights {
 
     @Override
     void panel(int p, int k0, int kc, float[] dst) {
-        RowPacking.fillPanel(rows, p, kc, dst, (r, row) -> {
-            int base = r * cols + k0;
-            for (int k = 0; k < kc; k++) row[k] = q[base + k] * d[(base + k) / 32];
-        });
+        RowPacking.fillPanel(rows, p, kc, dst, (r, tile, off) -> dequantizeRow(q, d, r * cols + k0, kc, tile, off));
+    }
+
+    /** tile[off + k] = q[base + k] * d[(base + k)/32] for k < kc; base and kc are multiples of 32. */
+    static void dequantizeRow(byte[] q, float[] d, int base, int kc, float[] tile, int off) {
+        if (!VectorPath.ENABLED) {
+            for (int k = 0; k < kc; k++) tile[off + k] = q[base + k] * d[(base + k) / 32];
+            return;
+        }
+        for (int i = 0; i < kc; i += 32) {
+            FloatVector s = FloatVector.broadcast(F, d[(base + i) / 32]);
+            for (int j = 0; j < 32; j += L) {
+                ((FloatVector) ByteVector.fromArray(B, q, base + i + j).convertShape(VectorOperators.B2F, F, 0))
+                        .mul(s).intoArray(tile, off + i + j);
+            }
+        }
     }
 }

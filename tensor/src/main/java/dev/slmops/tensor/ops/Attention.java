@@ -1,5 +1,6 @@
 package dev.slmops.tensor.ops;
 
+import dev.slmops.tensor.matmul.Gemm;
 import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
@@ -78,100 +79,78 @@ public final class Attention {
         });
     }
 
+    /** Query rows per prefill task: a multiple of the GEMM's 6-row register block. */
+    static final int QUERY_BLOCK = 48;
+
+    /** Keys transposed per KV head, [nKvHeads][headDim][positions], of the calling thread (grown on demand). */
+    private static final ThreadLocal<float[]> KEYS_T = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Logits/weights tile [QUERY_BLOCK][positions] of each thread running prefill tasks (grown on demand). */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
-     * The same for several queries (prefill), with the keys transposed once per KV head so that logits come L
-     * positions at a time with no horizontal sums, and each output row accumulates in registers over the positions
-     * (a dot product and an axpy per (query, position) cost ~10x more in reductions and stores).
-     *
-     * <pre>  kt [nKvHeads][headDim][nPos padded to L]   kt[g][d][j] = k[(kvStart + j) * kvRow + g * headDim + d]</pre>
+     * The same for several queries (prefill) as two GEMMs per (head, block of {@link #QUERY_BLOCK} queries), the
+     * way FlashAttention-style kernels tile it but with the whole key range of the block at once:
+     * <pre>
+     *   S[rows, nPos]  = Q_h[rows, hd] . K_g^T[hd, lo:hi]      (Gemm.ab; q rows strided by nHeads*hd; K_g^T is
+     *                                                          transposed once per call, so tasks copy B rows only)
+     *   P              = softmax(scale * S) per row over its visible keys, 0 elsewhere
+     *   O_h[rows, hd]  = P[rows, nPos] . V_g[lo:hi, hd]          (Gemm.ab; written in place, strided by nHeads*hd)
+     * </pre>
+     * [lo, hi) is the union of the block's visible keys (causal: up to its last query), so the masked upper triangle
+     * costs at most a block's width per row. Tasks run latest blocks first (they see the most keys) so the dynamic
+     * claiming ends balanced; the GEMMs inside a task run on its thread (pool loops do not nest).
      */
     private static void attendBlock(Params p, float[] q, int qOff, int nQuery, int firstQueryPos, float[] k,
                                     float[] v, int kvStart, int kvEnd, float[] out, int outOff, WorkerPool pool) {
-        final int hd = p.headDim(), group = p.nHeads() / p.nKvHeads(), kvRow = p.nKvHeads() * hd, L = F.length();
-        final int nPos = kvEnd - kvStart, stride = (nPos + L - 1) / L * L;
-        float[] kt = new float[p.nKvHeads() * hd * stride];
-        pool.parallelFor(p.nKvHeads(), g -> {
-            int base = g * hd * stride;
-            for (int j = 0; j < nPos; j++) {
+        final int hd = p.headDim(), heads = p.nHeads(), group = heads / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
+        final int qRow = heads * hd, blocks = (nQuery + QUERY_BLOCK - 1) / QUERY_BLOCK, window = p.slidingWindow();
+        final int nAll = kvEnd - kvStart;
+        float[] ktBuf = KEYS_T.get();
+        if (ktBuf.length < p.nKvHeads() * hd * nAll) {
+            ktBuf = new float[p.nKvHeads() * hd * nAll];
+            KEYS_T.set(ktBuf);
+        }
+        final float[] kt = ktBuf;
+        pool.parallelFor(p.nKvHeads(), g -> { // kt[g][d][j] = k[(kvStart + j) * kvRow + g * hd + d]
+            int base = g * hd * nAll;
+            for (int j = 0; j < nAll; j++) {
                 int src = (kvStart + j) * kvRow + g * hd;
-                for (int d = 0; d < hd; d++) kt[base + d * stride + j] = k[src + d];
+                for (int d = 0; d < hd; d++) kt[base + d * nAll + j] = k[src + d];
             }
         });
-        pool.parallelFor(nQuery * p.nHeads(), task -> {
-            int i = task / p.nHeads(), h = task % p.nHeads();
-            int t = firstQueryPos + i;
-            int from = kvStart;
-            if (p.slidingWindow() > 0) from = Math.max(from, t - p.slidingWindow() + 1);
-            int to = Math.min(kvEnd, t + 1);
-            if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
-            int qo = qOff + (i * p.nHeads() + h) * hd, oo = outOff + (i * p.nHeads() + h) * hd;
-            int g = h / group;
-            // logits of positions [j0, j1) relative to kvStart, whole vectors (the padding holds zeros)
-            int j0 = (from - kvStart) / L * L, j1 = Math.min(stride, (to - kvStart + L - 1) / L * L);
-            float[] w = new float[j1 - j0];
-            logitsTransposed(q, qo, kt, g * hd * stride, stride, hd, j0, j1, w);
-            int lo = from - kvStart - j0, n = to - from;
-            for (int j = lo; j < lo + n; j++) {
-                float logit = w[j] * p.scale();
-                if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
-                w[j] = logit;
+        pool.parallelFor(blocks * heads, task -> {
+            int blk = blocks - 1 - task / heads, h = task % heads, g = h / group;
+            int i0 = blk * QUERY_BLOCK, rows = Math.min(QUERY_BLOCK, nQuery - i0);
+            int tFirst = firstQueryPos + i0, tLast = tFirst + rows - 1;
+            int lo = window > 0 ? Math.max(kvStart, tFirst - window + 1) : kvStart, hi = Math.min(kvEnd, tLast + 1);
+            if (hi <= lo) throw new IllegalArgumentException("query at position " + tFirst + " sees no key in [" + kvStart + ", " + kvEnd + ")");
+            int nPos = hi - lo;
+            float[] s = SCORES.get();
+            if (s.length < rows * nPos) {
+                s = new float[QUERY_BLOCK * Math.max(nPos, 2 * s.length / QUERY_BLOCK)];
+                SCORES.set(s);
             }
-            Softmax.apply(w, lo, n);
-            weightedRows(w, lo, n, v, from * kvRow + g * hd, kvRow, hd, out, oo);
+            int qo = qOff + i0 * qRow + h * hd;
+            Gemm.ab(rows, nPos, hd, q, qo, qRow, kt, g * hd * nAll + lo - kvStart, nAll, s, 0, nPos, false, pool);
+            for (int r = 0; r < rows; r++) {
+                int t = tFirst + r, row = r * nPos;
+                int from = kvStart;
+                if (window > 0) from = Math.max(from, t - window + 1);
+                int to = Math.min(kvEnd, t + 1);
+                if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
+                int a = row + from - lo, b = row + to - lo;
+                java.util.Arrays.fill(s, row, a, 0f);
+                for (int j = a; j < b; j++) {
+                    float logit = s[j] * p.scale();
+                    if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
+                    s[j] = logit;
+                }
+                Softmax.apply(s, a, b - a);
+                java.util.Arrays.fill(s, b, row + nPos, 0f);
+            }
+            Gemm.ab(rows, hd, nPos, s, 0, nPos, v, lo * kvRow + g * hd, kvRow, out, outOff + i0 * qRow + h * hd, qRow, false, pool);
         });
-    }
-
-    /** w[j - j0] = q[qo..qo+hd) . kt[ko + d*stride + j] over d, for j in [j0, j1) (multiples of L). */
-    static void logitsTransposed(float[] q, int qo, float[] kt, int ko, int stride, int hd, int j0, int j1, float[] w) {
-        final int L = F.length();
-        int j = j0;
-        for (; j + 4 * L <= j1; j += 4 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0, o = ko + j; d < hd; d++, o += stride) {
-                FloatVector qd = FloatVector.broadcast(F, q[qo + d]);
-                a0 = FloatVector.fromArray(F, kt, o).fma(qd, a0);
-                a1 = FloatVector.fromArray(F, kt, o + L).fma(qd, a1);
-                a2 = FloatVector.fromArray(F, kt, o + 2 * L).fma(qd, a2);
-                a3 = FloatVector.fromArray(F, kt, o + 3 * L).fma(qd, a3);
-            }
-            a0.intoArray(w, j - j0); a1.intoArray(w, j - j0 + L); a2.intoArray(w, j - j0 + 2 * L); a3.intoArray(w, j - j0 + 3 * L);
-        }
-        for (; j < j1; j += L) {
-            FloatVector a0 = FloatVector.zero(F);
-            for (int d = 0, o = ko + j; d < hd; d++, o += stride) {
-                a0 = FloatVector.fromArray(F, kt, o).fma(FloatVector.broadcast(F, q[qo + d]), a0);
-            }
-            a0.intoArray(w, j - j0);
-        }
-    }
-
-    /** out[oo..oo+hd) = sum_{j<n} w[wo + j] * v[vo + j*vStride ..+hd): 4 (then 1) vectors of outputs in registers. */
-    static void weightedRows(float[] w, int wo, int n, float[] v, int vo, int vStride, int hd, float[] out, int oo) {
-        final int L = F.length();
-        int d = 0;
-        for (; d + 4 * L <= hd; d += 4 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0, o = vo + d; j < n; j++, o += vStride) {
-                FloatVector wj = FloatVector.broadcast(F, w[wo + j]);
-                a0 = FloatVector.fromArray(F, v, o).fma(wj, a0);
-                a1 = FloatVector.fromArray(F, v, o + L).fma(wj, a1);
-                a2 = FloatVector.fromArray(F, v, o + 2 * L).fma(wj, a2);
-                a3 = FloatVector.fromArray(F, v, o + 3 * L).fma(wj, a3);
-            }
-            a0.intoArray(out, oo + d); a1.intoArray(out, oo + d + L); a2.intoArray(out, oo + d + 2 * L); a3.intoArray(out, oo + d + 3 * L);
-        }
-        for (; d + L <= hd; d += L) {
-            FloatVector a0 = FloatVector.zero(F);
-            for (int j = 0, o = vo + d; j < n; j++, o += vStride) {
-                a0 = FloatVector.fromArray(F, v, o).fma(FloatVector.broadcast(F, w[wo + j]), a0);
-            }
-            a0.intoArray(out, oo + d);
-        }
-        for (; d < hd; d++) {
-            float s = 0f;
-            for (int j = 0; j < n; j++) s = Math.fma(w[wo + j], v[vo + j * vStride + d], s);
-            out[oo + d] = s;
-        }
     }
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {

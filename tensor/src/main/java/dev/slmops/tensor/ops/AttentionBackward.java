@@ -1,5 +1,6 @@
 package dev.slmops.tensor.ops;
 
+import dev.slmops.tensor.matmul.Gemm;
 import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
@@ -19,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   dq   += scale * sum_j ds_j k_j ;  dk_j += scale * ds_j q
  * </pre>
  * Layouts as {@link Attention}: q, dq [rows][H][Dh]; k, v, dk, dv [rows][Hkv][Dh]; gradients accumulate (+=).
- * One task per query head; each keeps its own dk/dv for its rows, added into the shared ones per KV head after.
+ * Tasks (per query head, or per head and half of its query blocks) keep their own dk/dv for the rows, added into
+ * the shared ones per KV head after.
  */
 public final class AttentionBackward {
     private AttentionBackward() {
@@ -27,8 +29,105 @@ public final class AttentionBackward {
 
     private static final VectorSpecies<Float> F = VectorPath.F;
 
+    /** Query rows per GEMM block of {@link #backward} (a multiple of the GEMM's 6-row register block). */
+    static final int QUERY_BLOCK = 48;
+
+    /**
+     * Accumulates dq, dk, dv. With the vector path on, per query head and block of {@link #QUERY_BLOCK} queries
+     * against the keys the block sees ([lo, hi)), as five GEMMs:
+     * <pre>
+     *   S  = Q_b K^T,  dP = dO_b V^T                      [rows, nPos]   (Gemm.abT)
+     *   P  = softmax(z(scale S)) per row, 0 where masked ; dS = scale P (dP - rowsum(P dP)) z'(.)
+     *   dV[lo:hi] += P^T dO_b ;  dK[lo:hi] += dS^T Q_b      [nPos, hd]     (Gemm.aTb, into the head's own buffers)
+     *   dQ_b      += dS K                                   [rows, hd]     (Gemm.ab, the head's own columns of dq)
+     * </pre>
+     * Otherwise {@link #backwardRows}, one query and one key at a time (the readable twin).
+     */
     public static void backward(Attention.Params p, int r0, int r1, float[] q, float[] k, float[] v, float[] dOut,
                                 float[] dq, float[] dk, float[] dv, WorkerPool pool) {
+        if (VectorPath.ENABLED) {
+            backwardBlocked(p, r0, r1, q, k, v, dOut, dq, dk, dv, pool);
+        } else {
+            backwardRows(p, r0, r1, q, k, v, dOut, dq, dk, dv, pool);
+        }
+    }
+
+    static void backwardBlocked(Attention.Params p, int r0, int r1, float[] q, float[] k, float[] v, float[] dOut,
+                                float[] dq, float[] dk, float[] dv, WorkerPool pool) {
+        final int H = p.nHeads(), hd = p.headDim(), group = H / p.nKvHeads(), qRow = H * hd, kvRow = p.nKvHeads() * hd;
+        final int n = r1 - r0, window = p.slidingWindow();
+        final float scale = p.scale(), cap = p.softCap();
+        // Two tasks per head (H is often odd, e.g. 9, and a task per head leaves a thread idle at the end): the
+        // query blocks split where the causal cost (block b sees ~b+1 blocks of keys) halves, at ~blocks/sqrt(2).
+        final int blocks = (n + QUERY_BLOCK - 1) / QUERY_BLOCK, parts = blocks > 1 ? 2 : 1;
+        final int split = Math.max(1, Math.min(blocks - 1, (int) Math.round(blocks / Math.sqrt(2))));
+        float[][] dkHead = new float[H * parts][], dvHead = new float[H * parts][];
+        pool.parallelFor(H * parts, task -> {
+            int h = task / parts, part = task % parts;
+            int bFrom = parts == 1 ? 0 : part == 0 ? split : 0, bTo = parts == 1 ? blocks : part == 0 ? blocks : split;
+            int kvh = (h / group) * hd;
+            float[] dkl = new float[n * hd], dvl = new float[n * hd];      // [n][hd] of this task, rows r0..
+            int width = Math.min(n, window > 0 ? QUERY_BLOCK + window - 1 : n);
+            float[] sp = new float[QUERY_BLOCK * width];                      // S, then P   [rows][nPos]
+            float[] dps = new float[QUERY_BLOCK * width];                     // dP, then dS [rows][nPos]
+            float[] z = new float[width];                                     // capped logits of one row
+            for (int i0 = bFrom * QUERY_BLOCK; i0 < Math.min(n, bTo * QUERY_BLOCK); i0 += QUERY_BLOCK) {
+                int rows = Math.min(QUERY_BLOCK, n - i0), tFirst = r0 + i0, tLast = tFirst + rows - 1;
+                int lo = window > 0 ? Math.max(r0, tFirst - window + 1) : r0, hi = tLast + 1, nPos = hi - lo;
+                int qo = tFirst * qRow + h * hd, ko = lo * kvRow + kvh;
+                Gemm.abT(rows, nPos, hd, q, qo, qRow, k, ko, kvRow, sp, 0, nPos, false, pool);
+                Gemm.abT(rows, nPos, hd, dOut, qo, qRow, v, ko, kvRow, dps, 0, nPos, false, pool);
+                for (int r = 0; r < rows; r++) {
+                    int t = tFirst + r, row = r * nPos;
+                    int from = window > 0 ? Math.max(r0, t - window + 1) : r0;
+                    int a = row + from - lo, b = row + t + 1 - lo, len = b - a;
+                    for (int j = 0; j < len; j++) {
+                        float sj = sp[a + j] * scale;
+                        if (cap > 0) sj = (float) (cap * Math.tanh(sj / cap));
+                        z[j] = sj;
+                        sp[a + j] = sj;
+                    }
+                    Softmax.apply(sp, a, len);
+                    double dSum = 0;
+                    for (int j = a; j < b; j++) dSum += sp[j] * dps[j];
+                    for (int j = 0; j < len; j++) {
+                        double ds = sp[a + j] * (dps[a + j] - dSum);
+                        if (cap > 0) ds *= 1 - (z[j] / cap) * (z[j] / cap);
+                        dps[a + j] = (float) (ds * scale);
+                    }
+                    java.util.Arrays.fill(sp, row, a, 0f);
+                    java.util.Arrays.fill(dps, row, a, 0f);
+                    java.util.Arrays.fill(sp, b, row + nPos, 0f);
+                    java.util.Arrays.fill(dps, b, row + nPos, 0f);
+                }
+                int kvo = (lo - r0) * hd;
+                Gemm.aTb(nPos, hd, rows, sp, 0, nPos, dOut, qo, qRow, dvl, kvo, hd, true, pool);  // dV += P^T dO
+                Gemm.aTb(nPos, hd, rows, dps, 0, nPos, q, qo, qRow, dkl, kvo, hd, true, pool);   // dK += dS^T Q
+                Gemm.ab(rows, hd, nPos, dps, 0, nPos, k, ko, kvRow, dq, qo, qRow, true, pool);    // dQ += dS K
+            }
+            dkHead[task] = dkl;
+            dvHead[task] = dvl;
+        });
+        addHeads(p, r0, n, dkHead, dvHead, dk, dv);
+    }
+
+    /** dk, dv += the per-task buffers; buffer i belongs to query head i / (buffers / H). */
+    private static void addHeads(Attention.Params p, int r0, int n, float[][] dkHead, float[][] dvHead, float[] dk, float[] dv) {
+        final int H = p.nHeads(), hd = p.headDim(), group = H / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
+        final int perHead = dkHead.length / H;
+        for (int i = 0; i < dkHead.length; i++) {
+            int h = i / perHead, kvh = (h / group) * hd;
+            for (int r = 0; r < n; r++) {
+                int o = (r0 + r) * kvRow + kvh;
+                Activations.addInPlace(dk, o, dkHead[i], r * hd, hd);
+                Activations.addInPlace(dv, o, dvHead[i], r * hd, hd);
+            }
+        }
+    }
+
+    /** {@link #backward} one query and one key at a time: dot products and axpys, probabilities in double. */
+    static void backwardRows(Attention.Params p, int r0, int r1, float[] q, float[] k, float[] v, float[] dOut,
+                             float[] dq, float[] dk, float[] dv, WorkerPool pool) {
         final int H = p.nHeads(), hd = p.headDim(), group = H / p.nKvHeads(), qRow = H * hd, kvRow = p.nKvHeads() * hd;
         final int n = r1 - r0;
         final float scale = p.scale(), cap = p.softCap();
@@ -73,14 +172,7 @@ public final class AttentionBackward {
             dkHead[h] = dkl;
             dvHead[h] = dvl;
         });
-        for (int h = 0; h < H; h++) {
-            int kvh = (h / group) * hd;
-            for (int r = 0; r < n; r++) {
-                int o = (r0 + r) * kvRow + kvh;
-                Activations.addInPlace(dk, o, dkHead[h], r * hd, hd);
-                Activations.addInPlace(dv, o, dvHead[h], r * hd, hd);
-            }
-        }
+        addHeads(p, r0, n, dkHead, dvHead, dk, dv);
     }
 
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {

@@ -16,7 +16,13 @@ public final class Softmax {
     public static void apply(float[] x, int off, int n) {
         if (n <= 0) return;
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        int m = 0;
+        if (VectorPath.ENABLED && n >= F.length()) {
+            FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; m <= n - F.length(); m += F.length()) mv = mv.max(FloatVector.fromArray(F, x, off + m));
+            max = mv.reduceLanes(VectorOperators.MAX);
+        }
+        for (; m < n; m++) max = Math.max(max, x[off + m]);
         if (max == Float.NEGATIVE_INFINITY) {
             throw new IllegalArgumentException("softmax over " + n + " values that are all -Infinity (everything masked)");
         }

@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The F32 training GEMM ({@link Gemm}) in the three forms of a training step, on the smollm2-135m shapes at 512
- * tokens: form "abT" y[T, out] = x[T, in] W^T, "ab" dx[T, in] = dy[T, out] W, "aTb" dW[out, in] = dy^T x.
- * Shape "TxOUTxIN". Score: calls/s; GFLOPS = score * 2 T OUT IN / 1e9 (printed per trial setup). Compare with the
- * FP32 peak (AVX2 Zen 3: 2 FMA x 8 lanes x 2 flops x ~3 GHz ~ 100 GFLOPS per core).
+ * tokens and the qwen2.5-0.5b ones: form "abT" y[T, out] = x[T, in] W^T, "ab" dx[T, in] = dy[T, out] W,
+ * "aTb" dW[out, in] = dy^T x. Shape "TxOUTxIN". Score: calls/s; the "[cpu]" lines printed per iteration give GFLOPS
+ * per CPU-second ({@link CpuGflops}), the figure to trust on a busy machine. Compare with the FP32 peak (AVX2 Zen 3:
+ * 32 flops per cycle per core, ~96 GFLOPS at 3 GHz).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -34,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 public class TrainGemmBenchmark {
     @Param({"abT", "ab", "aTb"})
     public String form;
-    @Param({"512x576x576", "512x1536x576", "512x576x1536"})
+    @Param({"512x576x576", "512x1536x576", "512x576x1536", "512x896x896", "512x4864x896", "512x896x4864"})
     public String shape;
     @Param({"1", "2"})
     public int threads;
@@ -42,6 +43,7 @@ public class TrainGemmBenchmark {
     private WorkerPool pool;
     private float[] x, w, y;
     private int t, out, in;
+    private final CpuGflops cpu = new CpuGflops();
 
     @Setup(Level.Trial)
     public void setup() {
@@ -59,6 +61,16 @@ public class TrainGemmBenchmark {
         System.out.printf("%n[bench] %s %s: %.3f GFLOP per call%n", form, shape, 2.0 * t * out * in / 1e9);
     }
 
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        cpu.start();
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration() {
+        cpu.report(form + " " + shape + " threads=" + threads);
+    }
+
     @TearDown(Level.Trial)
     public void close() {
         pool.close();
@@ -72,6 +84,7 @@ public class TrainGemmBenchmark {
             case "aTb" -> Gemm.aTb(out, in, t, x, 0, out, x, 0, in, y, 0, in, true, pool);           // dy[T,out]^T x[T,in]
             default -> throw new IllegalArgumentException(form);
         }
+        cpu.add(2.0 * t * out * in / 1e9);
         return y[0];
     }
 }

@@ -143,4 +143,31 @@ class BackwardOpsTest {
             assertGradient("dv variant " + variant, numericGradient(vd, x -> loss.apply(new double[][] {qd, kd, x})), dv);
         }
     }
+
+    /**
+     * The GEMM-blocked backward (several query blocks, the last partial; GQA; window; soft-cap) accumulates what the
+     * one-query-at-a-time twin does. The finite-difference check above covers one block (it runs {@code backward},
+     * the blocked path whenever vectors are on); this covers the block edges at a real head size.
+     */
+    @Test
+    void blockedAttentionBackwardMatchesTheRowByRowTwinOnSeveralQueryBlocks() {
+        int heads = 6, kvHeads = 2, hd = 64, r0 = 3, r1 = r0 + 2 * AttentionBackward.QUERY_BLOCK + 13, rows = r1 + 2;
+        for (int variant = 0; variant < 3; variant++) {
+            Attention.Params p = switch (variant) {
+                case 0 -> new Attention.Params(heads, kvHeads, hd, 0.125f, 0, 0f);
+                case 1 -> new Attention.Params(heads, kvHeads, hd, 0.125f, 37, 0f);
+                default -> new Attention.Params(heads, kvHeads, hd, 0.125f, 70, 2.5f);
+            };
+            float[] q = gaussian(rows * heads * hd, 50 + variant, 1), k = gaussian(rows * kvHeads * hd, 60 + variant, 1);
+            float[] v = gaussian(rows * kvHeads * hd, 70 + variant, 1), dOut = gaussian(rows * heads * hd, 80 + variant, 1);
+            float[] dq0 = gaussian(q.length, 90, 1), dk0 = gaussian(k.length, 91, 1), dv0 = gaussian(v.length, 92, 1);
+            float[] dq = dq0.clone(), dk = dk0.clone(), dv = dv0.clone();
+            float[] eq = dq0.clone(), ek = dk0.clone(), ev = dv0.clone();
+            AttentionBackward.backwardBlocked(p, r0, r1, q, k, v, dOut, dq, dk, dv, POOL);
+            AttentionBackward.backwardRows(p, r0, r1, q, k, v, dOut, eq, ek, ev, POOL);
+            for (int i = 0; i < dq.length; i++) assertThat((double) dq[i]).as("dq[%d] variant %d", i, variant).isCloseTo(eq[i], within(2e-4));
+            for (int i = 0; i < dk.length; i++) assertThat((double) dk[i]).as("dk[%d] variant %d", i, variant).isCloseTo(ek[i], within(2e-4));
+            for (int i = 0; i < dv.length; i++) assertThat((double) dv[i]).as("dv[%d] variant %d", i, variant).isCloseTo(ev[i], within(2e-4));
+        }
+    }
 }

@@ -170,4 +170,23 @@ class OpsTest {
                 new float[]{5, 6, 7, 8, 0, 0, 0, 0}, 0, 2, out, 0, POOL);
         assertThat(out).containsExactly(5f, 6f, 7f, 8f);
     }
+
+    /** Prefill blocks: several query blocks per head (the last one partial), keys before the first query, GQA. */
+    @Test
+    void prefillAttentionOverSeveralQueryBlocksMatchesTheReference() {
+        Random r = new Random(5);
+        for (int headDim : new int[]{64, 17}) {
+            for (int window : new int[]{0, 37}) {
+                int nQuery = 2 * Attention.QUERY_BLOCK + 11, first = 9, kvStart = 2, kvEnd = first + nQuery;
+                Attention.Params p = new Attention.Params(6, 2, headDim, (float) (1 / Math.sqrt(headDim)), window, window > 0 ? 4f : 0f);
+                float[] q = gaussian(nQuery * 6 * headDim, r.nextLong(), 2);
+                float[] k = gaussian(kvEnd * 2 * headDim, r.nextLong(), 2);
+                float[] v = gaussian(kvEnd * 2 * headDim, r.nextLong(), 1);
+                float[] out = new float[q.length + 5];
+                Attention.attend(p, q, 0, nQuery, first, k, v, kvStart, kvEnd, out, 5, POOL);
+                float[] ref = Attention.reference(p, q, nQuery, first, k, v, kvStart, kvEnd);
+                assertClose("prefill attention hd=" + headDim + " window=" + window, ref, out, 5, 1e-4, 1e-5);
+            }
+        }
+    }
 }
