@@ -150,10 +150,11 @@ tps() { # JSON PP|TG -> mean tokens/s
 mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.2f", b / 1048576 }'; }
 f16_bytes="$(stat -c %s "$f16")"
 jqf() { jq -r "$2" "$1" 2>/dev/null || echo n/a; }
+num() { awk -v x="$1" -v f="$2" 'BEGIN { if (x ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) printf f, x; else printf "%s", x }'; }
 {
   echo "Model: \`$name\` ($(jq -r '"\(.num_hidden_layers) layers, hidden \(.hidden_size), intermediate \(.intermediate_size), vocab \(.vocab_size)"' "$model/config.json" 2>/dev/null || echo F16 GGUF)), F16 GGUF $(mib "$f16") MiB."
   echo "Text: \`$(basename "$evaltext")\`, $chunks windows of $ctx tokens, second half of each scored ($(jqf "$log/kld-llama-f16.json" .positions) positions)."
-  echo "PPL of F16: slmops $(field "$log/compare-f16.txt" 'Mean PPL(base)'), llama.cpp $(jqf "$log/kld-llama-f16.json" '.ppl_base | . * 1000 | round / 1000')."
+  echo "PPL of F16: slmops $(num "$(field "$log/compare-f16.txt" 'Mean PPL(base)')" %.3f), llama.cpp $(num "$(jqf "$log/kld-llama-f16.json" .ppl_base)" %.3f)."
   echo
   echo "| type | size MiB | vs F16 | same file as llama.cpp | slmops KLD mean | KLD p99 | same top-1 % | PPL | llama.cpp KLD mean | KLD p99 | same top-1 % | PPL |"
   echo "| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -164,12 +165,12 @@ jqf() { jq -r "$2" "$1" 2>/dev/null || echo n/a; }
     if [ -f "$work/llama-$v.gguf" ]; then
       cmp -s "$f" "$work/llama-$v.gguf" && same=yes || same=no
       j="$log/kld-llama-$v.json"
-      lk="$(jqf "$j" '.kld_mean | . * 1e6 | round / 1e6')"; lp="$(jqf "$j" '.kld_p99 | . * 1e6 | round / 1e6')"
-      lt="$(jqf "$j" '.same_top1 * 100 | . * 1000 | round / 1000')"; lppl="$(jqf "$j" '.ppl | . * 1000 | round / 1000')"
+      lk="$(jqf "$j" .kld_mean)"; lp="$(jqf "$j" .kld_p99)"; lt="$(jqf "$j" '.same_top1 * 100')"; lppl="$(jqf "$j" .ppl)"
     fi
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${v^^}" "$(mib "$f")" \
       "$(awk -v a="$(stat -c %s "$f")" -v b="$f16_bytes" 'BEGIN { printf "%.2fx (-%.0f%%)", b / a, 100 * (1 - a / b) }')" \
-      "$same" "$kld" "$p99" "$top" "$ppl" "$lk" "$lp" "$lt" "$lppl"
+      "$same" "$(num "$kld" %.6f)" "$(num "$p99" %.6f)" "$(num "$top" %.2f)" "$(num "$ppl" %.2f)" \
+      "$(num "$lk" %.6f)" "$(num "$lp" %.6f)" "$(num "$lt" %.2f)" "$(num "$lppl" %.2f)"
   done
   if [ "$speed" = 1 ]; then
     echo
