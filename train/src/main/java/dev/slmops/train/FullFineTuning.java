@@ -2,16 +2,18 @@ package dev.slmops.train;
 
 import dev.slmops.model.arch.ModelConfig;
 import dev.slmops.model.arch.ModelTensors;
+import dev.slmops.model.engine.ModelWeights;
+import dev.slmops.model.engine.Transformer;
+import dev.slmops.model.engine.WeightBinder;
 import dev.slmops.model.engine.WeightSource;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.layers.DenseProjection;
+import dev.slmops.model.layers.Embedding;
+import dev.slmops.model.layers.Projection;
+import dev.slmops.model.layers.Vec;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
-import dev.slmops.train.model.TrainWeights;
-import dev.slmops.train.model.TrainingTransformer;
-import dev.slmops.train.nn.DenseProjection;
-import dev.slmops.train.nn.Embedding;
-import dev.slmops.train.nn.Projection;
-import dev.slmops.train.nn.Vec;
+import dev.slmops.train.model.NextTokenLoss;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,13 +23,14 @@ import java.util.Map;
 
 /**
  * Full fine-tuning: every weight of the model is a parameter, F32, in one flat buffer (entries named as the Hugging
- * Face tensors, in {@link ModelTensors} order; weight decay on matrices and embeddings, not on norms and biases).
+ * Face tensors, in {@link ModelTensors} order; weight decay on matrices and embeddings, not on norms and biases),
+ * bound as trainable views into that buffer to the model's one {@link Transformer}.
  */
 public final class FullFineTuning implements Trainable {
     private final Parameters params;
-    private final TrainingTransformer model;
+    private final NextTokenLoss model;
 
-    private FullFineTuning(Parameters params, TrainingTransformer model) {
+    private FullFineTuning(Parameters params, NextTokenLoss model) {
         this.params = params;
         this.model = model;
     }
@@ -65,7 +68,7 @@ public final class FullFineTuning implements Trainable {
             Dequantize.toFloat(t.dtype(), t.data(), 0, values, e.offset(), e.length());
         }
         Parameters params = new Parameters(values, grads, entries);
-        TrainWeights w = TrainWeights.bind(c, new TrainWeights.Binder() {
+        ModelWeights w = ModelWeights.bind(c, new WeightBinder() {
             private int off(String name) {
                 return byName.get(name).offset();
             }
@@ -81,16 +84,16 @@ public final class FullFineTuning implements Trainable {
             }
 
             @Override
-            public Projection matrix(String name, int out, int in, Vec bias) {
-                return new DenseProjection(out, in, values, grads, off(name), bias);
+            public Projection matrix(String module, int out, int in, Vec bias) {
+                return new DenseProjection(module, out, in, values, grads, off(module + ".weight"), bias);
             }
 
             @Override
             public Projection tiedOutput(int vocab, int dim) {
-                return new DenseProjection(vocab, dim, values, grads, off("model.embed_tokens.weight"), null);
+                return new DenseProjection("lm_head", vocab, dim, values, grads, off("model.embed_tokens.weight"), null);
             }
         });
-        return new FullFineTuning(params, new TrainingTransformer(c, w, contextInUse, pool));
+        return new FullFineTuning(params, new NextTokenLoss(new Transformer(w, contextInUse, pool), null, pool));
     }
 
     /** Recompute each layer's activations in the backward instead of keeping them (less memory, ~1/3 more work). */

@@ -1,19 +1,21 @@
 package dev.slmops.train;
 
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.engine.ModelWeights;
+import dev.slmops.model.engine.Transformer;
+import dev.slmops.model.engine.WeightBinder;
 import dev.slmops.model.engine.WeightSource;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.layers.Embedding;
+import dev.slmops.model.layers.FrozenProjection;
+import dev.slmops.model.layers.Projection;
+import dev.slmops.model.layers.Vec;
 import dev.slmops.model.lora.LoraAdapter;
 import dev.slmops.model.lora.LoraWeights;
+import dev.slmops.model.lora.RowAdapters;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
-import dev.slmops.train.model.TrainWeights;
-import dev.slmops.train.model.TrainingTransformer;
-import dev.slmops.train.nn.Embedding;
-import dev.slmops.train.nn.FrozenProjection;
-import dev.slmops.train.nn.LoraProjection;
-import dev.slmops.train.nn.Projection;
-import dev.slmops.train.nn.Vec;
+import dev.slmops.train.model.NextTokenLoss;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +28,8 @@ import java.util.Set;
  * dequantized a tile at a time, never held in F32), and an adapter A [r, in], B [out, r] on every target module as
  * the parameters. Entries carry PEFT's key names
  * ({@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}); A starts as PEFT's (uniform in
- * +-1/sqrt(in)), B at zero, so training starts from the base model.
+ * +-1/sqrt(in)), B at zero, so training starts from the base model. The adapter runs on every row of the model's one
+ * {@link Transformer} through the same LoRA-aware projection as inference ({@code model.lora.LoraProjection}).
  *
  * <p>The weight source must stay open while this object is used: the frozen weights are read from it.
  */
@@ -35,18 +38,17 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
             "gate_proj", "up_proj", "gate_up_proj", "down_proj");
 
     private final Parameters params;
-    private final TrainingTransformer model;
-    private final List<LoraProjection> adapters;
+    private final NextTokenLoss model;
+    private final RowAdapters rows; // the adapter on every row, with its gradients and dropout
     private final long seed;
     private final LoraAdapter adapter;
     private long steps;
 
-    private LoraFineTuning(Parameters params, TrainingTransformer model, List<LoraProjection> adapters, long seed,
-                           LoraAdapter adapter) {
+    private LoraFineTuning(Parameters params, NextTokenLoss model, RowAdapters rows, long seed, LoraAdapter adapter) {
         this.adapter = adapter;
         this.params = params;
         this.model = model;
-        this.adapters = adapters;
+        this.rows = rows;
         this.seed = seed;
     }
 
@@ -71,13 +73,13 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
         // First pass: which matrices get adapters, and their shapes (the parameter layout).
         List<String> names = new ArrayList<>();
         List<int[]> shapes = new ArrayList<>();
-        TrainWeights.bind(c, new FrozenBinder(src) {
+        ModelWeights.bind(c, new FrozenBinder(src) {
             @Override
-            public Projection matrix(String name, int out, int in, Vec bias) {
-                String m = moduleOf(name);
-                if (name.startsWith("model.layers.") && targets.contains(m)) {
+            public Projection matrix(String module, int out, int in, Vec bias) {
+                String m = moduleOf(module + ".weight");
+                if (module.startsWith("model.layers.") && targets.contains(m)) {
                     unused.remove(m);
-                    names.add(name);
+                    names.add(module + ".weight");
                     shapes.add(new int[] {out, in});
                 }
                 return null;
@@ -90,6 +92,11 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
 
             @Override
             public Vec vector(String name, int n) {
+                return null;
+            }
+
+            @Override
+            public Projection tiedOutput(int vocab, int dim) {
                 return null;
             }
         });
@@ -120,21 +127,10 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
                     + adapter.modules().size() + ") differ");
         }
         float[] grads = new float[values.length];
-        List<LoraProjection> adapters = new ArrayList<>();
-        TrainWeights w = TrainWeights.bind(c, new FrozenBinder(src) {
-            @Override
-            public Projection matrix(String name, int out, int in, Vec bias) {
-                Projection base = super.matrix(name, out, in, bias);
-                int i = names.indexOf(name);
-                if (i < 0) return base;
-                LoraProjection p = new LoraProjection(base, r, lora.scale(), lora.dropout(), i, values, grads,
-                        entries.get(2 * i).offset(), entries.get(2 * i + 1).offset());
-                adapters.add(p);
-                return p;
-            }
-        });
+        ModelWeights w = ModelWeights.bind(c, new FrozenBinder(src));
+        RowAdapters rows = RowAdapters.training(adapter, grads, lora.dropout());
         return new LoraFineTuning(new Parameters(values, grads, entries),
-                new TrainingTransformer(c, w, contextInUse, pool), adapters, lora.seed(), adapter);
+                new NextTokenLoss(new Transformer(w, contextInUse, pool), rows, pool), rows, lora.seed(), adapter);
     }
 
     private static String moduleNames(ModelConfig c) {
@@ -143,7 +139,7 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
     }
 
     /** Every weight frozen as stored: projections dequantized per tile, vectors copied to F32. */
-    private static class FrozenBinder implements TrainWeights.Binder {
+    private static class FrozenBinder implements WeightBinder {
         private final WeightSource src;
 
         FrozenBinder(WeightSource src) {
@@ -174,14 +170,15 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
         }
 
         @Override
-        public Projection matrix(String name, int out, int in, Vec bias) {
-            StoredTensor t = tensor(name, out, in);
-            return new FrozenProjection(name, t.dtype(), t.data(), out, in, bias);
+        public Projection matrix(String module, int out, int in, Vec bias) {
+            StoredTensor t = tensor(module + ".weight", out, in);
+            return new FrozenProjection(module, t.dtype(), t.data(), out, in, bias);
         }
 
         @Override
         public Projection tiedOutput(int vocab, int dim) {
-            return matrix("model.embed_tokens.weight", vocab, dim, null);
+            StoredTensor t = tensor("model.embed_tokens.weight", vocab, dim);
+            return new FrozenProjection("lm_head", t.dtype(), t.data(), vocab, dim, null);
         }
     }
 
@@ -205,11 +202,8 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
 
     @Override
     public Loss forwardBackward(List<Example> batch) {
-        long stepSeed = seed * 31 + ++steps;
-        for (LoraProjection p : adapters) {
-            p.stepSeed(stepSeed);
-            p.training(true);
-        }
+        rows.stepSeed(seed * 31 + ++steps);
+        rows.training(true);
         return model.forwardBackward(batch);
     }
 
@@ -227,7 +221,7 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
 
     @Override
     public Loss evaluate(List<Example> batch) {
-        for (LoraProjection p : adapters) p.training(false);
+        rows.training(false);
         return model.evaluate(batch);
     }
 }

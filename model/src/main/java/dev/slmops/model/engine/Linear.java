@@ -1,23 +1,25 @@
 package dev.slmops.model.engine;
 
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.layers.Projection;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.matmul.PackedWeights;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
 
 /**
- * One projection {@code y = x W^T + b}, the single place every matmul of the model goes through (so LoRA
- * adapters, quantized weights and fast kernels attach here once).
+ * One projection {@code y = x W^T + b} of inference: the weight repacked once for the fast (possibly quantized)
+ * kernels. Forward only: training binds its weights as {@link dev.slmops.model.layers.DenseProjection} (trainable)
+ * or {@link dev.slmops.model.layers.FrozenProjection} (frozen) to the same architecture code.
  *
  * <pre>
  *   x [T, in]  W [out, in] (any stored dtype)  b [out] or none  ->  y [T, out]
  * </pre>
  */
-public final class Linear {
-    final String name;
-    final int in;
-    final int out;
+public final class Linear implements Projection {
+    private final String name;
+    private final int in;
+    private final int out;
     private final DType dtype;
     private final float[] bias; // [out] or null
     private final PackedWeights packed; // the fast kernels' layout, or null where the dtype has none
@@ -44,10 +46,17 @@ public final class Linear {
         this.unpacked = packed == null ? weight : null;
     }
 
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
     public int in() {
         return in;
     }
 
+    @Override
     public int out() {
         return out;
     }
@@ -57,6 +66,7 @@ public final class Linear {
     }
 
     /** y[T, out] = x[T, in] W^T + b, on the pool's threads. */
+    @Override
     public void forward(float[] x, int rows, float[] y, WorkerPool pool) {
         if (packed == null) {
             forwardUnpacked(x, rows, y);
@@ -66,21 +76,29 @@ public final class Linear {
         addBias(y, rows);
     }
 
+    /** Inference weights are repacked for the forward kernels and never trained: there is no backward. */
+    @Override
+    public void backward(float[] x, float[] dy, int rows, float[] dx, WorkerPool pool) {
+        throw new UnsupportedOperationException(name + " is bound for inference (repacked weights, forward only); "
+                + "bind the model for training with ModelWeights.bind(config, WeightBinder) instead");
+    }
+
     /**
-     * y_i[T, out_i] = x[T, in] W_i^T + b_i for projections sharing their input (q/k/v; gate/up): for decode one
-     * parallel loop runs all of them ({@link PackedWeights#matmulAll}).
+     * y_i[T, out_i] = x[T, in] W_i^T + b_i for projections sharing their input (q/k/v; gate/up): for inference
+     * weights one parallel loop runs all of them ({@link PackedWeights#matmulAll}, the decode path); other kinds run
+     * one by one.
      */
-    public static void forwardAll(Linear[] ls, float[] x, int rows, float[][] ys, WorkerPool pool) {
-        PackedWeights[] ws = new PackedWeights[ls.length];
-        for (int i = 0; i < ls.length; i++) {
-            ws[i] = ls[i].packed;
-            if (ws[i] == null) { // a dtype without packed kernels: one by one
-                for (int j = 0; j < ls.length; j++) ls[j].forward(x, rows, ys[j], pool);
+    static void forwardAll(Projection[] ps, float[] x, int rows, float[][] ys, WorkerPool pool) {
+        PackedWeights[] ws = new PackedWeights[ps.length];
+        for (int i = 0; i < ps.length; i++) {
+            ws[i] = ps[i] instanceof Linear l ? l.packed : null;
+            if (ws[i] == null) { // a dtype without packed kernels, or not inference weights: one by one
+                for (int j = 0; j < ps.length; j++) ps[j].forward(x, rows, ys[j], pool);
                 return;
             }
         }
         PackedWeights.matmulAll(ws, x, 0, ys, rows, pool);
-        for (int i = 0; i < ls.length; i++) ls[i].addBias(ys[i], rows);
+        for (int i = 0; i < ps.length; i++) ((Linear) ps[i]).addBias(ys[i], rows);
     }
 
     private void addBias(float[] y, int rows) {

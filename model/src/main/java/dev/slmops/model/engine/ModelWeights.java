@@ -3,40 +3,44 @@ package dev.slmops.model.engine;
 import dev.slmops.model.arch.Arch;
 import dev.slmops.model.arch.ModelConfig;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.layers.Embedding;
+import dev.slmops.model.layers.Projection;
+import dev.slmops.model.layers.Vec;
 import dev.slmops.tensor.quant.Dequantize;
 
 /**
- * Every weight of a model, by role, bound from a {@link WeightSource} by Hugging Face names. Matrices stay in
- * the file's bytes (mapped); norm vectors and biases, small, are read into float arrays.
+ * Every weight of a model by role, bound by Hugging Face names through a {@link WeightBinder}: for inference
+ * ({@link #bind(ModelConfig, WeightSource)}) matrices are repacked {@link Linear}s over the file's bytes and norm
+ * vectors and biases, small, are read into float arrays; a trainer binds trainable or frozen kinds instead and runs
+ * the same {@link Transformer}.
  */
 public final class ModelWeights {
     final ModelConfig config;
-    final StoredTensor tokenEmbedding; // [V, D]
-    final float[] outputNorm;          // [D]
-    final Linear output;               // [V, D]: lm_head, or token_embd when tied
+    final Embedding embedding;   // [V, D]
+    final Vec outputNorm;        // [D]
+    final Projection output;     // [V, D]: lm_head, or the embedding table when tied
     final Layer[] layers;
 
     /** One transformer block's weights. Fused projections (Phi-3) leave the split ones null and vice versa. */
     static final class Layer {
-        float[] attnNorm;        // [D]      input_layernorm
-        Linear q, k, v;          // [H*Dh, D], [Hkv*Dh, D], [Hkv*Dh, D]
-        Linear qkv;              // [(H+2Hkv)*Dh, D]  Phi-3 qkv_proj
-        float[] qNorm, kNorm;    // [Dh]     Qwen3/Gemma 3 per-head norms
-        Linear o;                // [D, H*Dh]
-        float[] postAttnNorm;    // [D]      Gemma 3: norm of the attention output before the residual add
-        float[] ffnNorm;         // [D]      post_attention_layernorm (llama naming) / pre_feedforward_layernorm
-        float[] postFfnNorm;     // [D]      Gemma 3: norm of the MLP output before the residual add
-        Linear gate, up;         // [F, D]
-        Linear gateUp;           // [2F, D]  Phi-3 gate_up_proj (gate rows first)
-        Linear down;             // [D, F]
-        Linear[] qkvSplit;       // {q, k, v}: run together (one parallel loop in decode)
-        Linear[] gateAndUp;      // {gate, up}: likewise
+        Vec attnNorm;                // [D]      input_layernorm
+        Projection q, k, v;          // [H*Dh, D], [Hkv*Dh, D], [Hkv*Dh, D] (+ bias: Qwen2)
+        Projection qkv;              // [(H+2Hkv)*Dh, D]  Phi-3 qkv_proj
+        Vec qNorm, kNorm;            // [Dh]     Qwen3/Gemma 3 per-head norms
+        Projection o;                // [D, H*Dh]
+        Vec postAttnNorm;            // [D]      Gemma 3: norm of the attention output before the residual add
+        Vec ffnNorm;                 // [D]      post_attention_layernorm (llama naming) / pre_feedforward_layernorm
+        Vec postFfnNorm;             // [D]      Gemma 3: norm of the MLP output before the residual add
+        Projection gate, up;         // [F, D]
+        Projection gateUp;           // [2F, D]  Phi-3 gate_up_proj (gate rows first)
+        Projection down;             // [D, F]
+        Projection[] qkvSplit;       // {q, k, v}: run together (one parallel loop in decode)
+        Projection[] gateAndUp;      // {gate, up}: likewise
     }
 
-    private ModelWeights(ModelConfig config, StoredTensor tokenEmbedding, float[] outputNorm, Linear output,
-                         Layer[] layers) {
+    private ModelWeights(ModelConfig config, Embedding embedding, Vec outputNorm, Projection output, Layer[] layers) {
         this.config = config;
-        this.tokenEmbedding = tokenEmbedding;
+        this.embedding = embedding;
         this.outputNorm = outputNorm;
         this.output = output;
         this.layers = layers;
@@ -46,57 +50,98 @@ public final class ModelWeights {
         return config;
     }
 
-    public static ModelWeights bind(ModelConfig c, WeightSource src) {
-        StoredTensor embed = src.require("model.embed_tokens.weight");
-        expectShape(src, embed, c.vocabSize(), c.hiddenSize());
-        StoredTensor head = src.find("lm_head.weight").orElse(null);
-        if (head == null && !c.tieEmbeddings()) {
-            throw new IllegalArgumentException(src.describe() + " has no lm_head.weight and the config does not tie "
-                    + "embeddings (tie_word_embeddings is false)");
-        }
-        Linear output = new Linear("lm_head", head != null ? head : embed, null);
-        float[] norm = vector(src, "model.norm.weight", c.hiddenSize());
+    /** The output projection [V, D] (a loss over the final hidden states reads it). */
+    public Projection output() {
+        return output;
+    }
 
+    /** For inference: matrices repacked for the fast kernels, vectors read into float arrays. */
+    public static ModelWeights bind(ModelConfig c, WeightSource src) {
+        return bind(c, new InferenceBinder(src));
+    }
+
+    /** Binds every weight of the architecture by Hugging Face name, in the roles the forward reads. */
+    public static ModelWeights bind(ModelConfig c, WeightBinder b) {
+        int D = c.hiddenSize(), F = c.intermediateSize(), V = c.vocabSize(), Dh = c.headDim();
+        Embedding embedding = b.embedding("model.embed_tokens.weight", V, D, c.embeddingScale());
         Layer[] layers = new Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             Layer l = new Layer();
-            l.attnNorm = vector(src, p + "input_layernorm.weight", c.hiddenSize());
+            l.attnNorm = b.vector(p + "input_layernorm.weight", D);
             if (c.arch() == Arch.PHI3) {
-                l.qkv = linear(src, p + "self_attn.qkv_proj", c.qDim() + 2 * c.kvDim(), c.hiddenSize(), false);
-                l.gateUp = linear(src, p + "mlp.gate_up_proj", 2 * c.intermediateSize(), c.hiddenSize(), false);
+                l.qkv = b.matrix(p + "self_attn.qkv_proj", c.qDim() + 2 * c.kvDim(), D, null);
+                l.gateUp = b.matrix(p + "mlp.gate_up_proj", 2 * F, D, null);
             } else {
-                l.q = linear(src, p + "self_attn.q_proj", c.qDim(), c.hiddenSize(), c.attentionBias());
-                l.k = linear(src, p + "self_attn.k_proj", c.kvDim(), c.hiddenSize(), c.attentionBias());
-                l.v = linear(src, p + "self_attn.v_proj", c.kvDim(), c.hiddenSize(), c.attentionBias());
-                l.gate = linear(src, p + "mlp.gate_proj", c.intermediateSize(), c.hiddenSize(), false);
-                l.up = linear(src, p + "mlp.up_proj", c.intermediateSize(), c.hiddenSize(), false);
-                l.qkvSplit = new Linear[] {l.q, l.k, l.v};
-                l.gateAndUp = new Linear[] {l.gate, l.up};
+                boolean bias = c.attentionBias();
+                l.q = b.matrix(p + "self_attn.q_proj", c.qDim(), D, bias ? b.vector(p + "self_attn.q_proj.bias", c.qDim()) : null);
+                l.k = b.matrix(p + "self_attn.k_proj", c.kvDim(), D, bias ? b.vector(p + "self_attn.k_proj.bias", c.kvDim()) : null);
+                l.v = b.matrix(p + "self_attn.v_proj", c.kvDim(), D, bias ? b.vector(p + "self_attn.v_proj.bias", c.kvDim()) : null);
+                l.gate = b.matrix(p + "mlp.gate_proj", F, D, null);
+                l.up = b.matrix(p + "mlp.up_proj", F, D, null);
+                l.qkvSplit = new Projection[] {l.q, l.k, l.v};
+                l.gateAndUp = new Projection[] {l.gate, l.up};
             }
-            l.o = linear(src, p + "self_attn.o_proj", c.hiddenSize(), c.qDim(), false);
-            l.down = linear(src, p + "mlp.down_proj", c.hiddenSize(), c.intermediateSize(), false);
             if (c.qkNorm()) {
-                l.qNorm = vector(src, p + "self_attn.q_norm.weight", c.headDim());
-                l.kNorm = vector(src, p + "self_attn.k_norm.weight", c.headDim());
+                l.qNorm = b.vector(p + "self_attn.q_norm.weight", Dh);
+                l.kNorm = b.vector(p + "self_attn.k_norm.weight", Dh);
             }
+            l.o = b.matrix(p + "self_attn.o_proj", D, c.qDim(), null);
             if (c.sandwichNorms()) {
-                l.postAttnNorm = vector(src, p + "post_attention_layernorm.weight", c.hiddenSize());
-                l.ffnNorm = vector(src, p + "pre_feedforward_layernorm.weight", c.hiddenSize());
-                l.postFfnNorm = vector(src, p + "post_feedforward_layernorm.weight", c.hiddenSize());
+                l.postAttnNorm = b.vector(p + "post_attention_layernorm.weight", D);
+                l.ffnNorm = b.vector(p + "pre_feedforward_layernorm.weight", D);
+                l.postFfnNorm = b.vector(p + "post_feedforward_layernorm.weight", D);
             } else {
-                l.ffnNorm = vector(src, p + "post_attention_layernorm.weight", c.hiddenSize());
+                l.ffnNorm = b.vector(p + "post_attention_layernorm.weight", D);
             }
+            l.down = b.matrix(p + "mlp.down_proj", D, F, null);
             layers[i] = l;
         }
-        return new ModelWeights(c, embed, norm, output, layers);
+        Vec outputNorm = b.vector("model.norm.weight", D);
+        Projection output = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
+        return new ModelWeights(c, embedding, outputNorm, output, layers);
     }
 
-    private static Linear linear(WeightSource src, String prefix, int out, int in, boolean bias) {
-        StoredTensor w = src.require(prefix + ".weight");
-        expectShape(src, w, out, in);
-        float[] b = bias ? vector(src, prefix + ".bias", out) : null;
-        return new Linear(prefix, w, b);
+    /** Inference weights: {@link Linear} over the stored matrices, vectors as F32 arrays, the embedding as stored. */
+    private static final class InferenceBinder implements WeightBinder {
+        private final WeightSource src;
+
+        InferenceBinder(WeightSource src) {
+            this.src = src;
+        }
+
+        @Override
+        public Embedding embedding(String name, int vocab, int dim, float scale) {
+            StoredTensor t = src.require(name);
+            expectShape(src, t, vocab, dim);
+            return Embedding.frozen(dim, scale, t.dtype(), t.data());
+        }
+
+        @Override
+        public Vec vector(String name, int n) {
+            return new Vec(ModelWeights.vector(src, name, n), null, 0, n);
+        }
+
+        @Override
+        public Projection matrix(String module, int out, int in, Vec bias) {
+            StoredTensor w = src.find(module + ".weight").orElse(null);
+            if (w == null && module.equals("lm_head")) {
+                throw new IllegalArgumentException(src.describe() + " has no lm_head.weight and the config does not tie "
+                        + "embeddings (tie_word_embeddings is false)");
+            }
+            if (w == null) w = src.require(module + ".weight");
+            expectShape(src, w, out, in);
+            return new Linear(module, w, bias == null ? null : bias.values());
+        }
+
+        /** A file may carry lm_head.weight although its config ties embeddings: the file's matrix wins, as before. */
+        @Override
+        public Projection tiedOutput(int vocab, int dim) {
+            StoredTensor head = src.find("lm_head.weight").orElse(null);
+            StoredTensor t = head != null ? head : src.require("model.embed_tokens.weight");
+            expectShape(src, t, vocab, dim);
+            return new Linear("lm_head", t, null);
+        }
     }
 
     static float[] vector(WeightSource src, String name, int n) {
@@ -112,12 +157,5 @@ public final class ModelWeights {
             throw new IllegalArgumentException(src.describe() + ": tensor " + t.name() + " has shape "
                     + java.util.Arrays.toString(t.shape()) + ", the config implies " + java.util.Arrays.toString(shape));
         }
-    }
-
-    /** Row {@code token} of the embedding table, dequantized into dst[off .. off+D). */
-    void embed(int token, float[] dst, int off) {
-        int d = config.hiddenSize();
-        Dequantize.toFloat(tokenEmbedding.dtype(), tokenEmbedding.data(), token * tokenEmbedding.dtype().bytesFor(d),
-                dst, off, d);
     }
 }

@@ -1,35 +1,42 @@
 package dev.slmops.model.engine;
 
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.layers.Projection;
+import dev.slmops.model.layers.RmsNormLayer;
 import dev.slmops.model.lora.LoraAdapter;
-import dev.slmops.model.lora.LoraMatmul;
-import dev.slmops.model.lora.LoraWeights;
-
+import dev.slmops.model.lora.LoraProjection;
+import dev.slmops.model.lora.RowAdapters;
 import dev.slmops.tensor.ops.Activations;
-import dev.slmops.tensor.ops.Attention;
-import dev.slmops.tensor.ops.RmsNorm;
 import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.util.List;
 
 /**
- * The forward pass of every supported architecture: one straight line with a few named switches from
- * {@link ModelConfig}. It runs a batch of token chunks from one or more sequences, each with its own
- * {@link KvCache}: projections run over all rows of the batch at once, attention per row over its own sequence.
+ * The one model definition of every supported architecture, for its three uses: inference (a batch of token chunks
+ * from one or more sequences, each with its own {@link KvCache}, per-sequence LoRA adapters unmerged), training
+ * (whole sequences, the activations backward needs kept, {@link #backward}) and evaluation (the same forward, nothing
+ * kept). A layer is two branches added to the residual, each a class with its forward and backward side by side:
+ * <pre>
+ *   x = embed(tokens);  per layer: x = x + attention(x) ({@link AttentionBlock}); x = x + mlp(x) ({@link MlpBlock})
+ *   h = outputNorm(x);  logits = h W_out^T (inference) or a loss over h (training, in the train module)
+ * </pre>
+ * Projections run over all rows of the batch at once, attention per sequence; every projection goes through
+ * {@link LoraProjection}. What differs between the uses is only where activations go: inference reuses one set of
+ * buffers across layers and calls, training keeps a set per layer (or recomputes it: gradient checkpointing).
  *
  * <p>Legend: T rows in the batch, D hidden, F feed-forward, H/Hkv heads, Dh head dim, V vocab.
  *
- * <p>Thread safety: an instance reuses its activation buffers across calls, so forward calls on one instance run
- * one at a time (they synchronize on it); batch sequences into one call to run them together.
+ * <p>Thread safety: an instance reuses its inference buffers across calls, so inference forward calls on one instance
+ * run one at a time (they synchronize on it); batch sequences into one call to run them together. Training passes
+ * allocate their own activations.
  */
 public final class Transformer {
     private final ModelConfig c;
     private final ModelWeights w;
-    private final RopeTable ropeGlobal; // full-attention layers (with rope scaling)
-    private final RopeTable ropeLocal;  // sliding-window layers (Gemma 3: own base, no scaling)
     private final WorkerPool pool;
-    private final Attention.Params attnGlobal;  // full causal attention
-    private final Attention.Params attnSliding; // within the sliding window
+    private final AttentionBlock attention;
+    private final MlpBlock mlp;
+    private final RmsNormLayer norm;
 
     /** The inputs of the weight-matrix products, by role: which GGUF tensors read them depends on the file. */
     public enum MatmulInput {
@@ -64,6 +71,8 @@ public final class Transformer {
     }
 
     /**
+     * @param weights      bound for inference ({@link ModelWeights#bind(ModelConfig, WeightSource)}) or for training
+     *                     ({@link ModelWeights#bind(ModelConfig, WeightBinder)} with trainable or frozen kinds)
      * @param contextInUse the longest sequence this instance will see; LongRoPE picks its long factors when it
      *                     exceeds the trained context, as llama.cpp does with n_ctx
      */
@@ -71,18 +80,18 @@ public final class Transformer {
         this.w = weights;
         this.pool = pool;
         this.c = weights.config;
-        boolean longFactors = c.ropeScaling() != null && c.ropeScaling().type().equals("longrope")
-                && contextInUse > c.ropeScaling().originalContext();
-        this.ropeGlobal = new RopeTable(c.ropeDims(), c.ropeTheta(), c.ropeScaling(), longFactors);
-        this.ropeLocal = new RopeTable(c.ropeDims(), c.ropeLocalTheta(), null, false);
-        this.attnGlobal = new Attention.Params(c.numHeads(), c.numKvHeads(), c.headDim(), c.attentionScale(), 0,
-                c.attnSoftcap());
-        this.attnSliding = new Attention.Params(c.numHeads(), c.numKvHeads(), c.headDim(), c.attentionScale(),
-                c.slidingWindow(), c.attnSoftcap());
+        this.attention = new AttentionBlock(c, contextInUse, pool);
+        this.mlp = new MlpBlock(c, pool);
+        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne());
     }
 
     public ModelConfig config() {
         return c;
+    }
+
+    /** The output projection [V, D] over the final hidden states (a training loss runs it chunk by chunk). */
+    public Projection output() {
+        return w.output;
     }
 
     /** One sequence: logits [T, V] for every new token when allLogits, else [1, V] for the last one. */
@@ -104,144 +113,70 @@ public final class Transformer {
                 throw new IllegalArgumentException("sequence of " + (in.cache.length() + in.tokens.length)
                         + " tokens exceeds the context of " + in.cache.capacity() + " tokens");
             }
-            for (int t : in.tokens) {
-                if (t < 0 || t >= c.vocabSize()) {
-                    throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
-                }
-            }
+            checkTokens(in.tokens);
             if (in.adapter != null) checkAdapter(in.adapter);
             rows += in.tokens.length;
         }
-        // Row bookkeeping: which cache and position each row belongs to.
-        KvCache[] rowCache = new KvCache[rows];
-        int[] rowPos = new int[rows];
-        int[] tokens = new int[rows];
-        LoraAdapter[] rowLora = inputs.stream().anyMatch(in -> in.adapter != null) ? new LoraAdapter[rows] : null;
+        // Row bookkeeping: each sequence's rows, their positions after what its cache holds, its adapter.
+        int S = inputs.size();
+        int[] tokens = new int[rows], pos = new int[rows], seqStart = new int[S + 1];
+        KvCache[] caches = new KvCache[S];
+        LoraAdapter[] adapters = new LoraAdapter[S];
         int r = 0;
-        for (SequenceInput in : inputs) {
+        for (int s = 0; s < S; s++) {
+            SequenceInput in = inputs.get(s);
+            seqStart[s] = r;
+            caches[s] = in.cache;
+            adapters[s] = in.adapter;
             for (int i = 0; i < in.tokens.length; i++, r++) {
-                if (rowLora != null) rowLora[r] = in.adapter;
-                rowCache[r] = in.cache;
-                rowPos[r] = in.cache.length() + i;
+                pos[r] = in.cache.length() + i;
                 tokens[r] = in.tokens[i];
             }
         }
+        seqStart[S] = rows;
+        Batch batch = new Batch(rows, pos, seqStart, caches, RowAdapters.perSequence(seqStart, adapters), observer);
 
         synchronized (this) { // the activation buffers are this instance's: one forward at a time
-            return forwardRows(inputs, rows, rowCache, rowPos, tokens, rowLora);
+            return forwardRows(inputs, batch, tokens);
         }
     }
 
     /**
-     * Activation buffers, reused across forward calls (a decode step would otherwise allocate a dozen arrays, and a
+     * Inference buffers, reused across forward calls (a decode step would otherwise allocate a dozen arrays, and a
      * 512-token prefill tens of MiB, per call), grown on demand to the most rows seen. Sized exactly to the rows of
-     * a call only where the kernels read lengths: they take explicit row counts, so longer buffers are fine.
+     * a call only where the kernels read lengths: they take explicit row counts, so longer buffers are fine. Every
+     * layer works in place on them: x is the residual stream, each branch's output lands in one shared buffer.
      */
     private static final class Scratch {
-        int rows;
-        float[] x, xn, q, k, v, att, proj, gate, up, fused;
-        float[][] qkvOut, gateUpOut;
+        final int rows;
+        final float[] x;               // residual stream [T, D]
+        final AttentionBlock.Acts attn;
+        final MlpBlock.Acts mlp;
 
-        Scratch(ModelConfig c, int rows) {
-            int D = c.hiddenSize(), F = c.intermediateSize(), qDim = c.qDim(), kvDim = c.kvDim();
+        Scratch(ModelConfig c, boolean fusedProjections, int rows) {
+            int D = c.hiddenSize();
             this.rows = rows;
-            x = new float[rows * D];      // residual stream [T, D]
-            xn = new float[rows * D];     // normed input of a sub-block [T, D]
-            q = new float[rows * qDim];   // [T, H*Dh]
-            k = new float[rows * kvDim];  // [T, Hkv*Dh]
-            v = new float[rows * kvDim];  // [T, Hkv*Dh]
-            att = new float[rows * qDim]; // attention output [T, H*Dh]
-            proj = new float[rows * D];   // sub-block output before the residual add [T, D]
-            gate = new float[rows * F];   // [T, F]
-            up = new float[rows * F];     // [T, F]
-            qkvOut = new float[][] {q, k, v};
-            gateUpOut = new float[][] {gate, up};
+            x = new float[rows * D];
+            float[] xn = new float[rows * D];   // normed input of a branch [T, D]
+            float[] out = new float[rows * D];  // branch output before the residual add [T, D]
+            float[] fused = fusedProjections    // Phi-3 fused projection outputs
+                    ? new float[rows * Math.max(c.qDim() + 2 * c.kvDim(), 2 * c.intermediateSize())] : null;
+            attn = AttentionBlock.Acts.scratch(c, rows, xn, out, fused);
+            mlp = MlpBlock.Acts.scratch(c, rows, xn, out, fused);
         }
     }
 
     private Scratch scratch;
 
-    private float[][] forwardRows(List<SequenceInput> inputs, int rows, KvCache[] rowCache, int[] rowPos, int[] tokens,
-                                  LoraAdapter[] rowLora) {
-        final int D = c.hiddenSize(), F = c.intermediateSize(), H = c.numHeads(), Hkv = c.numKvHeads();
-        final int Dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim();
-        if (scratch == null || scratch.rows < rows) scratch = new Scratch(c, rows);
+    private float[][] forwardRows(List<SequenceInput> inputs, Batch batch, int[] tokens) {
+        final int rows = batch.rows(), D = c.hiddenSize();
+        if (scratch == null || scratch.rows < rows) scratch = new Scratch(c, w.layers[0].qkv != null, rows);
         Scratch sc = scratch;
-        float[] x = sc.x, xn = sc.xn, q = sc.q, k = sc.k, v = sc.v, att = sc.att, proj = sc.proj, gate = sc.gate, up = sc.up;
-        float[] fused = sc.fused;             // Phi-3 fused projection outputs
-        MatmulInputObserver obs = observer;
+        float[] x = sc.x;
 
-        for (int t = 0; t < rows; t++) {
-            w.embed(tokens[t], x, t * D);
-            if (c.embeddingScale() != 1f) Ops.scale(x, t * D, D, c.embeddingScale());
-        }
-
-        for (int l = 0; l < c.numLayers(); l++) {
-            ModelWeights.Layer lw = w.layers[l];
-            boolean sliding = c.isSliding(l);
-            RopeTable rope = sliding ? ropeLocal : ropeGlobal;
-
-            // --- attention: x = x + [postAttnNorm](o(attention(rope(qk-norm(q, k)), v)))
-            rmsNorm(xn, 0, x, 0, lw.attnNorm, rows, D);
-            if (obs != null) obs.seen(l, MatmulInput.ATTN_IN, xn, rows, D);
-            if (lw.qkv != null) {
-                if (fused == null || fused.length < rows * Math.max(qDim + 2 * kvDim, 2 * F)) {
-                    fused = sc.fused = new float[rows * Math.max(qDim + 2 * kvDim, 2 * F)];
-                }
-                lw.qkv.forward(xn, rows, fused, pool);
-                addLora(lw.qkv, rowLora, xn, rows, fused);
-                Ops.split3(fused, rows, q, qDim, k, kvDim, v, kvDim);
-            } else {
-                Linear.forwardAll(lw.qkvSplit, xn, rows, sc.qkvOut, pool);
-                addLora(lw.q, rowLora, xn, rows, q);
-                addLora(lw.k, rowLora, xn, rows, k);
-                addLora(lw.v, rowLora, xn, rows, v);
-            }
-            if (lw.qNorm != null) {
-                rmsNorm(q, 0, q, 0, lw.qNorm, rows * H, Dh);
-                rmsNorm(k, 0, k, 0, lw.kNorm, rows * Hkv, Dh);
-            }
-            for (int t = 0; t < rows; t++) {
-                rope.apply(q, t * qDim, H, Dh, rowPos[t]);
-                rope.apply(k, t * kvDim, Hkv, Dh, rowPos[t]);
-                rowCache[t].put(l, rowPos[t], k, t * kvDim, v, t * kvDim);
-            }
-            Attention.Params ap = sliding ? attnSliding : attnGlobal;
-            for (int r0 = 0; r0 < rows; ) { // one attention call per sequence's contiguous chunk of rows
-                KvCache cache = rowCache[r0];
-                int r1 = r0;
-                while (r1 < rows && rowCache[r1] == cache) r1++;
-                int end = rowPos[r1 - 1] + 1;
-                Attention.attend(ap, q, r0 * qDim, r1 - r0, rowPos[r0], cache.keys(l, end), cache.values(l, end), 0, end,
-                        att, r0 * qDim, pool);
-                r0 = r1;
-            }
-            if (obs != null) obs.seen(l, MatmulInput.ATTN_OUT, att, rows, qDim);
-            lw.o.forward(att, rows, proj, pool);
-            addLora(lw.o, rowLora, att, rows, proj);
-            if (lw.postAttnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postAttnNorm, rows, D);
-            Activations.addInPlace(x, 0, proj, 0, rows * D);
-
-            // --- MLP: x = x + [postFfnNorm](down(act(gate(xn)) * up(xn)))
-            rmsNorm(xn, 0, x, 0, lw.ffnNorm, rows, D);
-            if (obs != null) obs.seen(l, MatmulInput.FFN_IN, xn, rows, D);
-            if (lw.gateUp != null) {
-                lw.gateUp.forward(xn, rows, fused, pool);
-                addLora(lw.gateUp, rowLora, xn, rows, fused);
-                Ops.split2(fused, rows, gate, up, F);
-            } else {
-                Linear.forwardAll(lw.gateAndUp, xn, rows, sc.gateUpOut, pool);
-                addLora(lw.gate, rowLora, xn, rows, gate);
-                addLora(lw.up, rowLora, xn, rows, up);
-            }
-            if (c.activation() == ModelConfig.Activation.SILU) Activations.swiglu(gate, 0, up, 0, rows * F);
-            else Activations.geglu(gate, 0, up, 0, rows * F);
-            if (obs != null) obs.seen(l, MatmulInput.FFN_DOWN_IN, gate, rows, F);
-            lw.down.forward(gate, rows, proj, pool);
-            addLora(lw.down, rowLora, gate, rows, proj);
-            if (lw.postFfnNorm != null) rmsNorm(proj, 0, proj, 0, lw.postFfnNorm, rows, D);
-            Activations.addInPlace(x, 0, proj, 0, rows * D);
-        }
+        w.embedding.forward(tokens, x);
+        LayerActs inPlace = new LayerActs(x, sc.attn, x, sc.mlp, x);
+        for (int l = 0; l < c.numLayers(); l++) forwardLayer(l, batch, inPlace);
         for (SequenceInput in : inputs) in.cache.advance(in.tokens.length);
 
         // --- output: logits of the rows asked for
@@ -254,14 +189,10 @@ public final class Transformer {
             int first = in.allLogits ? r : r + n - 1;
             int count = in.allLogits ? n : 1;
             float[] h = new float[count * D];
-            rmsNorm(h, 0, x, first * D, w.outputNorm, count, D);
+            norm.forward(h, 0, x, first * D, w.outputNorm, count, D);
             float[] logits = new float[count * V];
-            if (obs != null) obs.seen(-1, MatmulInput.OUTPUT_IN, h, count, D);
-            w.output.forward(h, count, logits, pool);
-            if (in.adapter != null) {
-                LoraWeights head = in.adapter.module(w.output.name);
-                if (head != null) LoraMatmul.addDelta(head, h, 0, count, logits, 0, pool);
-            }
+            if (batch.observer() != null) batch.observer().seen(-1, MatmulInput.OUTPUT_IN, h, count, D);
+            LoraProjection.forward(w.output, RowAdapters.all(in.adapter), h, count, logits, pool);
             if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
             result[s] = logits;
             r += n;
@@ -270,18 +201,140 @@ public final class Transformer {
     }
 
     /**
-     * The LoRA half of a projection: y[t] += scale * B (A x[t]) for each run of rows whose sequence has an adapter
-     * on this module (rows of one sequence are contiguous). x [T, lin.in], y [T, lin.out].
+     * One layer's activations: {@code mid = in + attention(in); out = mid + mlp(mid)}, [T, D] each. Training keeps
+     * three arrays; inference passes one array thrice and the layer updates it in place.
      */
-    private void addLora(Linear lin, LoraAdapter[] rowLora, float[] x, int rows, float[] y) {
-        if (rowLora == null) return;
-        for (int r0 = 0; r0 < rows; ) {
-            LoraAdapter a = rowLora[r0];
-            int r1 = r0;
-            while (r1 < rows && rowLora[r1] == a) r1++;
-            LoraWeights lw = a == null ? null : a.module(lin.name);
-            if (lw != null) LoraMatmul.addDelta(lw, x, r0 * lin.in, r1 - r0, y, r0 * lin.out, pool);
-            r0 = r1;
+    private record LayerActs(float[] in, AttentionBlock.Acts attn, float[] mid, MlpBlock.Acts mlp, float[] out) {
+        static LayerActs kept(ModelConfig c, float[] in, int T) {
+            int D = c.hiddenSize();
+            return new LayerActs(in, AttentionBlock.Acts.kept(c, T), new float[T * D], MlpBlock.Acts.kept(c, T),
+                    new float[T * D]);
+        }
+    }
+
+    private void forwardLayer(int l, Batch b, LayerActs a) {
+        ModelWeights.Layer lw = w.layers[l];
+        int n = b.rows() * c.hiddenSize();
+        attention.forward(l, lw, b, a.in(), a.attn());                   // mid = in + attention(in)
+        if (a.mid() != a.in()) System.arraycopy(a.in(), 0, a.mid(), 0, n);
+        Activations.addInPlace(a.mid(), 0, a.attn().o(), 0, n);
+        mlp.forward(l, lw, b, a.mid(), a.mlp());                         // out = mid + mlp(mid)
+        if (a.out() != a.mid()) System.arraycopy(a.mid(), 0, a.out(), 0, n);
+        Activations.addInPlace(a.out(), 0, a.mlp().m(), 0, n);
+    }
+
+    /** On entry dx = d loss / d out [T, D]; on return d loss / d in. Parameter gradients accumulate. */
+    private void backwardLayer(int l, Batch b, LayerActs a, float[] dx) {
+        ModelWeights.Layer lw = w.layers[l];
+        mlp.backward(lw, b, a.mid(), a.mlp(), dx);                       // out = mid + mlp(mid): dx is now dmid
+        attention.backward(l, lw, b, a.in(), a.attn(), dx);             // mid = in + attention(in): dx is now din
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Training and evaluation: whole sequences, no KV cache.
+
+    /** What a training forward keeps for the backward. */
+    public enum Keep {
+        /** Nothing (evaluation: no backward follows). */ NOTHING,
+        /** Each layer's input [T, D] only; the backward recomputes the layer's activations (gradient checkpointing). */
+        LAYER_INPUTS,
+        /** Every layer's activations. */ ALL
+    }
+
+    /**
+     * A forward over whole sequences: the final hidden states (after the output norm) and what {@link #backward}
+     * reads. Used once: the backward releases the activations as it goes.
+     */
+    public static final class Pass {
+        private final Batch batch;
+        private final int[] tokens;
+        private final Keep keep;
+        private final float[][] layerInputs; // [L][T * D], or null entries with Keep.NOTHING
+        private final LayerActs[] acts;      // [L], with Keep.ALL
+        private final float[] last;          // [T, D] the last layer's output (the output norm's input)
+        private final float[] hidden;        // [T, D] outputNorm(last)
+
+        private Pass(Batch batch, int[] tokens, Keep keep, float[][] layerInputs, LayerActs[] acts, float[] last,
+                     float[] hidden) {
+            this.batch = batch;
+            this.tokens = tokens;
+            this.keep = keep;
+            this.layerInputs = layerInputs;
+            this.acts = acts;
+            this.last = last;
+            this.hidden = hidden;
+        }
+
+        /** T, the rows of all sequences together. */
+        public int rows() {
+            return batch.rows();
+        }
+
+        /** [T, D] the final hidden states (after the output norm), the input of the output projection. */
+        public float[] hidden() {
+            return hidden;
+        }
+    }
+
+    /**
+     * Forward over whole sequences with no KV cache: sequence s is tokens[seqStart[s] .. seqStart[s+1]), at
+     * positions 0, 1, ... . Every projection runs under {@code adapters} (null: none).
+     */
+    public Pass forward(int[] tokens, int[] seqStart, RowAdapters adapters, Keep keep) {
+        int T = tokens.length, D = c.hiddenSize(), L = c.numLayers();
+        if (seqStart.length < 2 || seqStart[0] != 0 || seqStart[seqStart.length - 1] != T) {
+            throw new IllegalArgumentException("sequence starts must run from 0 to the " + T + " tokens");
+        }
+        int[] pos = new int[T];
+        for (int s = 0; s + 1 < seqStart.length; s++) {
+            if (seqStart[s + 1] <= seqStart[s]) throw new IllegalArgumentException("a sequence needs at least one token");
+            for (int t = seqStart[s]; t < seqStart[s + 1]; t++) pos[t] = t - seqStart[s];
+        }
+        checkTokens(tokens);
+        Batch b = new Batch(T, pos, seqStart, null, adapters, null);
+        float[][] inputs = new float[L][];
+        LayerActs[] acts = new LayerActs[L];
+        float[] x = new float[T * D];
+        w.embedding.forward(tokens, x);
+        for (int l = 0; l < L; l++) {
+            if (keep != Keep.NOTHING) inputs[l] = x;
+            LayerActs a = LayerActs.kept(c, x, T);
+            forwardLayer(l, b, a);
+            if (keep == Keep.ALL) acts[l] = a;
+            x = a.out();
+        }
+        float[] h = new float[T * D];
+        norm.forward(h, x, w.outputNorm, T, D);                          // h = outputNorm(x)
+        return new Pass(b, tokens, keep, inputs, acts, x, h);
+    }
+
+    /**
+     * The backward of {@link #forward(int[], int[], RowAdapters, Keep)} given dHidden [T, D] = d loss / d hidden:
+     * the gradients of every trainable weight (and adapter) accumulate (+=).
+     */
+    public void backward(Pass p, float[] dHidden) {
+        if (p.keep == Keep.NOTHING) throw new IllegalStateException("this forward kept nothing for a backward (Keep.NOTHING)");
+        int T = p.rows(), D = c.hiddenSize();
+        float[] dx = new float[T * D];
+        norm.backward(dx, dHidden, p.last, w.outputNorm, T, D);          // h = outputNorm(x)
+        for (int l = c.numLayers() - 1; l >= 0; l--) {                  // dx: d loss / d (layer output), then input
+            LayerActs a = p.acts[l];
+            if (a == null) {                                             // checkpointing: recompute the layer
+                a = LayerActs.kept(c, p.layerInputs[l], T);
+                forwardLayer(l, p.batch, a);
+            }
+            p.acts[l] = null;
+            p.layerInputs[l] = null;
+            backwardLayer(l, p.batch, a, dx);
+        }
+        w.embedding.backward(p.tokens, dx);                              // x = embed(tokens)
+    }
+
+    private void checkTokens(int[] tokens) {
+        for (int t : tokens) {
+            if (t < 0 || t >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+            }
         }
     }
 
@@ -298,12 +351,5 @@ public final class Transformer {
                     + "merging: merge it into the base model (slmops merge) and load the result");
         }
         checkedAdapters.add(a);
-    }
-
-    /** RMSNorm of {@code rows} rows of n floats each (per head when n is the head dim). */
-    private void rmsNorm(float[] out, int outOff, float[] x, int xOff, float[] w, int rows, int n) {
-        for (int r = 0; r < rows; r++) {
-            RmsNorm.apply(out, outOff + r * n, x, xOff + r * n, w, n, (float) c.rmsNormEps(), c.normPlusOne());
-        }
     }
 }

@@ -1,21 +1,24 @@
 package dev.slmops.model.lora;
 
+import dev.slmops.tensor.matmul.Gemm;
 import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The low-rank half of every LoRA-aware projection: {@code y += scale * B (A x)}, row by row, without forming B·A.
+ * The low-rank half of every LoRA-aware projection, {@code y += scale * B (A x)} without forming B·A, and its
+ * backward: the one LoRA kernel of inference (per-sequence adapters, unmerged) and training.
  *
  * <pre>
- *   x [T, in]   A [r, in]   u = x A^T [T, r]   B [out, r]   y [T, out] += scale * u B^T
+ *   x [T, in]   A [r, in]   u = x A^T [T, r]   B [out, r]   y [T, out] += (scale u) B^T
+ *   backward:   dB += dy^T (scale u)   du = scale dy B [T, r]   dA += du^T x   dx += du A
  * </pre>
  *
- * Costs 2·r·(in+out) multiply-adds per row against in·out for the base product (r=16, in=out=576: 6%). The two halves
- * are public so a backward pass can keep {@code u} (it needs it for dB) and reuse the same code. Each has a scalar
- * twin ({@code downScalar}, {@code upScalar}: the reference, also run when {@link VectorPath#ENABLED} is off), and
- * {@link #deltaWeight} is the naive dense oracle.
+ * Costs 2·r·(in+out) multiply-adds per row against in·out for the base product (r=16, in=out=576: 6%). Few rows
+ * (decode) run as row-by-row dot products ({@link #down}, {@link #up}); from {@link #GEMM_MIN_ROWS} rows (prefill,
+ * training) both halves run as GEMMs. The dot halves have scalar twins ({@code downScalar}, {@code upScalar}: the
+ * reference, also run when {@link VectorPath#ENABLED} is off), and {@link #deltaWeight} is the naive dense oracle.
  */
 public final class LoraMatmul {
     private LoraMatmul() {
@@ -27,8 +30,16 @@ public final class LoraMatmul {
      */
     private static final long PARALLEL_MIN_WORK = 1 << 18;
 
+    /** From this many rows a product runs as two GEMMs (which pay a packing step that a few rows do not repay). */
+    static final int GEMM_MIN_ROWS = 16;
+
     /** y[rows, out] (at yOff) += scale * B (A x) for x[rows, in] at xOff; on the pool's threads when worth it. */
     public static void addDelta(LoraWeights w, float[] x, int xOff, int rows, float[] y, int yOff, WorkerPool pool) {
+        if (pool != null && rows >= GEMM_MIN_ROWS) {
+            float[] u = downGemm(w, x, xOff, rows, pool);
+            Gemm.abT(rows, w.out(), w.r(), u, 0, w.r(), w.b(), w.bOffset(), w.r(), y, yOff, w.out(), true, pool); // y += u B^T
+            return;
+        }
         int r = w.r();
         float[] u = new float[rows * r];
         long work = (long) rows * r * (w.in() + w.out());
@@ -47,6 +58,36 @@ public final class LoraMatmul {
         });
         int out = w.out();
         pool.parallelFor(tasks, k -> up(w, u, 0, rows, y, yOff, (int) ((long) out * k / tasks), (int) ((long) out * (k + 1) / tasks)));
+    }
+
+    /** u[rows, r] = scale * x[rows, in] A^T, as a GEMM. */
+    private static float[] downGemm(LoraWeights w, float[] x, int xOff, int rows, WorkerPool pool) {
+        int r = w.r(), in = w.in();
+        float[] u = new float[rows * r];
+        Gemm.abT(rows, r, in, x, xOff, in, w.a(), w.aOffset(), in, u, 0, r, false, pool); // u = x A^T   [T, r]
+        float scale = w.scale();
+        for (int i = 0; i < u.length; i++) u[i] *= scale;
+        return u;
+    }
+
+    /**
+     * The backward of {@link #addDelta} for x[rows, in] and dy[rows, out] (both from offset 0): the adapter's
+     * gradients accumulate into {@code grads} at the adapter's own offsets (dA at {@code w.aOffset()}, dB at
+     * {@code w.bOffset()}: grads has the layout of the buffer holding A and B; null: a frozen adapter), and
+     * dx[rows, in] += du A when dx is not null. u is recomputed (r floats a row) rather than kept from the forward.
+     */
+    public static void backward(LoraWeights w, float[] grads, float[] x, float[] dy, int rows, float[] dx, WorkerPool pool) {
+        int r = w.r(), in = w.in(), out = w.out();
+        if (grads != null) {
+            float[] u = downGemm(w, x, 0, rows, pool);                                               // scale u (recomputed)
+            Gemm.aTb(out, r, rows, dy, 0, out, u, 0, r, grads, w.bOffset(), r, true, pool);          // dB += dy^T (scale u)
+        }
+        float[] du = new float[rows * r];
+        Gemm.ab(rows, r, out, dy, 0, out, w.b(), w.bOffset(), r, du, 0, r, false, pool);            // du = scale dy B [T, r]
+        float scale = w.scale();
+        for (int i = 0; i < du.length; i++) du[i] *= scale;
+        if (grads != null) Gemm.aTb(r, in, rows, du, 0, r, x, 0, in, grads, w.aOffset(), in, true, pool); // dA += du^T x
+        if (dx != null) Gemm.ab(rows, in, r, du, 0, r, w.a(), w.aOffset(), in, dx, 0, in, true, pool);     // dx += du A
     }
 
     /** The same on the calling thread. */

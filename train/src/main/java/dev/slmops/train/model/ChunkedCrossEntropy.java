@@ -6,7 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import dev.slmops.train.Loss;
-import dev.slmops.train.nn.Projection;
+import dev.slmops.model.layers.Projection;
 
 /**
  * The output projection, optional final soft-cap and cross-entropy, fused and run a chunk of rows at a time, so the

@@ -1,4 +1,4 @@
-package dev.slmops.train.nn;
+package dev.slmops.model.layers;
 
 /** A bias added to every row, and its gradient (the column sums of dy). */
 final class Bias {

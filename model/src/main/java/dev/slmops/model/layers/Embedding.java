@@ -1,4 +1,4 @@
-package dev.slmops.train.nn;
+package dev.slmops.model.layers;
 
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.quant.Dequantize;

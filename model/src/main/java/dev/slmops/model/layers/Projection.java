@@ -1,13 +1,18 @@
-package dev.slmops.train.nn;
+package dev.slmops.model.layers;
 
 import dev.slmops.tensor.parallel.WorkerPool;
 
 /**
- * One projection y = x W^T (+ b) of the training transformer, with its backward beside it.
+ * One projection y = x W^T (+ b) with its backward beside it: the weight kinds of the model (inference's repacked
+ * {@code engine.Linear}, trainable F32 {@link DenseProjection}, frozen stored-dtype {@link FrozenProjection}). LoRA
+ * adapters attach on top by {@link #name()} (see {@code model.lora.LoraProjection}).
  *
  * <pre>  x [T, in]  y [T, out]  dy [T, out]  dx [T, in]   (rows contiguous, T = rows)</pre>
  */
 public interface Projection {
+    /** The Hugging Face module name ({@code model.layers.3.self_attn.q_proj}, {@code lm_head}): adapters key on it. */
+    String name();
+
     int in();
 
     int out();
@@ -17,7 +22,7 @@ public interface Projection {
 
     /**
      * Given the forward's input x and dy = d loss / d y: dx += dy W (when dx is not null) and the gradients of the
-     * trainable parts (W, b, or adapter matrices) += their share.
+     * trainable parts (W, b) += their share.
      */
     void backward(float[] x, float[] dy, int rows, float[] dx, WorkerPool pool);
 }

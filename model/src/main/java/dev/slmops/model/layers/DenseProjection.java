@@ -1,4 +1,4 @@
-package dev.slmops.train.nn;
+package dev.slmops.model.layers;
 
 import dev.slmops.tensor.matmul.Gemm;
 import dev.slmops.tensor.parallel.WorkerPool;
@@ -8,18 +8,25 @@ import dev.slmops.tensor.parallel.WorkerPool;
  * gradient at the same offset of the gradient buffer, and an optional bias.
  */
 public final class DenseProjection implements Projection {
+    private final String name;
     private final int in, out;
     private final float[] values, grads;
     private final int wOff;
     private final Vec bias; // [out] or null
 
-    public DenseProjection(int out, int in, float[] values, float[] grads, int wOff, Vec bias) {
+    public DenseProjection(String name, int out, int in, float[] values, float[] grads, int wOff, Vec bias) {
+        this.name = name;
         this.in = in;
         this.out = out;
         this.values = values;
         this.grads = grads;
         this.wOff = wOff;
         this.bias = bias;
+    }
+
+    @Override
+    public String name() {
+        return name;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.slmops.train.nn;
+package dev.slmops.model.layers;
 
 /**
  * A weight vector (a norm's scale, a bias): n floats at {@code off} of {@code values}, and its gradient at the same
@@ -19,5 +19,13 @@ public record Vec(float[] values, float[] grads, int off, int n) {
         float[] f = new float[n];
         System.arraycopy(values, off, f, 0, n);
         return f;
+    }
+
+    /**
+     * The values as an array [n] from offset 0: the backing array itself when it is exactly that (frozen vectors:
+     * no copy per call on the decode path), else a {@link #copy()} (a view into a flat parameter buffer).
+     */
+    public float[] dense() {
+        return off == 0 && values.length == n ? values : copy();
     }
 }

@@ -1,4 +1,4 @@
-package dev.slmops.train.nn;
+package dev.slmops.model.layers;
 
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.matmul.Gemm;
@@ -16,6 +16,7 @@ public final class FrozenProjection implements Projection {
     /** Output rows dequantized at once. */
     static final int TILE = 128;
 
+    private final String name;
     private final int in, out;
     private final DType dtype;
     private final MemorySegment data; // [out, in] in dtype, row after row
@@ -27,12 +28,18 @@ public final class FrozenProjection implements Projection {
             throw new IllegalArgumentException(name + ": rows of " + in + " values do not split into " + dtype
                     + " blocks of " + dtype.blockSize);
         }
+        this.name = name;
         this.in = in;
         this.out = out;
         this.dtype = dtype;
         this.data = data;
         this.rowBytes = dtype.bytesFor(in);
         this.bias = bias;
+    }
+
+    @Override
+    public String name() {
+        return name;
     }
 
     @Override
