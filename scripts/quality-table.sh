@@ -4,6 +4,7 @@
 #
 #   scripts/quality-table.sh MODEL EVALTEXT [--imatrix-text FILE] [--ctx 256] [--chunks 80] [--threads 1]
 #                            [--reps 2] [-p 256] [-n 64] [--types "q8_0 q4_0 ..."] [--no-speed] [--work DIR]
+#                            [--render-only]
 #
 # MODEL: a Hugging Face directory (converted to F16 GGUF with `slmops convert`) or an F16 .gguf file.
 # EVALTEXT: UTF-8 text the model was not trained on. Files go to --work (default target/quality/<model name>/).
@@ -20,14 +21,15 @@
 # with it, compared the same way (slmops only: the testkit quantizer takes no imatrix).
 # Windows: --ctx tokens each (use the length the model was trained on), the first --chunks of EVALTEXT, the second
 # half of each scored, as llama-perplexity. All tools run with --threads (llama.cpp's KLD contexts use 2).
-# Prints the markdown and writes it to WORK/table.md. Timings on a shared machine are noisy: the load average is
+# --render-only makes the table again from the files and logs already in WORK (e.g. of a run stopped during the
+# speed part: missing figures read n/a). Prints the markdown and writes it to WORK/table.md. Timings on a shared machine are noisy: the load average is
 # printed beside them.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 root="$PWD"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
-ctx=256 chunks=80 threads=1 reps=2 np=256 ng=64 speed=1 work="" imatrix_text=""
+ctx=256 chunks=80 threads=1 reps=2 np=256 ng=64 speed=1 work="" imatrix_text="" render_only=0
 types="q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k_m q4_k_s q4_k_m q5_k_s q5_k_m q6_k"
 pos=()
 while [ $# -gt 0 ]; do
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     -n) ng="$2"; shift ;;
     --types) types="$2"; shift ;;
     --no-speed) speed=0 ;;
+    --render-only) render_only=1 ;;
     --work) work="$2"; shift ;;
     --imatrix-text) imatrix_text="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -63,8 +66,16 @@ mkdir -p "$work"
 log="$work/log"
 mkdir -p "$log"
 
+step() { echo "quality-table: $*" >&2; }
+# "Mean    KLD:   0.001234 ± ..." -> 0.001234; "99.0%   KLD:   0.01" -> 0.01; "Same top p: 97.123 ± ..." -> 97.123
+field() { sed -n "s/^$2[[:space:]]*:[[:space:]]*\([-0-9.eE+naif]*\).*/\1/p" "$1" | head -1; }
+ours_quality() { # FILE -> "kld p99 top1% ppl"
+  echo "$(field "$1" 'Mean    KLD') $(field "$1" '99.0%   KLD') $(field "$1" 'Same top p') $(field "$1" 'Mean PPL(Q)')"
+}
+
 . scripts/lib/jdk.sh
 java="$slmops_java"
+if [ "$render_only" = 0 ]; then
 echo "quality-table: building (mvnw package, tests skipped) ..." >&2
 ./mvnw -q -B -Dmaven.test.skip=true -pl cli,testkit -am package >&2
 ./mvnw -q -B -pl testkit dependency:build-classpath -Dmdep.includeScope=runtime \
@@ -73,7 +84,6 @@ touch "$root/cli/target/slmops.jar" # built just now: keep ./slmops from rebuild
 testkit=("$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx2g
   -cp "$root/testkit/target/classes:$(cat testkit/target/bench.classpath)")
 slmops() { "$root/slmops" "$@"; }
-step() { echo "quality-table: $*" >&2; }
 
 # ---- files ----
 f16="$work/f16.gguf"
@@ -109,11 +119,6 @@ window=(-c "$ctx" --chunks "$chunks" -t "$threads")
 step "slmops: F16 log-probabilities of $(basename "$evaltext") ($chunks windows of $ctx)"
 slmops compare --base "$f16" -m "$f16" -f "$evaltext" "${window[@]}" --save-base-logits "$work/f16.logits" --force \
   >"$log/compare-f16.txt" 2>&1
-# "Mean    KLD:   0.001234 ± ..." -> 0.001234; "99.0%   KLD:   0.01" -> 0.01; "Same top p: 97.123 ± ..." -> 97.123
-field() { sed -n "s/^$2[[:space:]]*:[[:space:]]*\([-0-9.eE+naif]*\).*/\1/p" "$1" | head -1; }
-ours_quality() { # FILE -> "kld p99 top1% ppl"
-  echo "$(field "$1" 'Mean    KLD') $(field "$1" '99.0%   KLD') $(field "$1" 'Same top p') $(field "$1" 'Mean PPL(Q)')"
-}
 for v in "${variants[@]}" "${imat_types[@]}"; do
   step "slmops compare $v"
   slmops compare --base-logits "$work/f16.logits" -m "$work/ours-$v.gguf" -t "$threads" >"$log/compare-ours-$v.txt" 2>&1
@@ -126,7 +131,7 @@ for v in f16 "${variants[@]}"; do
 done
 
 # ---- speed ----
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$log/load-before.txt"
 if [ "$speed" = 1 ]; then
   for v in f16 "${variants[@]}"; do
     ours="$work/ours-$v.gguf" llama="$work/llama-$v.gguf"
@@ -139,7 +144,14 @@ if [ "$speed" = 1 ]; then
       --output json >"$log/bench-llama-$v.json" 2>"$log/bench-llama-$v.err" || rm -f "$log/bench-llama-$v.json"
   done
 fi
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$log/load-after.txt"
+fi # render_only
+f16="$work/f16.gguf"; [[ "$model" == *.gguf ]] && f16="$model"
+variants=($types)
+imat_types=()
+if [ -n "$imatrix_text" ] || [ -f "$work/ours-q4_k_m-imatrix.gguf" ]; then imat_types=(q4_k_m-imatrix q2_k-imatrix); fi
+load_before="$(cat "$log/load-before.txt" 2>/dev/null || echo n/a)"
+load_after="$(cat "$log/load-after.txt" 2>/dev/null || echo n/a)"
 
 # ---- the table ----
 tps() { # JSON PP|TG -> mean tokens/s
