@@ -29,7 +29,9 @@ import java.util.concurrent.Callable;
                 "Flags are named as in Hugging Face TrainingArguments / PEFT / Olive where those have one; "
                         + "--config recipe.yaml takes the same keys without the dashes (flags on the command line win).",
                 "Writes under --output: the adapter (or model), checkpoint-<step>/ (resumable with --resume), "
-                        + "best-model/, metrics.jsonl and loss.svg."})
+                        + "best-model/, metrics.jsonl and loss.svg.",
+                "A recipe with an 'adapters:' list (each a name and its own keys) trains several adapters on one "
+                        + "base, loaded once, into <output>/<name>; a failing job is reported and the others kept."})
 final class FinetuneCommand implements Callable<Integer> {
     /** The seven projections every supported architecture names the same way. */
     static final Set<String> PROJECTIONS = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
@@ -81,7 +83,8 @@ final class FinetuneCommand implements Callable<Integer> {
     List<String> targetModules;
     @Option(names = "--use-rslora", arity = "0..1", fallbackValue = "true", description = "rsLoRA scaling alpha/sqrt(r).")
     boolean useRslora;
-    @Option(names = "--modules-to-save", split = ",", description = "Modules trained fully beside the adapters (lm_head, embed_tokens).")
+    @Option(names = "--modules-to-save", split = ",", description = "Modules trained whole beside the adapters and "
+            + "saved in the adapter, matched as PEFT does (lm_head, embed_tokens, norm = every norm).")
     List<String> modulesToSave = new ArrayList<>();
     @Option(names = {"--quant-type", "--qlora-type"}, defaultValue = "q4_0", description = "qlora: type an F32/F16/BF16 base "
             + "is quantized to at load (a quantized base stays as stored) (default ${DEFAULT-VALUE}).")
@@ -89,6 +92,13 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--merge", arity = "0..1", fallbackValue = "true",
             description = "lora/qlora: also write the base with the adapter merged (merged/, HF safetensors).")
     boolean merge;
+    @Option(names = "--save-gguf", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "lora/qlora: also write adapter.gguf, llama.cpp's LoRA format (default ${DEFAULT-VALUE}).")
+    boolean saveGguf;
+    @Option(names = {"--force", "--overwrite-output-dir"}, arity = "0..1", fallbackValue = "true",
+            description = "Start afresh in an --output a previous run used: its checkpoints, best-model and outputs "
+                    + "are replaced (without it such an output is refused).")
+    boolean force;
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads (default: all cores). "
             + "With several, float sums may be ordered differently from run to run; 1 makes runs repeat bit for bit.")
     int threads;
@@ -152,37 +162,70 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (config != null) {
-            // Re-parse with the recipe's arguments first: the command line's own flags come later and win.
-            List<String> args = new ArrayList<>(FinetuneRecipe.toArguments(config, spec));
-            for (CommandLine.Model.OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
-                if (o.longestName().equals("--config")) continue;
-                if (o.originalStringValues().isEmpty()) args.add(o.longestName());
-                for (String v : o.originalStringValues()) args.add(o.longestName() + "=" + v);
-            }
-            FinetuneCommand merged = new FinetuneCommand();
-            CommandLine cl = new CommandLine(merged);
-            cl.setOverwrittenOptionsAllowed(true);
-            cl.setOut(spec.commandLine().getOut());
-            cl.setErr(spec.commandLine().getErr());
-            cl.parseArgs(args.toArray(String[]::new));
-            return merged.train();
+            FinetuneRecipe.Recipe recipe = FinetuneRecipe.read(config, spec);
+            if (!recipe.jobs().isEmpty()) return FinetuneJobs.run(this, recipe);
+            return withArguments(List.of(recipe.args(), commandLineArguments())).train();
         }
         return train();
     }
 
-    int train() throws Exception {
-        FinetuneSpec s = finetuneSpec();
-        TrainingConfig tc = trainingConfig();
-        Path resumeFrom = resumeCheckpoint();
+    /** The flags given on the command line (but --config), as arguments a new parse takes. */
+    List<String> commandLineArguments() {
+        List<String> args = new ArrayList<>();
+        for (CommandLine.Model.OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (o.longestName().equals("--config")) continue;
+            if (o.originalStringValues().isEmpty()) args.add(o.longestName());
+            for (String v : o.originalStringValues()) args.add(o.longestName() + "=" + v);
+        }
+        return args;
+    }
 
-        TrainingBackend own = backend != null ? null
-                : new TrainingBackend(w -> spec.commandLine().getErr().println("warning: " + w));
-        FinetuneBackend engine = own != null ? own : backend;
+    /**
+     * A command parsed from layers of arguments, later layers winning: an option a layer names replaces what the
+     * layers before gave it (a list too: a recipe's target-modules are not added to the command line's).
+     */
+    FinetuneCommand withArguments(List<List<String>> layers) {
+        List<String[]> kept = new ArrayList<>(); // {option's longest name, argument}
+        for (List<String> layer : layers) {
+            Set<String> named = new java.util.HashSet<>();
+            for (String a : layer) named.add(optionOf(a));
+            kept.removeIf(k -> named.contains(k[0]));
+            for (String a : layer) kept.add(new String[] {optionOf(a), a});
+        }
+        FinetuneCommand merged = new FinetuneCommand();
+        CommandLine cl = new CommandLine(merged);
+        cl.setOverwrittenOptionsAllowed(true);
+        cl.setOut(spec.commandLine().getOut());
+        cl.setErr(spec.commandLine().getErr());
+        cl.parseArgs(kept.stream().map(k -> k[1]).toArray(String[]::new));
+        return merged;
+    }
+
+    private String optionOf(String arg) {
+        String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+        CommandLine.Model.OptionSpec o = spec.findOption(name);
+        return o == null ? name : o.longestName();
+    }
+
+    int train() throws Exception {
+        TrainingBackend own = backend != null ? null : newBackend();
         try {
-            return train(engine, s, tc, resumeFrom);
+            return train(own != null ? own : backend);
         } finally {
             if (own != null) own.close();
         }
+    }
+
+    TrainingBackend newBackend() {
+        return new TrainingBackend(w -> spec.commandLine().getErr().println("warning: " + w));
+    }
+
+    /** One run on {@code engine} (which a recipe of several adapters shares, base and all). */
+    int train(FinetuneBackend engine) throws Exception {
+        FinetuneSpec s = finetuneSpec();
+        TrainingConfig tc = trainingConfig();
+        Path resumeFrom = resumeCheckpoint();
+        return train(engine, s, tc, resumeFrom);
     }
 
     private int train(FinetuneBackend engine, FinetuneSpec s, TrainingConfig tc, Path resumeFrom) throws Exception {
@@ -208,6 +251,7 @@ final class FinetuneCommand implements Callable<Integer> {
             }
         }
         if (trainSet.isEmpty()) throw new IllegalArgumentException("no training examples left in " + data + " after the splits");
+        if (resumeFrom == null && force) startAfresh(); // only now: a run that fails to start leaves the old one
         Progress progress = Progress.to(spec.commandLine().getErr());
         Trainer trainer = new Trainer(trainable, trainSet, evalSet, tc, output).progress(progress)
                 .pool(engine.pool(trainable));
@@ -277,6 +321,11 @@ final class FinetuneCommand implements Callable<Integer> {
                             + "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj");
                 }
             }
+            for (String t : modulesToSave) {
+                if (t.isBlank()) throw new IllegalArgumentException("--modules-to-save has an empty name");
+            }
+        } else if (!modulesToSave.isEmpty()) {
+            throw new IllegalArgumentException("--modules-to-save is for lora/qlora (full fine-tuning trains every module)");
         }
         if (!Set.of("f32", "f16", "bf16").contains(saveDtype.trim().toLowerCase(Locale.ROOT))) {
             throw new IllegalArgumentException("--save-dtype " + saveDtype + ": expected f32, f16 or bf16");
@@ -287,9 +336,9 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--quant-type " + quantType + ": expected q4_0, q4_1, q8_0, q4_k, q5_k or q6_k");
         }
         return new FinetuneSpec(modelPath, m, loraR, loraAlpha, loraDropout, targetModules.stream().map(String::trim).toList(),
-                useRslora, List.copyOf(modulesToSave), quantType.toLowerCase(Locale.ROOT), seqLen, gradCheckpointing,
+                useRslora, modulesToSave.stream().map(String::trim).toList(), quantType.toLowerCase(Locale.ROOT), seqLen, gradCheckpointing,
                 completionOnlyLoss, textTemplate, skipBadRecords, seed, merge, saveDtype.trim().toLowerCase(Locale.ROOT),
-                threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+                threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), saveGguf);
     }
 
     /** The loop's settings, checked (messages name the flags). */
@@ -332,7 +381,13 @@ final class FinetuneCommand implements Callable<Integer> {
     /** The checkpoint to resume from, or null; a fresh run refuses an output that already holds checkpoints. */
     Path resumeCheckpoint() throws java.io.IOException {
         dev.slmops.train.checkpoint.AtomicFiles.removeLeftovers(output); // finish what a killed run left half-renamed
+        if (resume == null && force) return null; // what is there goes once the model and data are loaded
         if (resume == null) {
+            List<String> finished = finishedOutputs(output);
+            if (!finished.isEmpty()) {
+                throw new IllegalArgumentException("--output " + output + " already holds a finished run's " + String.join(", ", finished)
+                        + ": pass --force to replace it, or choose another --output");
+            }
             if (!CheckpointStore.list(output).isEmpty()) {
                 throw new IllegalArgumentException("--output " + output + " already holds checkpoints of a run: pass --resume "
                         + "to continue it, or choose another --output");
@@ -346,5 +401,24 @@ final class FinetuneCommand implements Callable<Integer> {
         Path p = Path.of(resume);
         if (!Files.isDirectory(p)) throw new IllegalArgumentException("--resume " + resume + ": no such checkpoint directory");
         return p;
+    }
+
+    /** What {@code slmops finetune} writes at the end of a run, by name under --output. */
+    static final List<String> OUTPUTS = List.of("adapter", "adapter.gguf", "merged", "model");
+
+    /** The outputs a finished run left in {@code dir} (empty when there are none). */
+    static List<String> finishedOutputs(Path dir) {
+        return OUTPUTS.stream().filter(n -> Files.exists(dir.resolve(n))).map(n -> n + (Files.isDirectory(dir.resolve(n)) ? "/" : "")).toList();
+    }
+
+    /**
+     * --force on a fresh run: what an earlier run left in --output goes (its checkpoints, best model and outputs),
+     * once the model and data have loaded (so a run that fails to start loses nothing).
+     */
+    private void startAfresh() throws java.io.IOException {
+        List<Path> old = new ArrayList<>(CheckpointStore.list(output));
+        old.add(output.resolve(dev.slmops.train.loop.Trainer.BEST_MODEL_DIR));
+        for (String n : OUTPUTS) old.add(output.resolve(n));
+        for (Path p : old) dev.slmops.train.checkpoint.AtomicFiles.deleteTree(p);
     }
 }

@@ -25,11 +25,13 @@ import java.util.List;
  * @param merge              lora/qlora: also write the base with the adapter merged
  * @param saveDtype          f32, f16 or bf16: weights of a saved full or merged model
  * @param threads            compute threads of the engine (>= 1)
+ * @param saveGguf           lora/qlora: also write adapter.gguf (llama.cpp's GGUF LoRA)
  */
 public record FinetuneSpec(Path model, String method, int loraR, double loraAlpha, double loraDropout,
                            List<String> targetModules, boolean useRslora, List<String> modulesToSave, String quantType,
                            int seqLen, boolean gradCheckpointing, boolean completionOnlyLoss, String textTemplate,
-                           boolean skipBadRecords, long seed, boolean merge, String saveDtype, int threads) {
+                           boolean skipBadRecords, long seed, boolean merge, String saveDtype, int threads,
+                           boolean saveGguf) {
     public boolean lora() {
         return !method.equals("full");
     }

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -39,18 +40,22 @@ import java.util.function.Consumer;
  * writes the outputs:
  * <ul>
  * <li>lora/qlora: {@code adapter/} (PEFT: adapter_config.json + adapter_model.safetensors), {@code adapter.gguf}
- * (llama.cpp's GGUF LoRA), and with --merge {@code merged/} (HF safetensors, base + adapter folded in);</li>
+ * (llama.cpp's GGUF LoRA; not with modules_to_save, which it cannot carry, nor with --save-gguf false), and with --merge {@code merged/} (HF safetensors, base + adapter folded in);</li>
  * <li>full: {@code model/} (HF safetensors: config, tokenizer files, weights in --save-dtype).</li>
  * </ul>
  * The adapter written is {@link LoraFineTuning#adapter()}: the very buffer the trainer updated, no copy.
  *
- * <p>One model at a time: the source files stay open (the frozen base is read from them) until the JVM ends.
+ * <p>One base at a time: the source files stay open (the frozen base is read from them) until {@link #close()}; a
+ * later {@link #load} of the same base (model, qlora type, threads) reuses it, so a recipe of several adapters loads
+ * and quantizes the base once.
  */
 final class TrainingBackend implements FinetuneBackend, AutoCloseable {
     private final Consumer<String> warnings;
     private ModelFiles files;
     private WorkerPool pool;
     private Arena arena;
+    private WeightSource base;  // files.weights(), or for qlora its projections quantized (once, memoised)
+    private String baseKey;     // model path, qlora type and threads of the open base
 
     TrainingBackend(Consumer<String> warnings) {
         this.warnings = warnings;
@@ -58,25 +63,42 @@ final class TrainingBackend implements FinetuneBackend, AutoCloseable {
 
     @Override
     public Trainable load(FinetuneSpec spec) throws IOException {
-        if (!spec.modulesToSave().isEmpty()) {
-            throw new IllegalArgumentException("--modules-to-save " + spec.modulesToSave() + ": not supported by the "
-                    + "training engine yet; train the adapters alone (or use --method full)");
-        }
-        files = ModelFiles.open(spec.model());
+        openBase(spec);
         ModelConfig c = files.config();
-        pool = new WorkerPool(Math.max(1, spec.threads()));
         int context = Math.min(c.contextLength(), Math.max(spec.seqLen(), 2));
         if (spec.method().equals("full")) {
+            if (!spec.modulesToSave().isEmpty()) {
+                throw new IllegalArgumentException("--modules-to-save is for lora/qlora (full fine-tuning trains every module)");
+            }
             return FullFineTuning.create(c, files.weights(), context, pool).gradientCheckpointing(spec.gradCheckpointing());
         }
-        WeightSource base = files.weights();
+        LoraConfig lora = new LoraConfig(spec.loraR(), (float) spec.loraAlpha(), (float) spec.loraDropout(),
+                spec.targetModules(), spec.useRslora(), spec.seed(), spec.modulesToSave());
+        return LoraFineTuning.create(c, base, lora, context, pool).gradientCheckpointing(spec.gradCheckpointing());
+    }
+
+    /**
+     * Opens the model (and for qlora quantizes its projections) unless the base already open is the one
+     * {@code spec} asks for: several adapters trained one after another on one base load it once.
+     */
+    private void openBase(FinetuneSpec spec) throws IOException {
+        String key = spec.model().toAbsolutePath().normalize() + "|" + (spec.method().equals("qlora") ? spec.quantType() : "")
+                + "|" + spec.threads();
+        if (key.equals(baseKey)) return;
+        close();
+        files = ModelFiles.open(spec.model());
+        pool = new WorkerPool(Math.max(1, spec.threads()));
+        base = files.weights();
         if (spec.method().equals("qlora")) {
             arena = Arena.ofShared();
-            base = new QuantizedBase(base, qloraType(spec.quantType()), arena, warnings);
+            base = new QuantizedBase(base, qloraType(spec.quantType()), arena, warnings, new ConcurrentHashMap<>());
         }
-        LoraConfig lora = new LoraConfig(spec.loraR(), (float) spec.loraAlpha(), (float) spec.loraDropout(),
-                spec.targetModules(), spec.useRslora(), spec.seed());
-        return LoraFineTuning.create(c, base, lora, context, pool).gradientCheckpointing(spec.gradCheckpointing());
+        baseKey = key;
+    }
+
+    /** The frozen base the last load used (tests: one instance for every adapter of a recipe). */
+    WeightSource base() {
+        return base;
     }
 
     static DType qloraType(String name) {
@@ -111,11 +133,18 @@ final class TrainingBackend implements FinetuneBackend, AutoCloseable {
         List<Path> written = new ArrayList<>();
         if (model instanceof LoraFineTuning lora) {
             Path peft = output.resolve("adapter");
-            PeftAdapterFiles.write(lora.adapter(), peft, DType.F32, spec.model().toAbsolutePath().toString());
+            PeftAdapterFiles.write(lora.adapter(), peft, DType.F32, spec.model().toAbsolutePath().toString(), true);
             written.add(peft);
-            Path gguf = output.resolve("adapter.gguf");
-            GgufLoraFiles.write(lora.adapter(), files.config(), gguf, DType.F32);
-            written.add(gguf);
+            if (!spec.saveGguf()) {
+                // not asked for
+            } else if (!lora.adapter().savedTensors().isEmpty()) {
+                warnings.accept("no adapter.gguf: a GGUF LoRA file cannot carry modules_to_save " + spec.modulesToSave()
+                        + " (llama.cpp loads only LoRA pairs); use adapter/ or the merged model (--merge)");
+            } else {
+                Path gguf = output.resolve("adapter.gguf");
+                GgufLoraFiles.write(lora.adapter(), files.config(), gguf, DType.F32);
+                written.add(gguf);
+            }
             if (spec.merge()) {
                 written.add(AdapterMerge.merge(files, lora.adapter(), output.resolve("merged"), dtype,
                         AdapterMerge.Format.HF, true, warnings));
@@ -153,6 +182,8 @@ final class TrainingBackend implements FinetuneBackend, AutoCloseable {
         pool = null;
         files = null;
         arena = null;
+        base = null;
+        baseKey = null;
     }
 
     /**
@@ -160,9 +191,19 @@ final class TrainingBackend implements FinetuneBackend, AutoCloseable {
      * (already-quantized ones stay as stored); everything else passes through. A matrix whose rows are not whole
      * blocks of the type stays as stored, with a warning.
      */
-    record QuantizedBase(WeightSource src, DType type, Arena arena, Consumer<String> warnings) implements WeightSource {
+    record QuantizedBase(WeightSource src, DType type, Arena arena, Consumer<String> warnings,
+                         Map<String, Optional<StoredTensor>> quantized) implements WeightSource {
+        /** Each tensor quantized once: every adapter trained on this base (and each binding pass) shares it. */
         @Override
         public Optional<StoredTensor> find(String name) {
+            Optional<StoredTensor> done = quantized.get(name);
+            if (done != null) return done;
+            Optional<StoredTensor> t = quantize(name);
+            quantized.put(name, t);
+            return t;
+        }
+
+        private Optional<StoredTensor> quantize(String name) {
             Optional<StoredTensor> t = src.find(name);
             if (t.isEmpty() || t.get().rank() != 2 || !name.startsWith("model.layers.") || !name.endsWith("_proj.weight")) return t;
             StoredTensor s = t.get();

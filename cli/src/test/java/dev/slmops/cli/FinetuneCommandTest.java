@@ -83,6 +83,76 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void aRecipeOfAdapterJobsRunsEachOnOneBackendAndReportsAFailureWithoutLosingTheOthers(@TempDir Path tmp) throws Exception {
+        FinetuneCommand.backend = engine;
+        Path train = data(tmp);
+        Path recipe = tmp.resolve("jobs.yaml");
+        Files.writeString(recipe, """
+                model: %s
+                method: qlora
+                output: %s
+                data: %s
+                lora-r: 4
+                max-steps: 3
+                batch-size: 4
+                adapters:
+                  - name: first
+                    lora-r: 8
+                    target-modules: [q_proj]
+                  - name: broken
+                    data: %s
+                  - name: third
+                    modules_to_save: [lm_head]
+                    output: %s
+                """.formatted(tmp.resolve("model"), tmp.resolve("runs"), train, tmp.resolve("missing.jsonl"), tmp.resolve("elsewhere")));
+        List<FinetuneSpec> specs = new ArrayList<>();
+        FinetuneCommand.backend = new FinetuneBackend() { // the bigram engine, recording each job's spec
+            public dev.slmops.train.Trainable load(FinetuneSpec s) {
+                specs.add(s);
+                return engine.load(s);
+            }
+
+            public List<dev.slmops.train.Example> readData(Path j, FinetuneSpec s, dev.slmops.train.Trainable m) throws java.io.IOException {
+                return engine.readData(j, s, m);
+            }
+
+            public List<Path> saveOutputs(dev.slmops.train.Trainable m, FinetuneSpec s, Path o) throws java.io.IOException {
+                return engine.saveOutputs(m, s, o);
+            }
+        };
+        CliTest.Run r = run("finetune", "--config", recipe.toString(), "--lora-r", "16", "--lora-alpha", "8");
+        assertThat(r.exit()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("error: adapter job broken failed: --data " + tmp.resolve("missing.jsonl") + ": no such file")
+                .containsPattern("first +done").containsPattern("broken +FAILED").containsPattern("third +done")
+                .doesNotContain("\tat ");
+        assertThat(tmp.resolve("runs/first/bigram.bin")).isRegularFile();
+        assertThat(tmp.resolve("elsewhere/bigram.bin")).isRegularFile();
+        assertThat(tmp.resolve("runs/broken")).doesNotExist();
+        assertThat(specs).hasSize(2);
+        // a job's keys win over the command line, which wins over the top level; lists are replaced, not added to
+        assertThat(specs.get(0).loraR()).isEqualTo(8);
+        assertThat(specs.get(0).targetModules()).containsExactly("q_proj");
+        assertThat(specs.get(1).loraR()).isEqualTo(16);
+        assertThat(specs.get(1).loraAlpha()).isEqualTo(8);
+        assertThat(specs.get(1).modulesToSave()).containsExactly("lm_head");
+        assertThat(specs).allSatisfy(s -> assertThat(s.method()).isEqualTo("qlora"));
+
+        // --resume continues the recipe: finished jobs resume at their end (nothing to train), the failed one starts
+        Files.writeString(recipe, Files.readString(recipe).replace(tmp.resolve("missing.jsonl").toString(), train.toString()));
+        CliTest.Run resumed = run("finetune", "--config", recipe.toString(), "--resume");
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(tmp.resolve("runs/broken/bigram.bin")).isRegularFile();
+
+        expectError("in a recipe of adapters --resume continues each job", "--config", recipe.toString(), "--resume", "x");
+        Files.writeString(recipe, "model: m\nadapters:\n  - name: a\n    method: lora\n");
+        expectError("job 'a' sets 'method', which all jobs share", "--config", recipe.toString());
+        Files.writeString(recipe, "model: m\nadapters:\n  - data: x\n");
+        expectError("adapters[0] needs a name", "--config", recipe.toString());
+        Files.writeString(recipe, "model: m\nadapters:\n  - name: a\n  - name: a\n");
+        expectError("two jobs are named 'a'", "--config", recipe.toString());
+    }
+
+    @Test
     void ctrlCWritesACheckpointBeforeTheProcessExits(@TempDir Path tmp) throws Exception {
         Path train = data(tmp), out = tmp.resolve("out");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -1,26 +1,33 @@
 package dev.slmops.train;
 
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.arch.ModelTensors;
 import dev.slmops.model.engine.ModelWeights;
 import dev.slmops.model.engine.Transformer;
 import dev.slmops.model.engine.WeightBinder;
 import dev.slmops.model.engine.WeightSource;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.layers.DenseProjection;
 import dev.slmops.model.layers.Embedding;
 import dev.slmops.model.layers.FrozenProjection;
 import dev.slmops.model.layers.Projection;
 import dev.slmops.model.layers.Vec;
 import dev.slmops.model.lora.LoraAdapter;
 import dev.slmops.model.lora.LoraWeights;
+import dev.slmops.model.lora.ModulesToSave;
 import dev.slmops.model.lora.RowAdapters;
+import dev.slmops.tensor.DType;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
 import dev.slmops.train.model.NextTokenLoss;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -30,6 +37,9 @@ import java.util.Set;
  * ({@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}); A starts as PEFT's (uniform in
  * +-1/sqrt(in)), B at zero, so training starts from the base model. The adapter runs on every row of the model's one
  * {@link Transformer} through the same LoRA-aware projection as inference ({@code model.lora.LoraProjection}).
+ * PEFT's modules_to_save (lm_head, embed_tokens, norms ...) are trained as full F32 copies after the pairs, as
+ * entries named {@code base_model.model.<tensor name>} (PEFT's saved key); tied embeddings are untied as PEFT does
+ * (see model/lora ModulesToSave).
  *
  * <p>The weight source must stay open while this object is used: the frozen weights are read from it.
  */
@@ -51,6 +61,9 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
         this.rows = rows;
         this.seed = seed;
     }
+
+    /** PEFT's prefix of a whole saved tensor (modules_to_save): {@code base_model.model.lm_head.weight}. */
+    public static final String SAVED_PREFIX = "base_model.model.";
 
     /** PEFT's key of an adapter matrix: which is "A" or "B". */
     public static String peftKey(String weightName, String which) {
@@ -107,9 +120,50 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
         int r = lora.r();
         // The parameters ARE a model/lora LoraAdapter's flat buffer: what the trainer updates is what the engine,
         // the PEFT/GGUF writers and the merge read (no copy, no conversion). A as PEFT (U(+-1/sqrt(in))), B = 0.
-        LoraAdapter adapter = LoraAdapter.init("finetune", c, List.copyOf(lora.targetModules()), r, lora.alpha(),
+        // modules_to_save follow the A/B pairs in the same buffer, as F32 copies of the base tensors.
+        LoraAdapter init = LoraAdapter.init("finetune", c, List.copyOf(lora.targetModules()), r, lora.alpha(),
                 lora.rsLora(), lora.seed(), 0);
-        float[] values = adapter.values();
+        List<ModelTensors.Spec> saved = lora.modulesToSave().isEmpty() ? List.of()
+                : ModulesToSave.select(c, lora.modulesToSave());
+        for (ModelTensors.Spec s : saved) {
+            if (names.contains(ModulesToSave.moduleOf(s.name()) + ".weight")) {
+                throw new IllegalArgumentException("modules_to_save " + lora.modulesToSave() + " selects "
+                        + ModulesToSave.moduleOf(s.name()) + ", which also gets a LoRA adapter (target_modules "
+                        + lora.targetModules() + "): a module is either adapted or trained whole, not both");
+            }
+        }
+        long total = init.values().length;
+        for (ModelTensors.Spec s : saved) total += Arrays.stream(s.shape()).reduce(1, Math::multiplyExact);
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the adapters and modules_to_save hold " + total + " values, more than one "
+                    + "F32 buffer of 2^31 can: save fewer modules");
+        }
+        float[] values = Arrays.copyOf(init.values(), (int) total);
+        Map<String, LoraWeights> modules = new LinkedHashMap<>();
+        init.modules().forEach((m, w) -> modules.put(m, new LoraWeights(w.r(), w.in(), w.out(), w.scale(), values,
+                w.aOffset(), values, w.bOffset())));
+        Map<String, StoredTensor> savedTensors = new LinkedHashMap<>();
+        Map<String, Parameters.Entry> savedEntries = new LinkedHashMap<>();
+        int off = init.values().length;
+        MemorySegment all = MemorySegment.ofArray(values);
+        for (ModelTensors.Spec s : saved) {
+            int n = Math.toIntExact(Arrays.stream(s.shape()).reduce(1, Math::multiplyExact));
+            // a tied head's copy starts from the embedding table (the one tensor the files hold for both)
+            String from = s.name().equals(ModulesToSave.LM_HEAD) && c.tieEmbeddings() ? ModulesToSave.EMBEDDING : s.name();
+            StoredTensor t = src.require(from);
+            if (!Arrays.equals(t.shape(), s.shape())) {
+                throw new IllegalArgumentException(src.describe() + ": tensor " + from + " has shape "
+                        + Arrays.toString(t.shape()) + ", the config implies " + Arrays.toString(s.shape()));
+            }
+            Dequantize.toFloat(t.dtype(), t.data(), 0, values, off, n);
+            savedTensors.put(s.name(), new StoredTensor(s.name(), DType.F32, s.shape(), all.asSlice(4L * off, 4L * n)));
+            boolean decay = s.kind() == ModelTensors.Kind.MATRIX || s.kind() == ModelTensors.Kind.EMBEDDING;
+            savedEntries.put(s.name(), new Parameters.Entry(SAVED_PREFIX + s.name(),
+                    Arrays.stream(s.shape()).mapToInt(Math::toIntExact).toArray(), off, n, decay));
+            off += n;
+        }
+        LoraAdapter adapter = new LoraAdapter("finetune", r, lora.alpha(), lora.rsLora(), List.copyOf(lora.targetModules()),
+                modules, savedTensors, lora.modulesToSave());
         List<Parameters.Entry> entries = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
             String module = names.get(i).substring(0, names.get(i).length() - ".weight".length());
@@ -126,8 +180,39 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
             throw new IllegalStateException("LoRA targets of the training model (" + names.size() + ") and of model/lora ("
                     + adapter.modules().size() + ") differ");
         }
+        entries.addAll(savedEntries.values());
         float[] grads = new float[values.length];
-        ModelWeights w = ModelWeights.bind(c, new FrozenBinder(src));
+        ModelWeights w = ModelWeights.bind(c, new FrozenBinder(src) {
+            private Parameters.Entry saved(String name) {
+                return savedEntries.get(name);
+            }
+
+            @Override
+            public Embedding embedding(String name, int vocab, int dim, float scale) {
+                Parameters.Entry e = saved(name);
+                return e == null ? super.embedding(name, vocab, dim, scale) : Embedding.trainable(dim, scale, values, grads, e.offset());
+            }
+
+            @Override
+            public Vec vector(String name, int n) {
+                Parameters.Entry e = saved(name);
+                return e == null ? super.vector(name, n) : new Vec(values, grads, e.offset(), n);
+            }
+
+            @Override
+            public Projection matrix(String module, int out, int in, Vec bias) {
+                Parameters.Entry e = saved(module + ".weight");
+                return e == null ? super.matrix(module, out, in, bias)
+                        : new DenseProjection(module, out, in, values, grads, e.offset(), bias);
+            }
+
+            @Override
+            public Projection tiedOutput(int vocab, int dim) {
+                Parameters.Entry e = saved(ModulesToSave.LM_HEAD); // an untied, trained copy of the head
+                return e == null ? super.tiedOutput(vocab, dim)
+                        : new DenseProjection("lm_head", vocab, dim, values, grads, e.offset(), null);
+            }
+        });
         RowAdapters rows = RowAdapters.training(adapter, grads, lora.dropout());
         return new LoraFineTuning(new Parameters(values, grads, entries),
                 new NextTokenLoss(new Transformer(w, contextInUse, pool), rows, pool), rows, lora.seed(), adapter);
@@ -175,6 +260,7 @@ public final class LoraFineTuning implements Trainable, dev.slmops.train.loop.Ra
             return new FrozenProjection(module, t.dtype(), t.data(), out, in, bias);
         }
 
+        /** The base's table, frozen, even when the embedding itself is trained (modules_to_save embed_tokens). */
         @Override
         public Projection tiedOutput(int vocab, int dim) {
             StoredTensor t = tensor("model.embed_tokens.weight", vocab, dim);

@@ -78,8 +78,11 @@ final class AttentionBlock {
                 c.slidingWindow(), c.attnSoftcap());
     }
 
-    /** Fills {@code a} from in [T, D] (layer l's input); a.o() is the branch output. */
-    void forward(int l, ModelWeights.Layer lw, Batch b, float[] in, Acts a) {
+    /**
+     * The branch over in [T, D] (layer l's input), written into {@code a}'s buffers, which it returns: a.o() is the
+     * branch output, the rest is what {@link #backward} reads.
+     */
+    Acts forward(int l, ModelWeights.Layer lw, Batch b, float[] in, Acts a) {
         final int T = b.rows(), D = c.hiddenSize(), H = c.numHeads(), Hkv = c.numKvHeads();
         final int Dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim();
         RowAdapters ad = b.adapters();
@@ -122,6 +125,7 @@ final class AttentionBlock {
         if (obs != null) obs.seen(l, Transformer.MatmulInput.ATTN_OUT, a.att(), T, qDim);
         LoraProjection.forward(lw.o, ad, a.att(), T, a.oRaw(), pool);                 // oRaw = o(att)
         if (lw.postAttnNorm != null) norm.forward(a.o(), a.oRaw(), lw.postAttnNorm, T, D); // o = postAttnNorm(oRaw)
+        return a;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.slmops.model.engine;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.layers.Projection;
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.matmul.ActivationRounding;
 import dev.slmops.tensor.matmul.PackedWeights;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
@@ -112,8 +113,15 @@ public final class Linear implements Projection {
     /**
      * The same product for a dtype with no packed kernel, naively: dequantize one weight row at a time and dot
      * it with every input row, in double. (The packed kernels have their naive twin in tensor's MatmulReference.)
+     * x is first rounded as ggml rounds it for this weight type (Q2_K/Q3_K: q8_K), as the packed kernels do.
      */
     private void forwardUnpacked(float[] x, int rows, float[] y) {
+        ActivationRounding rounding = ActivationRounding.forWeights(dtype);
+        if (rounding != ActivationRounding.NONE) {
+            float[] xr = new float[rows * in];
+            rounding.round(x, 0, rows, in, xr, 0);
+            x = xr;
+        }
         float[] w = new float[in];
         long rowBytes = dtype.bytesFor(in);
         for (int o = 0; o < out; o++) {

@@ -55,8 +55,11 @@ final class MlpBlock {
         this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne());
     }
 
-    /** Fills {@code a} from in [T, D] (the residual after attention); a.m() is the branch output. */
-    void forward(int l, ModelWeights.Layer lw, Batch b, float[] in, Acts a) {
+    /**
+     * The branch over in [T, D] (the residual after attention), written into {@code a}'s buffers, which it returns:
+     * a.m() is the branch output, the rest is what {@link #backward} reads.
+     */
+    Acts forward(int l, ModelWeights.Layer lw, Batch b, float[] in, Acts a) {
         final int T = b.rows(), D = c.hiddenSize(), F = c.intermediateSize();
         RowAdapters ad = b.adapters();
         Transformer.MatmulInputObserver obs = b.observer();
@@ -78,6 +81,7 @@ final class MlpBlock {
         if (obs != null) obs.seen(l, Transformer.MatmulInput.FFN_DOWN_IN, a.act(), T, F);
         LoraProjection.forward(lw.down, ad, a.act(), T, a.mRaw(), pool);              // mRaw = down(act)
         if (lw.postFfnNorm != null) norm.forward(a.m(), a.mRaw(), lw.postFfnNorm, T, D); // m = postFfnNorm(mRaw)
+        return a;
     }
 
     /**

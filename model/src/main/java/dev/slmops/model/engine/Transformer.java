@@ -215,12 +215,12 @@ public final class Transformer {
     private void forwardLayer(int l, Batch b, LayerActs a) {
         ModelWeights.Layer lw = w.layers[l];
         int n = b.rows() * c.hiddenSize();
-        attention.forward(l, lw, b, a.in(), a.attn());                   // mid = in + attention(in)
+        float[] o = attention.forward(l, lw, b, a.in(), a.attn()).o();   // mid = in + attention(in)
         if (a.mid() != a.in()) System.arraycopy(a.in(), 0, a.mid(), 0, n);
-        Activations.addInPlace(a.mid(), 0, a.attn().o(), 0, n);
-        mlp.forward(l, lw, b, a.mid(), a.mlp());                         // out = mid + mlp(mid)
+        Activations.addInPlace(a.mid(), 0, o, 0, n);
+        float[] m = mlp.forward(l, lw, b, a.mid(), a.mlp()).m();         // out = mid + mlp(mid)
         if (a.out() != a.mid()) System.arraycopy(a.mid(), 0, a.out(), 0, n);
-        Activations.addInPlace(a.out(), 0, a.mlp().m(), 0, n);
+        Activations.addInPlace(a.out(), 0, m, 0, n);
     }
 
     /** On entry dx = d loss / d out [T, D]; on return d loss / d in. Parameter gradients accumulate. */
@@ -253,6 +253,7 @@ public final class Transformer {
         private final LayerActs[] acts;      // [L], with Keep.ALL
         private final float[] last;          // [T, D] the last layer's output (the output norm's input)
         private final float[] hidden;        // [T, D] outputNorm(last)
+        private boolean backwardDone;
 
         private Pass(Batch batch, int[] tokens, Keep keep, float[][] layerInputs, LayerActs[] acts, float[] last,
                      float[] hidden) {
@@ -314,6 +315,8 @@ public final class Transformer {
      */
     public void backward(Pass p, float[] dHidden) {
         if (p.keep == Keep.NOTHING) throw new IllegalStateException("this forward kept nothing for a backward (Keep.NOTHING)");
+        if (p.backwardDone) throw new IllegalStateException("a forward pass is backpropagated once (its activations are released)");
+        p.backwardDone = true;
         int T = p.rows(), D = c.hiddenSize();
         float[] dx = new float[T * D];
         norm.backward(dx, dHidden, p.last, w.outputNorm, T, D);          // h = outputNorm(x)

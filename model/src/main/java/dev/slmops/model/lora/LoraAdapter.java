@@ -1,6 +1,7 @@
 package dev.slmops.model.lora;
 
 import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.arch.ModelTensors;
 import dev.slmops.model.format.StoredTensor;
 
 import java.util.Collections;
@@ -28,6 +29,7 @@ public final class LoraAdapter {
     private final List<String> targetModules;
     private final Map<String, LoraWeights> modules;
     private final Map<String, StoredTensor> savedTensors;
+    private final List<String> modulesToSave;
     private final float[] values; // the one buffer behind every module's A and B, or null
 
     /**
@@ -39,6 +41,15 @@ public final class LoraAdapter {
      */
     public LoraAdapter(String name, int rank, float alpha, boolean rsLora, List<String> targetModules,
                        Map<String, LoraWeights> modules, Map<String, StoredTensor> savedTensors) {
+        this(name, rank, alpha, rsLora, targetModules, modules, savedTensors, derivedModulesToSave(savedTensors.keySet()));
+    }
+
+    /**
+     * @param modulesToSave modules_to_save as written in adapter_config.json (PEFT's suffix names, e.g. lm_head,
+     *                      norm); which tensors they selected is {@code savedTensors}' key set
+     */
+    public LoraAdapter(String name, int rank, float alpha, boolean rsLora, List<String> targetModules,
+                       Map<String, LoraWeights> modules, Map<String, StoredTensor> savedTensors, List<String> modulesToSave) {
         if (rank <= 0) throw new IllegalArgumentException("LoRA rank must be positive, got " + rank);
         this.name = name;
         this.rank = rank;
@@ -47,7 +58,14 @@ public final class LoraAdapter {
         this.targetModules = List.copyOf(targetModules);
         this.modules = Collections.unmodifiableMap(new LinkedHashMap<>(modules));
         this.savedTensors = Collections.unmodifiableMap(new LinkedHashMap<>(savedTensors));
+        this.modulesToSave = List.copyOf(modulesToSave);
         this.values = sharedBuffer(this.modules);
+    }
+
+    /** The last name part of each saved tensor's module ("model.norm.weight" -> "norm"), once each. */
+    private static List<String> derivedModulesToSave(java.util.Set<String> savedTensorNames) {
+        return savedTensorNames.stream().map(ModulesToSave::moduleOf).map(m -> m.substring(m.lastIndexOf('.') + 1))
+                .distinct().toList();
     }
 
     /** The buffer every A and B lives in when it is one (it is for init and the file readers), else null. */
@@ -133,7 +151,7 @@ public final class LoraAdapter {
 
     /**
      * The flat buffer holding every module's A and B (module after module, A [r, in] then B [out, r], in
-     * {@link #modules()} order; offsets in each LoraWeights), for a trainer's flat parameter/gradient layout. The
+     * {@link #modules()} order; offsets in each LoraWeights; a trainer's adapter keeps its saved tensors after them), for a trainer's flat parameter/gradient layout. The
      * engine reads it live, so updating it in place updates the adapter. Null when the modules use separate buffers.
      */
     public float[] values() {
@@ -143,6 +161,11 @@ public final class LoraAdapter {
     /** modules_to_save: HF tensor name → replacement tensor. */
     public Map<String, StoredTensor> savedTensors() {
         return savedTensors;
+    }
+
+    /** modules_to_save as adapter_config.json names them (empty when the adapter saves no whole modules). */
+    public List<String> modulesToSave() {
+        return modulesToSave;
     }
 
     /**
@@ -162,6 +185,21 @@ public final class LoraAdapter {
                 throw new IllegalArgumentException("adapter " + name + ": " + e.getKey() + " is [" + w.out() + ", "
                         + w.in() + "] in the adapter but [" + m.out() + ", " + m.in() + "] in the model (is the "
                         + "adapter for another base model?)");
+            }
+        }
+        Map<String, long[]> tensors = new LinkedHashMap<>();
+        for (ModelTensors.Spec s : ModelTensors.of(c)) tensors.put(s.name(), s.shape());
+        tensors.putIfAbsent(ModulesToSave.LM_HEAD, new long[] {c.vocabSize(), c.hiddenSize()}); // a tied head, untied
+        for (Map.Entry<String, StoredTensor> e : savedTensors.entrySet()) {
+            long[] shape = tensors.get(e.getKey());
+            if (shape == null) {
+                throw new IllegalArgumentException("adapter " + name + " saves a whole tensor " + e.getKey() + " (modules_to_save), "
+                        + "which this " + c.arch().hfModelType + " model does not have (is the adapter for another base model?)");
+            }
+            if (!java.util.Arrays.equals(shape, e.getValue().shape())) {
+                throw new IllegalArgumentException("adapter " + name + ": its " + e.getKey() + " (modules_to_save) is "
+                        + java.util.Arrays.toString(e.getValue().shape()) + " but the model's is " + java.util.Arrays.toString(shape)
+                        + " (is the adapter for another base model?)");
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.slmops.model.lora;
 
 import dev.slmops.tensor.matmul.Gemm;
+import dev.slmops.tensor.ops.VectorMath;
 import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
@@ -137,7 +138,7 @@ public final class LoraMatmul {
             for (; i + L <= n; i += L) {
                 acc = FloatVector.fromArray(VectorPath.F, a, ao + i).fma(FloatVector.fromArray(VectorPath.F, b, bo + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;

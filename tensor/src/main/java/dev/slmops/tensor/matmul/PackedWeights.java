@@ -25,6 +25,11 @@ import java.lang.foreign.MemorySegment;
  * int8 per 32-block, as ggml does before its integer dot products, and multiply in 16-bit lanes
  * ({@link Int8Activations}); the F32 paths stay as their reference and as the GEMM.
  *
+ * <p>{@link #matmul} multiplies x as ggml rounds it for this weight type ({@link ActivationRounding}: F16 for F16
+ * weights, q8_0/q8_1/q8_K for the quantized families), so that prefill, batches and decode all compute llama.cpp's
+ * products: the float paths get x rounded into a reused buffer first, the int8 GEMVs round it themselves the same way.
+ * {@code -Dslmops.exactActivations=true} multiplies the exact F32 x instead.
+ *
  * <p>Instances are immutable and safe to share between threads.
  */
 public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows {
@@ -34,6 +39,10 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     final DType dtype;
     final int rows;
     final int cols;
+    /** How {@link #matmul} rounds x first; set by {@link #pack} before the instance is shared (NONE in kernel tests). */
+    ActivationRounding rounding = ActivationRounding.NONE;
+    /** Whether the GEMVs (and {@link QuantRowsBatch}) round x to int8 themselves ({@link Int8Activations}). */
+    boolean int8Gemv;
 
     PackedWeights(DType dtype, int rows, int cols) {
         this.dtype = dtype;
@@ -54,12 +63,25 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
      * of whole blocks) at {@code src[offset..]}. The source is only read here; it may be unmapped afterwards.
      */
     public static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols) {
-        return pack(type, src, offset, rows, cols, Int8Activations.ENABLED);
+        return pack(type, src, offset, rows, cols, Int8Activations.ENABLED, ActivationRounding.forWeights(type));
+    }
+
+    /**
+     * {@link #pack(DType, MemorySegment, long, int, int, boolean)}, with {@link #matmul} rounding x by
+     * {@code rounding} first (tests choose; {@link #pack(DType, MemorySegment, long, int, int)} takes ggml's).
+     */
+    static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols, boolean int8,
+                              ActivationRounding rounding) {
+        PackedWeights w = pack(type, src, offset, rows, cols, int8);
+        w.rounding = rounding;
+        w.int8Gemv = int8 && !(w instanceof PanelWeights);
+        return w;
     }
 
     /**
      * {@link #pack(DType, MemorySegment, long, int, int)}, choosing whether the decode GEMVs of Q8_0, Q6_K and the
-     * 4- and 5-bit families round the activations to int8 ({@link Int8Activations}; tests run both paths).
+     * 4- and 5-bit families round the activations to int8 ({@link Int8Activations}; tests run both paths). The float
+     * paths multiply x as given ({@link ActivationRounding#NONE}): the kernels' own tests.
      */
     static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols, boolean int8) {
         if (rows <= 0 || cols <= 0) {
@@ -100,11 +122,19 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     }
 
     /**
-     * y[M, N] = x[M, K] . W[N, K]^T. {@code x} holds M rows of K floats from {@code xOffset}, {@code y} receives
-     * M rows of N floats from {@code yOffset} (overwritten, not accumulated). Runs on {@code pool}.
+     * y[M, N] = x'[M, K] . W[N, K]^T, x' being x rounded as ggml rounds it for this weight type ({@link
+     * ActivationRounding}; x itself under {@code -Dslmops.exactActivations=true}). {@code x} holds M rows of K floats
+     * from {@code xOffset} (not modified), {@code y} receives M rows of N floats from {@code yOffset} (overwritten,
+     * not accumulated). Runs on {@code pool}.
      */
     public final void matmul(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
         checkShapes(x, xOffset, y, yOffset, m);
+        if (roundsInput(m)) multiply(rounded(rounding, x, xOffset, m, cols, pool), 0, y, yOffset, m, pool);
+        else multiply(x, xOffset, y, yOffset, m, pool);
+    }
+
+    /** {@link #matmul} on x as given (already rounded, or not to be). */
+    private void multiply(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
         if (QuantRowsBatch.applies(this, m)) { // a few rows on quantized weights: one pass over the weights
             QuantRowsBatch.matmul(this, x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
         } else if (m < gemmMinRows()) {
@@ -112,6 +142,37 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         } else {
             gemm(x, xOffset, y, yOffset, m, pool, VectorPath.ENABLED);
         }
+    }
+
+    /** Whether {@link #matmul} of m rows rounds x into a buffer first (not when the int8 GEMVs round it). */
+    private boolean roundsInput(int m) {
+        return rounding != ActivationRounding.NONE && !(int8Gemv && m < gemmMinRows());
+    }
+
+    /** Reused per calling thread (prefill rows can be megabytes; the pool's workers only read it). */
+    private static final ThreadLocal<float[]> ROUNDED = new ThreadLocal<>();
+
+    /**
+     * x[xOff ..][M, K] rounded by {@code r} into this thread's buffer (grown as needed); returns the buffer. Many rows
+     * (prefill) are rounded on the pool, a task per block of rows: O(M K) work beside the GEMM's O(M N K).
+     */
+    private static float[] rounded(ActivationRounding r, float[] x, int xOff, int m, int k, WorkerPool pool) {
+        float[] buf = ROUNDED.get();
+        if (buf == null || buf.length < m * k) {
+            buf = new float[m * k];
+            ROUNDED.set(buf);
+        }
+        float[] dst = buf;
+        int tasks = (long) m * k >= 1 << 15 ? Math.min(m, pool.threads()) : 1;
+        if (tasks == 1) {
+            r.round(x, xOff, m, k, dst, 0);
+        } else {
+            pool.parallelFor(tasks, t -> {
+                int r0 = (int) ((long) m * t / tasks), r1 = (int) ((long) m * (t + 1) / tasks);
+                r.round(x, xOff + r0 * k, r1 - r0, k, dst, r0 * k);
+            });
+        }
+        return buf;
     }
 
     private void checkShapes(float[] x, int xOffset, float[] y, int yOffset, int m) {
@@ -147,6 +208,14 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             fewRows &= m < w.gemmMinRows();
         }
         if (!fewRows || ws.length == 1) {
+            boolean roundOnce = ws.length > 1;
+            for (PackedWeights w : ws) roundOnce &= w.roundsInput(m) && w.rounding == ws[0].rounding;
+            if (roundOnce) { // prefill q/k/v or gate/up: one rounded x for all of them
+                for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
+                float[] xr = rounded(ws[0].rounding, x, xOffset, m, ws[0].cols, pool);
+                for (int i = 0; i < ws.length; i++) ws[i].multiply(xr, 0, ys[i], 0, m, pool);
+                return;
+            }
             for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
             return;
         }
@@ -154,6 +223,20 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         if (m > 1 && java.util.Arrays.stream(ws).allMatch(w -> QuantRowsBatch.applies(w, m))) {
             for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
             return;
+        }
+        // one loop over all GEMVs needs one x: round it once if they round alike, else each matmul rounds its own
+        boolean anyRounds = false, allAlike = true;
+        for (PackedWeights w : ws) {
+            anyRounds |= w.roundsInput(m);
+            allAlike &= w.roundsInput(m) == ws[0].roundsInput(m) && w.rounding == ws[0].rounding;
+        }
+        if (anyRounds && !allAlike) {
+            for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
+            return;
+        }
+        if (anyRounds) {
+            x = rounded(ws[0].rounding, x, xOffset, m, ws[0].cols, pool);
+            xOffset = 0;
         }
         for (int r = 0; r < m; r++) gemvAll(ws, x, xOffset + r * ws[0].cols, ys, r, pool, VectorPath.ENABLED);
     }

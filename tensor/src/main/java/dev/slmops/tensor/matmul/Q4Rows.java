@@ -1,6 +1,7 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.ops.VectorMath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -77,7 +78,7 @@ final class Q4Rows extends PackedWeights {
 
     @Override
     Object gemvPrepare(float[] x, int xOff) {
-        return int8 ? Int8Activations.quantize(x, xOff, cols) : blockSums(x, xOff, cols);
+        return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : blockSums(x, xOff, cols);
     }
 
     @Override
@@ -115,7 +116,7 @@ final class Q4Rows extends PackedWeights {
         int nb = xsum.length, b = 0;
         FloatVector acc = FloatVector.zero(F);
         for (; b + L <= nb; b += L) acc = FloatVector.fromArray(F, offset, sb + b).fma(FloatVector.fromArray(F, xsum, b), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; b < nb; b++) s = Math.fma(offset[sb + b], xsum[b], s);
         return s;
     }
@@ -148,7 +149,7 @@ final class Q4Rows extends PackedWeights {
             if ((b & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
             else acc1 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     /**
@@ -171,7 +172,7 @@ final class Q4Rows extends PackedWeights {
             if ((b & 1) == 0) acc0 = t.fma(s, acc0);
             else acc1 = t.fma(s, acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     /** Lane-wise low-nibble . x[xo..xo+L) + high-nibble . x[xo+16..xo+16+L) for the L bytes at nib[no..]. */

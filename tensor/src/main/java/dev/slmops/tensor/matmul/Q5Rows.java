@@ -1,6 +1,7 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.ops.VectorMath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -81,7 +82,7 @@ final class Q5Rows extends PackedWeights {
 
     @Override
     Object gemvPrepare(float[] x, int xOff) {
-        return int8 ? Int8Activations.quantize(x, xOff, cols) : Q4Rows.blockSums(x, xOff, cols);
+        return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : Q4Rows.blockSums(x, xOff, cols);
     }
 
     @Override
@@ -131,7 +132,7 @@ final class Q5Rows extends PackedWeights {
             if ((b & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc0);
             else acc1 = t.fma(FloatVector.broadcast(F, scale[sb + b]), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     /**
@@ -161,7 +162,7 @@ final class Q5Rows extends PackedWeights {
             if ((b & 1) == 0) acc0 = t.fma(s, acc0);
             else acc1 = t.fma(s, acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     /** As Q4Rows' nibble dot, with fifth bits j.. (low) and 16 + j.. (high) taken from the broadcast plane h. */

@@ -1,6 +1,7 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.ops.VectorMath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -61,7 +62,7 @@ final class Q6Rows extends PackedWeights {
 
     @Override
     Object gemvPrepare(float[] x, int xOff) {
-        return int8 ? Int8Activations.quantize(x, xOff, cols) : null;
+        return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : null;
     }
 
     @Override
@@ -101,7 +102,7 @@ final class Q6Rows extends PackedWeights {
             acc0 = t0.fma(FloatVector.broadcast(F, s[sb]), acc0);
             acc1 = t1.fma(FloatVector.broadcast(F, s[sb + 1]), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     /**
@@ -126,7 +127,7 @@ final class Q6Rows extends PackedWeights {
             acc0 = t0.fma(FloatVector.broadcast(Int8Activations.F8, s[sb] * xb), acc0);
             acc1 = t1.fma(FloatVector.broadcast(Int8Activations.F8, s[sb + 1] * xb), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     @Override

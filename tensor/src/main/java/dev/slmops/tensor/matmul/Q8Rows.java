@@ -1,6 +1,7 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.ops.VectorMath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -46,7 +47,7 @@ final class Q8Rows extends PackedWeights {
 
     @Override
     Object gemvPrepare(float[] x, int xOff) {
-        return int8 ? Int8Activations.quantize(x, xOff, cols) : null;
+        return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : null;
     }
 
     @Override
@@ -80,7 +81,7 @@ final class Q8Rows extends PackedWeights {
             if ((b & 1) == 0) acc0 = t.fma(scale, acc0);
             else acc1 = t.fma(scale, acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     private float dotScalar(int n, float[] x, int xOff) {
@@ -106,7 +107,7 @@ final class Q8Rows extends PackedWeights {
             if ((sb & 1) == 0) acc0 = t.fma(FloatVector.broadcast(F, d[sb]), acc0);
             else acc1 = t.fma(FloatVector.broadcast(F, d[sb]), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     /** Lane-wise partial sums of q[qo..qo+32) . x[xo..xo+32) (not yet reduced). */

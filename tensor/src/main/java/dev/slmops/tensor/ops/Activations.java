@@ -28,7 +28,7 @@ public final class Activations {
     }
 
     private static FloatVector silu(FloatVector x) {
-        return x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return x.div(VectorMath.exp(x.neg()).add(1f));
     }
 
     private static float silu(float x) {
@@ -37,7 +37,7 @@ public final class Activations {
 
     private static FloatVector gelu(FloatVector x) {
         FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+        return x.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
     }
 
     private static float gelu(float x) {
@@ -122,13 +122,13 @@ public final class Activations {
                 FloatVector act, der;
                 if (gelu) {
                     FloatVector g2 = g.mul(g);
-                    FloatVector th = g2.mul(0.044715f).add(1f).mul(g).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+                    FloatVector th = VectorMath.tanh(g2.mul(0.044715f).add(1f).mul(g).mul(SQRT_2_OVER_PI));
                     FloatVector half1 = th.add(1f).mul(0.5f);
                     act = g.mul(half1);
                     der = half1.add(g.mul(0.5f).mul(th.mul(th).neg().add(1f)).mul(SQRT_2_OVER_PI)
                             .mul(g2.mul(3 * 0.044715f).add(1f)));
                 } else {
-                    FloatVector sg = FloatVector.broadcast(F, 1f).div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                    FloatVector sg = FloatVector.broadcast(F, 1f).div(VectorMath.exp(g.neg()).add(1f));
                     act = g.mul(sg);
                     der = sg.mul(g.mul(sg.neg().add(1f)).add(1f));
                 }

@@ -182,7 +182,7 @@ public final class Attention {
             for (; i <= n - F.length(); i += F.length()) {
                 acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) s = Math.fma(a[ao + i], b[bo + i], s);
         return s;

@@ -91,7 +91,7 @@ public final class AttentionBackward {
             for (; i <= n - F.length(); i += F.length()) {
                 acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
         return s;

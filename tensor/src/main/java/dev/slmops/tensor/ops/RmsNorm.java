@@ -47,7 +47,7 @@ public final class RmsNorm {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = VectorMath.sum(acc);
         for (; i < n; i++) ss = Math.fma(x[off + i], x[off + i], ss);
         return (float) (1.0 / Math.sqrt(ss / n + eps));
     }

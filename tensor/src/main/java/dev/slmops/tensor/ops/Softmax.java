@@ -25,11 +25,11 @@ public final class Softmax {
         if (VectorPath.ENABLED) {
             FloatVector acc = FloatVector.zero(F);
             for (; i <= n - F.length(); i += F.length()) {
-                FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max));
                 e.intoArray(x, off + i);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = VectorMath.sum(acc);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);

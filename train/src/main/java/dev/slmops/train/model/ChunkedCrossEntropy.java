@@ -1,6 +1,7 @@
 package dev.slmops.train.model;
 
 import dev.slmops.tensor.matmul.VectorPath;
+import dev.slmops.tensor.ops.VectorMath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -75,9 +76,9 @@ final class ChunkedCrossEntropy {
         for (; j < V; j++) max = Math.max(max, z[off + j]);
         FloatVector sv = FloatVector.zero(F);
         for (j = 0; j < n; j += F.length()) {
-            sv = sv.add(FloatVector.fromArray(F, z, off + j).sub(max).lanewise(VectorOperators.EXP));
+            sv = sv.add(VectorMath.exp(FloatVector.fromArray(F, z, off + j).sub(max)));
         }
-        double s = sv.reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sum(sv);
         for (; j < V; j++) s += Math.exp(z[off + j] - max);
         double lse = max + Math.log(s);
         double loss = lse - z[off + target];
@@ -86,7 +87,7 @@ final class ChunkedCrossEntropy {
             float lsef = (float) lse;
             for (j = 0; j < n; j += F.length()) {           // dz = softmax(z) (- 1 at the target, below)
                 FloatVector zv = FloatVector.fromArray(F, z, off + j);
-                FloatVector p = zv.sub(lsef).lanewise(VectorOperators.EXP);
+                FloatVector p = VectorMath.exp(zv.sub(lsef));
                 if (softcap > 0) {
                     FloatVector r = zv.div(softcap);
                     p = p.mul(r.mul(r).neg().add(1f));

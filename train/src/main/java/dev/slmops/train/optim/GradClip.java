@@ -1,6 +1,7 @@
 package dev.slmops.train.optim;
 
 import dev.slmops.tensor.parallel.WorkerPool;
+import dev.slmops.tensor.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -68,7 +69,7 @@ public final class GradClip {
             FloatVector v = FloatVector.fromArray(S, g, i);
             acc = v.fma(v, acc);
         }
-        double partial = acc.reduceLanes(VectorOperators.ADD);
+        double partial = VectorMath.sum(acc);
         for (; i < end; i++) partial += (double) g[i] * g[i];
         return partial;
     }

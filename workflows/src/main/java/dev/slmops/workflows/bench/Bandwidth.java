@@ -1,6 +1,7 @@
 package dev.slmops.workflows.bench;
 
 import dev.slmops.tensor.parallel.WorkerPool;
+import dev.slmops.tensor.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -29,7 +30,7 @@ final class Bandwidth {
                 int from = task * per, to = from + per;
                 FloatVector acc = FloatVector.zero(S);
                 for (int i = from; i < to; i += S.length()) acc = acc.add(FloatVector.fromArray(S, buf, i));
-                sink[task] = acc.reduceLanes(VectorOperators.ADD);
+                sink[task] = VectorMath.sum(acc);
             });
             double s = (System.nanoTime() - t0) / 1e9;
             if (pass > 0) best = Math.max(best, (double) per * tasks * 4 / s / 1e9);

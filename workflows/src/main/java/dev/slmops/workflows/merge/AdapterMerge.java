@@ -96,9 +96,12 @@ public final class AdapterMerge {
             Set<String> used = new HashSet<>();
             List<TensorToWrite> tensors = new ArrayList<>();
             for (String name : dir.tensorNames()) tensors.add(tensor(dir.tensor(name), name, adapter, dtype, used));
-            // a tied output head that the adapter changes becomes its own tensor
+            // A tied output head becomes its own tensor when the adapter changes the head (LoRA on lm_head, or a
+            // trained copy of it) or changes the embedding only (modules_to_save embed_tokens: as in PEFT, the head
+            // then stays the original table, which must not follow the new embedding).
             if (!dir.tensorNames().contains("lm_head.weight")
-                    && (adapter.module("lm_head") != null || adapter.savedTensors().containsKey("lm_head.weight"))) {
+                    && (adapter.module("lm_head") != null || adapter.savedTensors().containsKey("lm_head.weight")
+                    || adapter.savedTensors().containsKey("model.embed_tokens.weight"))) {
                 StoredTensor embed = dir.tensor("model.embed_tokens.weight");
                 StoredTensor head = new StoredTensor("lm_head.weight", embed.dtype(), embed.shape(), embed.data());
                 tensors.add(tensor(head, "lm_head.weight", adapter, dtype, used));

@@ -110,7 +110,8 @@ class QuantizerLlamaCppTest {
         System.out.println(t.cliName() + ": " + summary(table));
         LogitsDiff d = logitsAgainstLlamaCpp(ours);
         System.out.println(t.cliName() + ": our engine vs llama.cpp on our file: " + d);
-        // llama.cpp quantizes activations to 8 bits for quantized matmuls; float types are held tightly
+        // Both engines round activations to 8 bits for quantized matmuls (ActivationRounding), so Q8_0 agrees to ~1e-7
+        // on AVX2; elsewhere any float difference can flip one rint upstream and move a logit by ~1e-2
         d.assertWithin(t.baseType.isQuantized() ? 3e-2 : 1e-2);
     }
 

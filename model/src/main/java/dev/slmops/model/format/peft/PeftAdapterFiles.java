@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.slmops.model.format.JsonFiles;
 import dev.slmops.model.format.ModelFileException;
+import dev.slmops.model.format.SafeFiles;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.safetensors.SafetensorsFile;
 import dev.slmops.model.format.safetensors.SafetensorsWriter;
@@ -19,12 +20,9 @@ import dev.slmops.tensor.quant.FloatConversions;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +87,10 @@ public final class PeftAdapterFiles {
         if (tm.isArray()) tm.forEach(t -> targets.add(t.asText()));
         else if (tm.isTextual()) targets.add(tm.asText());
         Map<String, Double> alphaPattern = doubles(cfg.path("alpha_pattern"));
+        List<String> modulesToSave = new ArrayList<>();
+        JsonNode mts = cfg.path("modules_to_save");
+        if (mts.isArray()) mts.forEach(t -> modulesToSave.add(t.asText()));
+        else if (mts.isTextual()) modulesToSave.add(mts.asText());
 
         Path weightsPath = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(weightsPath)) {
@@ -162,20 +164,50 @@ public final class PeftAdapterFiles {
             off = bOff + out * rm;
             modules.put(m, new LoraWeights(rm, in, out, LoraAdapter.scale(rm, ma, rsLora), buf, aOff, buf, bOff));
         }
-        return new LoraAdapter(name, r, alpha, rsLora, targets, modules, saved);
+        if (saved.isEmpty() || modulesToSave.isEmpty()) { // whole tensors without names: PEFT's save_embedding_layers
+            return new LoraAdapter(name, r, alpha, rsLora, targets, modules, saved);
+        }
+        return new LoraAdapter(name, r, alpha, rsLora, targets, modules, saved, modulesToSave);
     }
 
     /**
-     * Writes {@code adapter} as a PEFT directory (created if missing), A/B in {@code dtype} (F32, F16 or BF16);
-     * each file appears complete or not at all.
+     * Writes {@code adapter} as a new PEFT directory; an existing non-empty {@code dir} is refused (see the overload).
      *
      * @param baseModel base_model_name_or_path for the config (may be null)
      */
     public static void write(LoraAdapter adapter, Path dir, DType dtype, String baseModel) throws IOException {
+        write(adapter, dir, dtype, baseModel, false);
+    }
+
+    /**
+     * Writes {@code adapter} as a PEFT directory, A/B in {@code dtype} (F32, F16 or BF16; saved modules as held).
+     * The directory appears whole or not at all: both files are written into a hidden sibling directory, forced to
+     * disk and renamed into place; a process killed at any point leaves the previous directory (or none), never a
+     * mix. An existing non-empty {@code dir} is replaced only when {@code replace} is true.
+     *
+     * @param baseModel base_model_name_or_path for the config (may be null)
+     */
+    public static void write(LoraAdapter adapter, Path dir, DType dtype, String baseModel, boolean replace) throws IOException {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
             throw new IllegalArgumentException("PEFT adapters are written as F32, F16 or BF16, not " + dtype);
         }
-        Files.createDirectories(dir);
+        if (!replace && !SafeFiles.isAbsentOrEmpty(dir)) {
+            throw ModelFileException.worded(dir, "adapter output " + dir + " already exists; choose another output or "
+                    + "allow replacing it (--force)");
+        }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw ModelFileException.worded(dir, "adapter output " + dir + " is a file, not a directory");
+        }
+        Path tmp = SafeFiles.tempDirectoryFor(dir);
+        try {
+            writeFiles(adapter, tmp, dtype, baseModel);
+            SafeFiles.publishDirectory(tmp, dir);
+        } finally {
+            SafeFiles.deleteTree(tmp); // gone already when published
+        }
+    }
+
+    private static void writeFiles(LoraAdapter adapter, Path dir, DType dtype, String baseModel) throws IOException {
         List<TensorToWrite> tensors = new ArrayList<>();
         ObjectNode rankPattern = JsonFiles.mapper().createObjectNode();
         ObjectNode alphaPattern = JsonFiles.mapper().createObjectNode();
@@ -215,11 +247,9 @@ public final class PeftAdapterFiles {
         cfg.put("init_lora_weights", true);
         ArrayNode targets = cfg.putArray("target_modules");
         adapter.targetModules().forEach(targets::add);
-        Iterator<String> savedModules = adapter.savedTensors().keySet().stream()
-                .map(n -> n.replaceAll("\\.(weight|bias)$", "")).distinct().iterator();
-        if (savedModules.hasNext()) {
+        if (!adapter.modulesToSave().isEmpty()) {
             ArrayNode mts = cfg.putArray("modules_to_save");
-            savedModules.forEachRemaining(n -> mts.add(n.substring(n.lastIndexOf('.') + 1)));
+            adapter.modulesToSave().forEach(mts::add);
         } else {
             cfg.putNull("modules_to_save");
         }
@@ -227,7 +257,7 @@ public final class PeftAdapterFiles {
         cfg.set("alpha_pattern", alphaPattern);
         byte[] json = JsonFiles.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(cfg)
                 .getBytes(StandardCharsets.UTF_8);
-        writeAtomically(dir.resolve(CONFIG), json);
+        Files.write(dir.resolve(CONFIG), json);
     }
 
     private static float[] slice(float[] buf, int off, int n) {
@@ -247,19 +277,5 @@ public final class PeftAdapterFiles {
         Map<String, Double> m = new LinkedHashMap<>();
         if (obj.isObject()) obj.properties().forEach(e -> m.put(e.getKey(), e.getValue().asDouble()));
         return m;
-    }
-
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp" + ProcessHandle.current().pid());
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 }

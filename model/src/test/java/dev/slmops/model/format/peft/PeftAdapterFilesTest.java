@@ -97,4 +97,54 @@ class PeftAdapterFilesTest {
                 "model.layers.0.self_attn.q_proj.lora_A.weight", new long[] {2, 8}, new float[16], DType.F32)));
         assertThatThrownBy(() -> PeftAdapterFiles.read(dir)).hasMessageContaining("does not start with \"base_model.model.\"");
     }
+
+    @Test
+    void theDirectoryIsWrittenWholeAndReplacedOnlyWhenAllowed(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("adapter");
+        PeftAdapterFiles.write(twoModules(), dir, DType.F32, "first");
+        assertThatThrownBy(() -> PeftAdapterFiles.write(twoModules(), dir, DType.F32, "second"))
+                .isInstanceOf(ModelFileException.class).hasMessageContaining("already exists").hasMessageContaining("--force");
+        assertThat(Files.readString(dir.resolve("adapter_config.json"))).contains("first");
+
+        // A write that fails half-way (a saved tensor with fewer bytes than its shape) leaves the old directory as it
+        // was and nothing else beside it.
+        LoraAdapter good = twoModules();
+        StoredTensor broken = new StoredTensor("model.norm.weight", DType.F32, new long[] {8},
+                java.lang.foreign.MemorySegment.ofArray(new byte[12]));
+        LoraAdapter bad = new LoraAdapter("t", 2, 8, false, good.targetModules(), good.modules(),
+                Map.of("model.norm.weight", broken), List.of("norm"));
+        assertThatThrownBy(() -> PeftAdapterFiles.write(bad, dir, DType.F32, "second", true)).isInstanceOf(Exception.class);
+        assertThat(Files.readString(dir.resolve("adapter_config.json"))).contains("first");
+        try (var s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("adapter");
+        }
+
+        PeftAdapterFiles.write(good, dir, DType.F32, "second", true);
+        assertThat(Files.readString(dir.resolve("adapter_config.json"))).contains("second");
+        try (var s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("adapter");
+        }
+        Path emptyDir = Files.createDirectory(tmp.resolve("empty")); // an empty directory is not an output to protect
+        PeftAdapterFiles.write(good, emptyDir, DType.F32, null);
+        assertThat(PeftAdapterFiles.read(emptyDir).modules()).hasSize(2);
+    }
+
+    @Test
+    void modulesToSaveKeepTheirConfigNamesAndPeftKeys(@TempDir Path tmp) throws Exception {
+        LoraAdapter good = twoModules();
+        float[] norm = {1, 2, 3, 4, 5, 6, 7, 8};
+        StoredTensor t = new StoredTensor("model.layers.0.input_layernorm.weight", DType.F32, new long[] {8},
+                java.lang.foreign.MemorySegment.ofArray(norm));
+        LoraAdapter a = new LoraAdapter("t", 2, 8, false, good.targetModules(), good.modules(),
+                Map.of(t.name(), t), List.of("input_layernorm"));
+        PeftAdapterFiles.write(a, tmp, DType.F16, null);
+        try (SafetensorsFile f = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
+            StoredTensor saved = f.tensor("base_model.model.model.layers.0.input_layernorm.weight");
+            assertThat(saved.dtype()).isEqualTo(DType.F32); // trained copies keep their precision
+        }
+        assertThat(Files.readString(tmp.resolve("adapter_config.json"))).contains("\"modules_to_save\" : [ \"input_layernorm\" ]");
+        LoraAdapter back = PeftAdapterFiles.read(tmp);
+        assertThat(back.modulesToSave()).containsExactly("input_layernorm");
+        assertThat(back.savedTensors()).containsOnlyKeys("model.layers.0.input_layernorm.weight");
+    }
 }

@@ -1,0 +1,66 @@
+package dev.slmops.workflows.merge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.slmops.model.arch.ModelConfig;
+import dev.slmops.model.engine.HfWeightSource;
+import dev.slmops.model.format.hf.HfModelDir;
+import dev.slmops.model.load.ModelFiles;
+import dev.slmops.model.lora.LoraFiles;
+import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.WorkerPool;
+import dev.slmops.testkit.ProjectFiles;
+import dev.slmops.train.Example;
+import dev.slmops.train.FullFineTuning;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * A PEFT adapter with modules_to_save, written by PyTorch (scripts/reference/torch_modules_to_save.py), merged into
+ * its base: the merged model's loss over the golden batch is the loss torch computed with the adapter applied (LoRA
+ * pairs added, saved copies in place of the base tensors, a tied head untied as PEFT does). The tied cases check the
+ * merge writes lm_head.weight and turns tie_word_embeddings off.
+ */
+class MergeModulesToSaveTorchTest {
+    static final Path GOLDEN = ProjectFiles.root().resolve("train/src/test/resources/golden");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen3", "llama3-rope"})
+    void mergedModelGivesTorchsLoss(String name, @TempDir Path tmp) throws Exception {
+        Path base = GOLDEN.resolve("torch-train/" + name), golden = GOLDEN.resolve("torch-modules-to-save/" + name);
+        assertThat(golden.resolve("case.json")).as("run scripts/reference/torch_modules_to_save.py").isRegularFile();
+        ObjectMapper json = new ObjectMapper();
+        JsonNode expected = json.readTree(golden.resolve("case.json").toFile());
+        Path merged = tmp.resolve("merged");
+        try (ModelFiles src = ModelFiles.open(base)) {
+            AdapterMerge.merge(src, LoraFiles.load(golden.resolve("adapter"), src.config()), merged, DType.F32,
+                    AdapterMerge.Format.HF, false, w -> { });
+        }
+        List<Example> batch = new ArrayList<>();
+        for (JsonNode e : json.readTree(base.resolve("batch.json").toFile()).get("examples")) {
+            batch.add(new Example(json.convertValue(e.get("tokens"), int[].class), json.convertValue(e.get("lossOn"), boolean[].class)));
+        }
+        try (HfModelDir hf = HfModelDir.open(merged); WorkerPool pool = new WorkerPool(2)) {
+            ModelConfig c = ModelConfig.fromHf(hf.config());
+            if (expected.get("tied").asBoolean()) {
+                assertThat(c.tieEmbeddings()).as("merged config unties the head").isFalse();
+                assertThat(hf.tensorNames()).contains("lm_head.weight");
+            }
+            double loss = FullFineTuning.create(c, new HfWeightSource(hf), c.contextLength(), pool).evaluate(batch).sum();
+            double want = expected.get("loss_sum").asDouble();
+            System.out.printf("%s merged with modules_to_save %s: loss %.6f vs torch %.6f%n", name,
+                    expected.get("modules_to_save"), loss, want);
+            assertThat(loss).isCloseTo(want, within(1e-5 * Math.abs(want)));
+        }
+        assertThat(Files.readString(merged.resolve("config.json"))).contains("\"torch_dtype\": \"float32\"");
+    }
+}
