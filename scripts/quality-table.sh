@@ -165,7 +165,7 @@ jqf() { jq -r "$2" "$1" 2>/dev/null || echo n/a; }
 num() { awk -v x="$1" -v f="$2" 'BEGIN { if (x ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) printf f, x; else printf "%s", x }'; }
 {
   echo "Model: \`$name\` ($(jq -r '"\(.num_hidden_layers) layers, hidden \(.hidden_size), intermediate \(.intermediate_size), vocab \(.vocab_size)"' "$model/config.json" 2>/dev/null || echo F16 GGUF)), F16 GGUF $(mib "$f16") MiB."
-  echo "Text: \`$(basename "$evaltext")\`, $chunks windows of $ctx tokens, second half of each scored ($(jqf "$log/kld-llama-f16.json" .positions) positions)."
+  echo "Text: \`$(basename "$evaltext")\`, windows of $ctx tokens, second half of each scored: slmops columns $chunks windows ($((chunks * (ctx - 1 - ctx / 2))) positions), llama.cpp columns $(jqf "$log/kld-llama-f16.json" .positions) positions."
   echo "PPL of F16: slmops $(num "$(field "$log/compare-f16.txt" 'Mean PPL(base)')" %.3f), llama.cpp $(num "$(jqf "$log/kld-llama-f16.json" .ppl_base)" %.3f)."
   echo
   echo "| type | size MiB | vs F16 | same file as llama.cpp | slmops KLD mean | KLD p99 | same top-1 % | PPL | llama.cpp KLD mean | KLD p99 | same top-1 % | PPL |"
