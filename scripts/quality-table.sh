@@ -20,7 +20,7 @@
 # With --imatrix-text: `slmops imatrix` on that text (the training text, not EVALTEXT) and q4_k_m / q2_k quantized
 # with it, compared the same way (slmops only: the testkit quantizer takes no imatrix).
 # Windows: --ctx tokens each (use the length the model was trained on), the first --chunks of EVALTEXT, the second
-# half of each scored, as llama-perplexity. All tools run with --threads (llama.cpp's KLD contexts use 2).
+# half of each scored, as llama-perplexity. All tools run with --threads threads (llama.cpp's KLD contexts too).
 # --render-only makes the table again from the files and logs already in WORK (e.g. of a run stopped during the
 # speed part: missing figures read n/a). Prints the markdown and writes it to WORK/table.md. Timings on a shared machine are noisy: the load average is
 # printed beside them.
@@ -81,7 +81,7 @@ echo "quality-table: building (mvnw package, tests skipped) ..." >&2
 ./mvnw -q -B -pl testkit dependency:build-classpath -Dmdep.includeScope=runtime \
   -Dmdep.outputFile=target/bench.classpath >&2
 touch "$root/cli/target/slmops.jar" # built just now: keep ./slmops from rebuilding it on each call
-testkit=("$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx2g
+testkit=("$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx2g -Dslmops.llama.threads="$threads"
   -cp "$root/testkit/target/classes:$(cat testkit/target/bench.classpath)")
 slmops() { "$root/slmops" "$@"; }
 
