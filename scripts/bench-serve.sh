@@ -2,12 +2,14 @@
 # Load benchmark of `slmops serve`: C concurrent streaming clients for S seconds, then llama.cpp decoding C
 # sequences per step (what llama-server --parallel C does) on the same GGUF and threads, in the same run.
 #
-#   scripts/bench-serve.sh [--clients 8,32] [--seconds 300] [--warmup 30] [--threads 2] [--max-tokens 128]
-#                          [--model FILE.gguf] [--no-llama 1]
+#   scripts/bench-serve.sh [--clients 8,32] [--duration 300] [--warmup 30] [--threads 2] [--max-tokens 128]
+#                          [--prompt-tokens 32] [--model FILE.gguf] [--no-llama 1]
 #
 # Without --model it makes, once, .cache/bench/qwen2.5-0.5b-q8_0.gguf (random weights; llama.cpp's quantizer).
-# Prints a markdown table: aggregate generated tokens/s, TTFT p50/p99, errors, RSS after warm-up and at the end,
-# llama.cpp's tokens/s and the ratio. Timings are noisy on a shared machine: compare ratios from one run only.
+# Prints a markdown table: aggregate generated tokens/s, TTFT p50/p99, errors, RSS after warm-up and at the end
+# (goal: growth under 5%), llama.cpp's tokens/s and the ratio (goal >= 1.0), then per client count the mean forward
+# pass time and sequences per pass. Timings are noisy on a shared machine: compare ratios from one run only.
+# SLMOPS_BENCH_JAVA_OPTS adds JVM options (e.g. -XX:StartFlightRecording=filename=serve.jfr to profile).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 . scripts/lib/jdk.sh
@@ -19,4 +21,5 @@ cp="serve/target/test-classes:serve/target/classes"
 for m in workflows train model tensor testkit; do cp="$cp:$m/target/classes"; done
 cp="$cp:$(tr ':' '\n' < serve/target/bench.classpath | grep -v '/dev/slmops/' | paste -sd:)"
 exec "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx8g \
+  ${SLMOPS_BENCH_JAVA_OPTS:-} \
   -Dslmops.project.root="$PWD" -cp "$cp" dev.slmops.serve.bench.ServeLoadBench "$@"

@@ -49,6 +49,8 @@ public final class ServerMetrics implements StepObserver {
                 .register(registry);
         Gauge.builder("slmops_active_sequences", this, m -> m.sum(false)).description("Sequences being generated")
                 .register(registry);
+        Gauge.builder("slmops_kv_cache_bytes", this, ServerMetrics::kvBytes)
+                .description("KV cache pages held by the sequences being generated").baseUnit("bytes").register(registry);
         Gauge.builder("slmops_loaded_models", this, m -> m.models == null ? 0 : m.models.loadedModels().size())
                 .description("Models in memory").register(registry);
         Gauge.builder("slmops_process_resident_memory_bytes", ServerMetrics::residentBytes)
@@ -68,6 +70,14 @@ public final class ServerMetrics implements StepObserver {
         for (ServedModel sm : m.loadedModels()) {
             s += queued ? sm.scheduler().queueDepth() : sm.scheduler().activeSequences();
         }
+        return s;
+    }
+
+    private double kvBytes() {
+        ModelManager m = models;
+        if (m == null) return 0;
+        double s = 0;
+        for (ServedModel sm : m.loadedModels()) s += sm.scheduler().kvBytesInUse();
         return s;
     }
 
@@ -93,6 +103,11 @@ public final class ServerMetrics implements StepObserver {
     /** Tokens generated since the server started. */
     public long completionTokensTotal() {
         return (long) completionTokens.count();
+    }
+
+    /** Forward passes so far, their total time in milliseconds, and the sequences they carried in all. */
+    public double[] stepTotals() {
+        return new double[]{step.count(), step.totalTime(TimeUnit.MILLISECONDS), batch.totalAmount()};
     }
 
     public String scrape() {

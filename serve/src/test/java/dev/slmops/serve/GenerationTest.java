@@ -232,6 +232,18 @@ class GenerationTest {
     }
 
     @Test
+    void kvPagesGoBackWhenSequencesEnd() {
+        // no max_tokens: the sequence may reach the whole context; its pages come as it writes and go when it ends
+        JsonNode r = complete("\"prompt\":\"Once upon a time\",\"temperature\":0," + NO_EOS);
+        assertThat(r.at("/usage/completion_tokens").asInt()).isPositive();
+        var scheduler = server.models().loadedModels().getFirst().scheduler();
+        assertThat(scheduler.kvBytesPeak()).isPositive();
+        long deadline = System.nanoTime() + 5_000_000_000L; // other tests of this class may still be decoding
+        while (scheduler.activeSequences() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+        if (scheduler.activeSequences() == 0) assertThat(scheduler.kvBytesInUse()).isZero();
+    }
+
+    @Test
     void requiredToolCallsComeBackInOpenAisShape() throws Exception {
         String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":"
                 + "\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":10}},\"required\":[\"city\"],\"additionalProperties\":false}}}]";
@@ -243,14 +255,31 @@ class GenerationTest {
             JsonNode call;
             String finish;
             if (stream) {
-                call = null;
+                // deltas: the first names the call (id, type, name, empty arguments), the next add argument text
+                com.fasterxml.jackson.databind.node.ObjectNode acc = null;
                 finish = null;
+                int argumentChunks = 0;
                 for (String e : sseData(r.body())) {
                     if (e.equals("[DONE]")) continue;
                     JsonNode c = TestServer.JSON.readTree(e).at("/choices/0");
-                    if (c.at("/delta/tool_calls").isArray()) call = c.at("/delta/tool_calls/0");
+                    if (c.at("/delta/tool_calls").isArray()) {
+                        JsonNode d = c.at("/delta/tool_calls/0");
+                        assertThat(d.get("index").asInt()).isZero();
+                        if (acc == null) {
+                            assertThat(d.get("id").asText()).startsWith("call_");
+                            assertThat(d.at("/function/arguments").asText()).isEmpty();
+                            acc = d.deepCopy();
+                        } else {
+                            assertThat(d.has("id")).as("only the first delta names the call").isFalse();
+                            ((com.fasterxml.jackson.databind.node.ObjectNode) acc.get("function")).put("arguments",
+                                    acc.at("/function/arguments").asText() + d.at("/function/arguments").asText());
+                            argumentChunks++;
+                        }
+                    }
                     if (c.hasNonNull("finish_reason")) finish = c.get("finish_reason").asText();
                 }
+                call = acc;
+                assertThat(argumentChunks).as("arguments stream in several pieces: " + r.body()).isGreaterThan(1);
             } else {
                 call = r.json().at("/choices/0/message/tool_calls/0");
                 finish = r.json().at("/choices/0/finish_reason").asText();

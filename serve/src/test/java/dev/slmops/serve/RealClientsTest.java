@@ -3,6 +3,7 @@ package dev.slmops.serve;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
+import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -22,6 +23,8 @@ import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.CompleteToolCall;
+import dev.langchain4j.model.chat.response.PartialToolCall;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
@@ -200,5 +203,73 @@ class RealClientsTest {
         ToolExecutionRequest call = r.aiMessage().toolExecutionRequests().getFirst();
         assertThat(call.name()).isEqualTo("get_weather");
         assertThat(TestServer.JSON.readTree(call.arguments()).get("city").asText()).isIn("Paris", "Rome");
+    }
+
+    @Test
+    void openAiJavaAccumulatesAStreamedToolCall() {
+        ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model("tiny")
+                .addUserMessage("What is the weather in Paris?").maxCompletionTokens(120).seed(5)
+                .addTool(GetWeather.class).toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
+        ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
+        int[] argumentDeltas = {0};
+        try (StreamResponse<ChatCompletionChunk> s = openai().chat().completions().createStreaming(p)) {
+            s.stream().forEach(chunk -> {
+                acc.accumulate(chunk);
+                chunk.choices().forEach(ch -> ch.delta().toolCalls().ifPresent(calls -> calls.forEach(tc -> {
+                    if (tc.id().isEmpty() && tc.function().flatMap(f -> f.arguments()).isPresent()) argumentDeltas[0]++;
+                })));
+            });
+        }
+        ChatCompletion c = acc.chatCompletion(); // the SDK's own accumulator joins the deltas
+        ChatCompletion.Choice choice = c.choices().getFirst();
+        assertThat(choice.finishReason().asString()).isEqualTo("tool_calls");
+        ChatCompletionMessageFunctionToolCall call = choice.message().toolCalls().orElseThrow().getFirst().asFunction();
+        assertThat(call.function().name()).isEqualTo("GetWeather");
+        assertThat(call.id()).startsWith("call_");
+        assertThat(call.function().arguments(GetWeather.class).city).isNotNull(); // the joined JSON parses
+        assertThat(argumentDeltas[0]).as("arguments arrive in pieces, not in one chunk at the end").isGreaterThan(1);
+    }
+
+    @Test
+    void langChain4jStreamsAToolCall() throws Exception {
+        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(baseUrl).apiKey(KEY)
+                .modelName("tiny").maxTokens(120).seed(5).build();
+        ToolSpecification weather = ToolSpecification.builder().name("get_weather").description("Weather in a city")
+                .parameters(JsonObjectSchema.builder().addEnumProperty("city", List.of("Paris", "Rome"))
+                        .required("city").additionalProperties(false).build()).build();
+        List<PartialToolCall> partials = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<CompleteToolCall> completes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        streaming.chat(ChatRequest.builder().messages(UserMessage.from("Weather in Paris?")).toolSpecifications(weather)
+                .toolChoice(ToolChoice.REQUIRED).build(), new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialToolCall(PartialToolCall partial) {
+                partials.add(partial);
+            }
+
+            @Override
+            public void onCompleteToolCall(CompleteToolCall complete) {
+                completes.add(complete);
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        ChatResponse r = done.get(60, TimeUnit.SECONDS);
+        assertThat(r.aiMessage().hasToolExecutionRequests()).as(r.toString()).isTrue();
+        ToolExecutionRequest call = r.aiMessage().toolExecutionRequests().getFirst();
+        assertThat(call.name()).isEqualTo("get_weather");
+        assertThat(TestServer.JSON.readTree(call.arguments()).get("city").asText()).isIn("Paris", "Rome");
+        assertThat(partials.size()).as("partial tool calls as the arguments are generated").isGreaterThan(1);
+        assertThat(partials).allSatisfy(p -> assertThat(p.name()).isEqualTo("get_weather"));
+        assertThat(completes).hasSize(1);
+        assertThat(completes.getFirst().toolExecutionRequest().arguments()).isEqualTo(call.arguments());
     }
 }

@@ -188,7 +188,7 @@ public final class ToolCallParser {
         }
     }
 
-    private static String randomId() {
+    static String randomId() {
         String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         StringBuilder sb = new StringBuilder("call_");
         ThreadLocalRandom r = ThreadLocalRandom.current();

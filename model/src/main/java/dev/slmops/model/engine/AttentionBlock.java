@@ -5,6 +5,7 @@ import dev.slmops.model.layers.RmsNormLayer;
 import dev.slmops.model.lora.LoraProjection;
 import dev.slmops.model.lora.RowAdapters;
 import dev.slmops.tensor.ops.Attention;
+import dev.slmops.tensor.ops.PagedAttention;
 import dev.slmops.tensor.ops.AttentionBackward;
 import dev.slmops.tensor.parallel.WorkerPool;
 
@@ -106,6 +107,7 @@ final class AttentionBlock {
         }
         RopeTable rope = c.isSliding(l) ? ropeLocal : ropeGlobal;
         Attention.Params ap = c.isSliding(l) ? attnSliding : attnGlobal;
+        DecodeRows decoding = null; // sequences with one new row: attended together, in one pool loop
         for (int s = 0; s < b.sequences(); s++) {
             int r0 = b.seqStart()[s], r1 = b.seqStart()[s + 1];
             KvCache cache = b.caches() == null ? null : b.caches()[s];
@@ -116,16 +118,49 @@ final class AttentionBlock {
             }
             if (cache != null) {                                                       // over the cache: earlier chunks too
                 int end = b.pos()[r1 - 1] + 1;
-                Attention.attend(ap, a.q(), r0 * qDim, r1 - r0, b.pos()[r0], cache.keys(l, end), cache.values(l, end),
-                        0, end, a.att(), r0 * qDim, pool);
+                KvCache.View ks = cache.keys(l, end), vs = cache.values(l, end);       // (F16: the cache's own buffers)
+                if (r1 - r0 == 1) {
+                    if (decoding == null) decoding = new DecodeRows(b.sequences());
+                    decoding.add(r0 * qDim, b.pos()[r0], ks, vs);
+                } else {
+                    PagedAttention.attend(ap, a.q(), r0 * qDim, r1 - r0, b.pos()[r0], ks.pages(), vs.pages(),
+                            ks.pageRows(), 0, end, a.att(), r0 * qDim, pool);
+                }
             } else {                                                                   // whole sequences: rows as positions
                 Attention.attend(ap, a.q(), r0 * qDim, r1 - r0, r0, a.k(), a.v(), r0, r1, a.att(), r0 * qDim, pool);
             }
+        }
+        if (decoding != null) {
+            PagedAttention.attendDecode(ap, a.q(), decoding.off, decoding.pos, decoding.k, decoding.v, decoding.pageRows,
+                    a.att(), decoding.off, decoding.n, pool);
         }
         if (obs != null) obs.seen(l, Transformer.MatmulInput.ATTN_OUT, a.att(), T, qDim);
         LoraProjection.forward(lw.o, ad, a.att(), T, a.oRaw(), pool);                 // oRaw = o(att)
         if (lw.postAttnNorm != null) norm.forward(a.o(), a.oRaw(), lw.postAttnNorm, T, D); // o = postAttnNorm(oRaw)
         return a;
+    }
+
+    /** The decoding rows of one layer: query/output offset, position and KV pages of each such sequence. */
+    private static final class DecodeRows {
+        final int[] off, pos, pageRows;
+        final float[][][] k, v;
+        int n;
+
+        DecodeRows(int capacity) {
+            off = new int[capacity];
+            pos = new int[capacity];
+            pageRows = new int[capacity];
+            k = new float[capacity][][];
+            v = new float[capacity][][];
+        }
+
+        void add(int offset, int position, KvCache.View keys, KvCache.View values) {
+            off[n] = offset;
+            pos[n] = position;
+            pageRows[n] = keys.pageRows();
+            k[n] = keys.pages();
+            v[n++] = values.pages();
+        }
     }
 
     /**

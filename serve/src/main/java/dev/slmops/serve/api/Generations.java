@@ -9,6 +9,7 @@ import dev.slmops.model.chat.RenderOptions;
 import dev.slmops.model.chat.ToolCall;
 import dev.slmops.model.chat.ToolCallFormat;
 import dev.slmops.model.chat.ToolCallParser;
+import dev.slmops.model.chat.ToolCallStream;
 import dev.slmops.model.chat.ToolChoice;
 import dev.slmops.model.generate.constrain.JsonConstraints;
 import dev.slmops.model.generate.constrain.ToolCallConstraints;
@@ -170,6 +171,8 @@ public final class Generations {
                 }
             }
             for (int i = 1; i < seqs.size(); i++) seqs.get(i).sharePrefillOf(seqs.get(0)); // prefill once for n
+            // Phi-4's, Mistral's and Llama 3's call markers are special tokens: the parsers must see them
+            if (toolFormat != null) for (Sequence s : seqs) s.keepSpecialTokenText();
             served.scheduler().submit(seqs);
             Output o = new Output(chat, req, requested == null ? served.name() : requested, promptText, prompt, tok,
                     toolFormat);
@@ -324,8 +327,8 @@ public final class Generations {
         void stream(RequestEvents events, List<Sequence> seqs, Response out) throws IOException, InterruptedException {
             int n = seqs.size();
             boolean[] started = new boolean[n];
-            StringBuilder[] held = new StringBuilder[n];
-            for (int i = 0; i < n; i++) held[i] = new StringBuilder();
+            ToolCallStream[] calls = new ToolCallStream[n]; // per choice when the reply may hold tool calls
+            if (toolFormat != null) for (int i = 0; i < n; i++) calls[i] = new ToolCallStream(toolFormat);
             int completionTokens = 0, done = 0;
             OutputStream os = null;
             try {
@@ -354,8 +357,8 @@ public final class Generations {
                             }
                         }
                         case RequestEvents.Token t -> {
-                            if (toolFormat != null) { // calls are known only once the reply is whole: hold it back
-                                held[t.index()].append(t.text());
+                            if (toolFormat != null) { // content and call deltas as the parser makes them certain
+                                for (ToolCallStream.Delta d : calls[t.index()].feed(t.text())) send(os, toolDelta(t.index(), d));
                                 continue;
                             }
                             if (t.text().isEmpty() && t.logprobs() == null) continue;
@@ -372,17 +375,9 @@ public final class Generations {
                             completionTokens += f.completionTokens();
                             String reason = finishReason(f.reason());
                             if (toolFormat != null) {
-                                ToolCallParser.Parsed parsed = ToolCallParser.parse(held[f.index()].toString(), toolFormat);
-                                String content = parsed.hasToolCalls() ? parsed.content() : held[f.index()].toString();
-                                if (content != null && !content.isEmpty()) {
-                                    send(os, chunk(f.index(), JSON.createObjectNode().put("content", content), null, null));
-                                }
-                                if (parsed.hasToolCalls()) {
-                                    ObjectNode delta = JSON.createObjectNode();
-                                    delta.set("tool_calls", toolCalls(parsed.toolCalls(), true));
-                                    send(os, chunk(f.index(), delta, null, null));
-                                    reason = "tool_calls";
-                                }
+                                ToolCallStream p = calls[f.index()];
+                                for (ToolCallStream.Delta d : p.finish()) send(os, toolDelta(f.index(), d));
+                                if (p.hasToolCalls()) reason = "tool_calls";
                             }
                             ObjectNode c = chunk(f.index(), chat ? JSON.createObjectNode() : null, chat ? null : "", null);
                             ((ObjectNode) c.get("choices").get(0)).put("finish_reason", reason);
@@ -406,6 +401,30 @@ public final class Generations {
                 for (Sequence s : seqs) s.cancel(); // the client went away: stop generating for it
                 throw e;
             }
+        }
+
+        /**
+         * One streamed delta of a reply that may call tools, in OpenAI's chunk shapes: {@code {content}}; a call's
+         * first {@code {tool_calls: [{index, id, type, function: {name, arguments: ""}}]}}; then
+         * {@code {tool_calls: [{index, function: {arguments: fragment}}]}} (what openai-java's accumulator and
+         * LangChain4j's streaming model concatenate).
+         */
+        private ObjectNode toolDelta(int choice, ToolCallStream.Delta d) {
+            ObjectNode delta = JSON.createObjectNode();
+            switch (d) {
+                case ToolCallStream.Content c -> delta.put("content", c.text());
+                case ToolCallStream.CallStart c -> {
+                    ObjectNode call = delta.putArray("tool_calls").addObject();
+                    call.put("index", c.index()).put("id", c.id()).put("type", "function");
+                    call.putObject("function").put("name", c.name()).put("arguments", "");
+                }
+                case ToolCallStream.Arguments a -> {
+                    ObjectNode call = delta.putArray("tool_calls").addObject();
+                    call.put("index", a.index());
+                    call.putObject("function").put("arguments", a.fragment());
+                }
+            }
+            return chunk(choice, delta, null, null);
         }
 
         /** OpenAI's tool_calls: [{(index,) id, type: "function", function: {name, arguments}}]. */

@@ -1,5 +1,7 @@
 package dev.slmops.serve.scheduler;
 
+import dev.slmops.model.engine.KvCache;
+import dev.slmops.model.engine.KvPages;
 import dev.slmops.model.engine.Transformer;
 import dev.slmops.model.engine.Transformer.SequenceInput;
 import dev.slmops.model.generate.Generator.FinishReason;
@@ -39,7 +41,7 @@ public final class Scheduler implements AutoCloseable {
     private final int prefillRowsPerStep;
     private final StepObserver observer;
     private final ArrayBlockingQueue<Sequence> pending;
-    private final KvCachePool caches;
+    private final KvPages kvPages; // every sequence's KV memory: pages taken as it grows, given back when it ends
     private final List<Sequence> active = new ArrayList<>();
     private final Thread thread;
     private volatile boolean running = true;
@@ -67,7 +69,9 @@ public final class Scheduler implements AutoCloseable {
         this.prefillRowsPerStep = Math.max(1, prefillRowsPerStep);
         this.observer = observer;
         this.pending = new ArrayBlockingQueue<>(maxQueue);
-        this.caches = new KvCachePool(model.config(), contextLength, maxBatch);
+        // Idle pages kept for reuse: two per batch slot (a sequence of up to 512 positions finds its pages ready);
+        // the pages of longer sequences go back to the garbage collector when they end.
+        this.kvPages = new KvPages(model.config(), KvCache.Type.F32, KvPages.DEFAULT_PAGE_SIZE, 2 * maxBatch);
         this.thread = Thread.ofPlatform().daemon().name("slmops-decode-" + name).start(this::loop);
     }
 
@@ -97,6 +101,16 @@ public final class Scheduler implements AutoCloseable {
     /** Prompt positions run through the model so far (the n choices of a request compute their prompt once). */
     public long prefilledTokens() {
         return prefilledTokens;
+    }
+
+    /** Bytes of KV cache pages held by the active sequences now. */
+    public long kvBytesInUse() {
+        return kvPages.pagesInUse() * kvPages.bytesPerPage();
+    }
+
+    /** Bytes of KV cache pages held at most so far (active and idle pages together stay below this plus the idle ones). */
+    public long kvBytesPeak() {
+        return kvPages.peakPagesInUse() * kvPages.bytesPerPage();
     }
 
     /** The most sequences one forward call has carried so far (shows that batching happens). */
@@ -139,14 +153,20 @@ public final class Scheduler implements AutoCloseable {
             } catch (RuntimeException | Error e) {
                 // A failed forward pass: the batch's sequences cannot continue, the loop can.
                 ApiError err = ApiError.internal("generation failed: " + e);
-                for (Sequence s : active) s.events.failed(err);
+                for (Sequence s : active) {
+                    s.events.failed(err);
+                    s.cache.truncate(0);
+                }
                 active.clear();
                 activeCount = 0;
             }
         }
         ApiError gone = new ApiError(503, "server_error", "model_unloaded", null,
                 "The model '" + name + "' was unloaded while this request ran");
-        for (Sequence s : active) s.events.failed(gone);
+        for (Sequence s : active) {
+            s.events.failed(gone);
+            s.cache.truncate(0);
+        }
         active.clear();
         Sequence s;
         while ((s = pending.poll()) != null) s.events.failed(gone);
@@ -154,9 +174,10 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void admit(Sequence s) {
-        // The cache holds exactly what this sequence can reach: prompt + max_tokens (validated against the context).
-        s.cache = caches.acquire(s.prompt.length + Math.max(1, s.params.maxTokens()));
-        s.decoder = tokenizer.streamingDecoder(true);
+        // The cache may reach prompt + max_tokens (validated against the context); its pages come as it grows.
+        s.cache = new KvCache(model.config(), Math.min(contextLength, s.prompt.length + Math.max(1, s.params.maxTokens())),
+                kvPages);
+        s.decoder = tokenizer.streamingDecoder(!s.keepSpecialText);
         s.stops = new StopMatcher(s.params.stopStrings());
         active.add(s);
     }
@@ -166,7 +187,7 @@ public final class Scheduler implements AutoCloseable {
         active.removeIf(s -> {
             if (!s.cancelled()) return false;
             s.events.finished(FinishReason.CANCELLED, s.prompt.length, s.generated);
-            caches.release(s.cache);
+            s.cache.truncate(0); // its pages go back to the pool
             return true;
         });
         if (active.isEmpty()) return;
@@ -262,7 +283,7 @@ public final class Scheduler implements AutoCloseable {
         for (int j = 0; j < ready.size(); j++) {
             if (!done[j]) continue;
             active.remove(ready.get(j));
-            caches.release(ready.get(j).cache);
+            ready.get(j).cache.truncate(0);
         }
     }
 

@@ -45,6 +45,7 @@ public final class Sequence {
      * cache instead of computing the prompt again; null once copied, or when this sequence prefills itself.
      */
     Sequence prefillLeader;
+    boolean keepSpecialText;        // decode special tokens into the text events (tool-call markers)
 
     /**
      * @param prompt         token ids, at least one
@@ -82,6 +83,14 @@ public final class Sequence {
             throw new IllegalArgumentException("only a sequence with the same prompt, adapter and echo can share a prefill");
         }
         this.prefillLeader = leader;
+    }
+
+    /**
+     * Decodes special tokens into the text events too (tool-call markers such as Phi-4's {@code <|tool_call|>} are
+     * special tokens that plain text leaves out). Call before submitting.
+     */
+    public void keepSpecialTokenText() {
+        this.keepSpecialText = true;
     }
 
     /** Stops generating at the next step (the client went away); safe from any thread. */

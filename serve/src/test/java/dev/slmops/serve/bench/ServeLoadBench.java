@@ -34,10 +34,13 @@ import java.util.stream.Collectors;
  * Load benchmark (not a test): C concurrent streaming clients against `slmops serve` for S seconds on a
  * qwen2.5-0.5b-shaped Q8_0 GGUF (random weights: speed does not depend on their values), then, in the same run,
  * llama.cpp decoding C sequences in one context per step (what llama-server --parallel C does) on the same file
- * and threads. Prints aggregate generated tokens/s, TTFT p50/p99, errors and RSS after warm-up and at the end.
+ * and threads. Prints a markdown table: aggregate generated tokens/s, TTFT p50/p99, errors, RSS after warm-up and
+ * at the end (and its growth), llama.cpp's tokens/s and the ratio; then per client count where a decode step went
+ * (mean step time, sequences per step).
  *
  * <pre>
- *   scripts/bench-serve.sh [--clients 8,32] [--seconds 300] [--warmup 30] [--threads 2] [--max-tokens 128]
+ *   scripts/bench-serve.sh [--clients 8,32] [--duration 300] [--warmup 30] [--threads 2] [--max-tokens 128]
+ *                          [--prompt-tokens 32] [--model FILE.gguf] [--no-llama 1]
  * </pre>
  */
 public final class ServeLoadBench {
@@ -48,7 +51,7 @@ public final class ServeLoadBench {
         for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         List<Integer> clients = java.util.Arrays.stream(a.getOrDefault("clients", "8,32").split(","))
                 .map(Integer::parseInt).toList();
-        int seconds = Integer.parseInt(a.getOrDefault("seconds", "300"));
+        int seconds = Integer.parseInt(a.getOrDefault("duration", a.getOrDefault("seconds", "300")));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "30"));
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         int maxTokens = Integer.parseInt(a.getOrDefault("max-tokens", "128"));
@@ -63,18 +66,27 @@ public final class ServeLoadBench {
         System.out.printf(Locale.ROOT, "model %s, %d threads, prompt %d tokens, max_tokens %d, %d s (+%d s warm-up)"
                 + ", load average %s%n", gguf.getFileName(), threads, promptTokens, maxTokens, seconds, warmup,
                 Files.readString(Path.of("/proc/loadavg")).trim());
-        System.out.println("| clients | slmops tok/s | TTFT p50 ms | TTFT p99 ms | errors | RSS warm MiB | RSS end MiB "
-                + "| llama.cpp tok/s | ratio |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        List<String> rows = new ArrayList<>(), steps = new ArrayList<>();
         for (int c : clients) {
             Result s = serve(gguf, c, threads, prompt, maxTokens, seconds, warmup);
             double llama = a.containsKey("no-llama") ? Double.NaN : llama(gguf, c, threads, prompt, maxTokens, seconds);
-            System.out.printf(Locale.ROOT, "| %d | %.1f | %.0f | %.0f | %d | %.0f | %.0f | %.1f | %.2f |%n", c, s.tokensPerSecond,
-                    s.ttftP50, s.ttftP99, s.errors, s.rssWarm / 1048576, s.rssEnd / 1048576, llama, s.tokensPerSecond / llama);
+            rows.add(String.format(Locale.ROOT, "| %d | %.1f | %.0f | %.0f | %d | %.0f | %.0f | %+.1f%% | %.1f | %.2f |", c,
+                    s.tokensPerSecond, s.ttftP50, s.ttftP99, s.errors, s.rssWarm / 1048576, s.rssEnd / 1048576,
+                    100 * (s.rssEnd / s.rssWarm - 1), llama, s.tokensPerSecond / llama));
+            steps.add(String.format(Locale.ROOT, "%d clients: %.1f ms per forward pass, %.1f sequences per pass, "
+                    + "%d requests completed", c, s.stepMillis, s.sequencesPerStep, s.requests));
+            System.err.println("bench: " + rows.getLast()); // progress, in case a later client count fails
         }
+        System.out.println("| clients | slmops tok/s | TTFT p50 ms | TTFT p99 ms | errors | RSS warm MiB | RSS end MiB "
+                + "| RSS growth | llama.cpp tok/s | ratio |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        rows.forEach(System.out::println);
+        System.out.println();
+        steps.forEach(System.out::println);
     }
 
-    record Result(double tokensPerSecond, double ttftP50, double ttftP99, long errors, double rssWarm, double rssEnd) {
+    record Result(double tokensPerSecond, double ttftP50, double ttftP99, long errors, double rssWarm, double rssEnd,
+                  double stepMillis, double sequencesPerStep, long requests) {
     }
 
     static Result serve(Path gguf, int clients, int threads, int[] prompt, int maxTokens, int seconds, int warmup)
@@ -92,7 +104,7 @@ public final class ServeLoadBench {
             long warmEnd = start + warmup * 1_000_000_000L;
             long end = warmEnd + seconds * 1_000_000_000L;
             ConcurrentLinkedQueue<Double> ttfts = new ConcurrentLinkedQueue<>();
-            AtomicLong errors = new AtomicLong();
+            AtomicLong errors = new AtomicLong(), requests = new AtomicLong();
             List<Thread> ts = new ArrayList<>();
             for (int i = 0; i < clients; i++) {
                 ts.add(Thread.ofVirtual().start(() -> {
@@ -113,29 +125,49 @@ public final class ServeLoadBench {
                                     done[0] = true;
                                     return;
                                 }
-                                if (line.contains("\"error\"")) errors.incrementAndGet();
+                                if (line.contains("\"error\"") && System.nanoTime() < end) errors.incrementAndGet();
                                 if (first[0]) {
                                     first[0] = false;
                                     long now = System.nanoTime(); // first tokens inside the measured window
                                     if (now > warmEnd && now < end) ttfts.add((now - t0) / 1e6);
                                 }
                             });
-                            if (!done[0]) errors.incrementAndGet();
+                            if (!done[0] && System.nanoTime() < end) errors.incrementAndGet();
+                            else if (System.nanoTime() > warmEnd) requests.incrementAndGet();
                         } catch (Exception e) {
-                            errors.incrementAndGet();
+                            if (System.nanoTime() < end) errors.incrementAndGet(); // after it: the server closing
                         }
                     }
                 }));
             }
+            Thread progress = Thread.ofVirtual().start(() -> { // a line every 10 s on stderr: a stalled run shows
+                try {
+                    while (true) {
+                        Thread.sleep(10_000);
+                        double[] st = server.metrics().stepTotals();
+                        System.err.printf(Locale.ROOT, "bench: %d clients, %.0f s: %d tokens, %.0f passes of %.1f ms, "
+                                + "%d errors%n", clients, (System.nanoTime() - start) / 1e9,
+                                server.metrics().completionTokensTotal(), st[0], st[1] / Math.max(1, st[0]), errors.get());
+                    }
+                } catch (InterruptedException e) {
+                    // done
+                }
+            });
             while (System.nanoTime() < warmEnd) Thread.sleep(100);
             long tokensAtWarm = server.metrics().completionTokensTotal();
+            double[] stepsAtWarm = server.metrics().stepTotals();
             double rssWarm = ServerMetrics.residentBytes();
             while (System.nanoTime() < end) Thread.sleep(100);
             long tokens = server.metrics().completionTokensTotal() - tokensAtWarm;
+            double[] stepsAtEnd = server.metrics().stepTotals();
             double rssEnd = ServerMetrics.residentBytes();
+            progress.interrupt();
+            server.close(); // requests still running fail now (counted after the window): no waiting for them
             for (Thread t : ts) t.join();
             List<Double> sorted = ttfts.stream().sorted().collect(Collectors.toList());
-            return new Result(tokens / (double) seconds, pct(sorted, 0.5), pct(sorted, 0.99), errors.get(), rssWarm, rssEnd);
+            double passes = stepsAtEnd[0] - stepsAtWarm[0];
+            return new Result(tokens / (double) seconds, pct(sorted, 0.5), pct(sorted, 0.99), errors.get(), rssWarm, rssEnd,
+                    (stepsAtEnd[1] - stepsAtWarm[1]) / passes, (stepsAtEnd[2] - stepsAtWarm[2]) / passes, requests.get());
         }
     }
 

@@ -247,7 +247,9 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         Object[] prep = new Object[n];
         int[] firstTask = new int[n + 1];
         for (int i = 0; i < n; i++) {
-            prep[i] = ws[i].gemvPrepare(x, xOff);
+            // q/k/v (gate/up) of one dtype read the same prepared x (int8 rounding, block sums): make it once
+            for (int j = 0; j < i && prep[i] == null; j++) if (sharesGemvPrep(ws[j], ws[i])) prep[i] = prep[j];
+            if (prep[i] == null) prep[i] = ws[i].gemvPrepare(x, xOff);
             firstTask[i + 1] = firstTask[i] + taskCount(ws[i].gemvUnits(), pool, ws[i].gemvMinUnitsPerTask());
         }
         pool.parallelFor(firstTask[n], t -> {
@@ -260,6 +262,11 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         });
     }
 
+    /** Whether {@link #gemvPrepare} of a and b give equal results for one x (same family, dtype and int8 switch). */
+    static boolean sharesGemvPrep(PackedWeights a, PackedWeights b) {
+        return a.getClass() == b.getClass() && a.dtype == b.dtype && a.roundsToInt8() == b.roundsToInt8() && a.cols == b.cols;
+    }
+
     /** Decode product y[N] = W[N, K] . x[K]: {@link #gemvUnits} split in tasks over the pool. */
     void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
         Object prep = gemvPrepare(x, xOff);
@@ -267,6 +274,11 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         int tasks = taskCount(units, pool, gemvMinUnitsPerTask());
         pool.parallelFor(tasks, t -> gemvRange(x, xOff, prep, y, yOff,
                 (int) ((long) units * t / tasks), (int) ((long) units * (t + 1) / tasks), vector));
+    }
+
+    /** Whether {@link #gemvPrepare} rounds x to int8 ({@link Int8Activations}) for this instance's GEMVs. */
+    boolean roundsToInt8() {
+        return false;
     }
 
     /** What a GEMV derives from x once before its tasks run (Q4/Q5: sums of x per 32-block), or null. */

@@ -77,6 +77,11 @@ final class Q4Rows extends PackedWeights {
     }
 
     @Override
+    boolean roundsToInt8() {
+        return int8;
+    }
+
+    @Override
     Object gemvPrepare(float[] x, int xOff) {
         return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : blockSums(x, xOff, cols);
     }

@@ -81,6 +81,11 @@ final class Q5Rows extends PackedWeights {
     }
 
     @Override
+    boolean roundsToInt8() {
+        return int8;
+    }
+
+    @Override
     Object gemvPrepare(float[] x, int xOff) {
         return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : Q4Rows.blockSums(x, xOff, cols);
     }

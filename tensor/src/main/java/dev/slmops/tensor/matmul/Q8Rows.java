@@ -46,6 +46,11 @@ final class Q8Rows extends PackedWeights {
     }
 
     @Override
+    boolean roundsToInt8() {
+        return int8;
+    }
+
+    @Override
     Object gemvPrepare(float[] x, int xOff) {
         return int8 ? Int8Activations.quantize(x, xOff, cols, dtype) : null;
     }

@@ -1,0 +1,97 @@
+package dev.slmops.tensor.ops;
+
+import dev.slmops.tensor.parallel.WorkerPool;
+
+/**
+ * {@link Attention} over keys and values stored in pages (a KV cache that grows a page at a time):
+ *
+ * <pre>
+ *   kPages[p], vPages[p]   [pageRows][nKvHeads][headDim]   row r of page p holds absolute position p * pageRows + r
+ * </pre>
+ * Everything else (query/output layouts, masking, soft-capping) is {@link Attention}'s. When the positions read fit
+ * one page, that page is handed to {@link Attention#attend} as it is. A single query (decode) walks the pages in
+ * place; several queries (prefill, compute-bound) gather the pages into one contiguous block first and use
+ * Attention's blocked kernel.
+ */
+public final class PagedAttention {
+    private PagedAttention() {
+    }
+
+    /** As {@link Attention#attend}, with keys and values in pages of {@code pageRows} positions. */
+    public static void attend(Attention.Params p, float[] q, int qOff, int nQuery, int firstQueryPos, float[][] kPages,
+                              float[][] vPages, int pageRows, int kvStart, int kvEnd, float[] out, int outOff,
+                              WorkerPool pool) {
+        if (pageRows <= 0) throw new IllegalArgumentException("page rows must be positive, got " + pageRows);
+        int kvRow = p.nKvHeads() * p.headDim();
+        int pagesNeeded = (kvEnd + pageRows - 1) / pageRows;
+        if (pagesNeeded > kPages.length || pagesNeeded > vPages.length) {
+            throw new IndexOutOfBoundsException("KV pages hold fewer than " + kvEnd + " positions of " + pageRows + " per page");
+        }
+        if (kvEnd <= pageRows) { // one page: the contiguous kernel reads it in place
+            Attention.attend(p, q, qOff, nQuery, firstQueryPos, kPages[0], vPages[0], kvStart, kvEnd, out, outOff, pool);
+            return;
+        }
+        if (nQuery > 1) {
+            float[] k = gather(kPages, pageRows, kvRow, kvEnd), v = gather(vPages, pageRows, kvRow, kvEnd);
+            Attention.attend(p, q, qOff, nQuery, firstQueryPos, k, v, kvStart, kvEnd, out, outOff, pool);
+            return;
+        }
+        pool.parallelFor(p.nHeads(), h -> oneHead(p, q, qOff, firstQueryPos, kPages, vPages, pageRows, kvStart, kvEnd,
+                out, outOff, h));
+    }
+
+    /**
+     * One query per sequence for several sequences (a decode step of a batch), in one loop over (sequence, head) on
+     * the pool: a loop per sequence would hand the pool n small jobs per layer, each paying its dispatch.
+     * Sequence i's query sits at {@code q[qOff[i]..]} at position {@code queryPos[i]} and reads keys [0, pos]
+     * from its own pages.
+     */
+    public static void attendDecode(Attention.Params p, float[] q, int[] qOff, int[] queryPos, float[][][] kPages,
+                                    float[][][] vPages, int[] pageRows, float[] out, int[] outOff, int n, WorkerPool pool) {
+        for (int i = 0; i < n; i++) {
+            int end = queryPos[i] + 1;
+            if ((end + pageRows[i] - 1) / pageRows[i] > Math.min(kPages[i].length, vPages[i].length)) {
+                throw new IndexOutOfBoundsException("KV pages of sequence " + i + " hold fewer than " + end + " positions");
+            }
+        }
+        int heads = p.nHeads();
+        pool.parallelFor(n * heads, task -> {
+            int i = task / heads;
+            oneHead(p, q, qOff[i], queryPos[i], kPages[i], vPages[i], pageRows[i], 0, queryPos[i] + 1, out, outOff[i],
+                    task % heads);
+        });
+    }
+
+    /** Head h of one query at position t over paged keys [kvStart, kvEnd): logits, softmax, weighted values. */
+    private static void oneHead(Attention.Params p, float[] q, int qOff, int t, float[][] kPages, float[][] vPages,
+                                int pageRows, int kvStart, int kvEnd, float[] out, int outOff, int h) {
+        int hd = p.headDim(), group = p.nHeads() / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
+        int from = kvStart;
+        if (p.slidingWindow() > 0) from = Math.max(from, t - p.slidingWindow() + 1);
+        int to = Math.min(kvEnd, t + 1);
+        if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
+        int qo = qOff + h * hd, oo = outOff + h * hd;
+        int kvHead = (h / group) * hd;
+        float[] w = new float[to - from];
+        for (int pos = from; pos < to; pos++) {
+            float logit = Attention.dot(q, qo, kPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, hd) * p.scale();
+            if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
+            w[pos - from] = logit;
+        }
+        Softmax.apply(w, 0, w.length);
+        java.util.Arrays.fill(out, oo, oo + hd, 0f);
+        for (int pos = from; pos < to; pos++) {
+            Attention.axpy(w[pos - from], vPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, out, oo, hd);
+        }
+    }
+
+    /** Positions [0, end) of the pages as one contiguous [end, kvRow] array. */
+    static float[] gather(float[][] pages, int pageRows, int kvRow, int end) {
+        float[] all = new float[end * kvRow];
+        for (int pg = 0; pg * pageRows < end; pg++) {
+            int n = Math.min(pageRows, end - pg * pageRows);
+            System.arraycopy(pages[pg], 0, all, pg * pageRows * kvRow, n * kvRow);
+        }
+        return all;
+    }
+}
