@@ -10,12 +10,15 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "init", mixinStandardHelpOptions = true,
         description = {"Write a randomly initialised model of any architecture (HF layout).",
-                "It comes with a byte-level BPE tokenizer trained on the built-in corpus (or --tokenizer DIR).",
+                "It comes with a byte-level BPE tokenizer trained on the built-in corpus, on your text files "
+                        + "(--tokenizer-data), or copied from a model (--tokenizer DIR).",
                 "The start of pre-training from scratch, and the models tests and benchmarks use.",
                 "Shapes: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, qwen3-0.6b, phi-4-mini, gemma-3-270m, and tiny-llama, "
                         + "tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-phi3, tiny-gemma3."})
@@ -47,6 +50,11 @@ final class InitCommand implements Callable<Integer> {
             + "training a byte-level BPE tokenizer on the built-in corpus.")
     Path tokenizer;
 
+    @Option(names = "--tokenizer-data", arity = "1..*", paramLabel = "TEXT",
+            description = "Train the byte-level BPE tokenizer on these UTF-8 text files (each one document) instead of "
+                    + "the built-in corpus: the text you will pre-train on.")
+    List<Path> tokenizerData = List.of();
+
     @Option(names = "--force", description = "Replace the output directory if it exists.")
     boolean force;
 
@@ -62,9 +70,17 @@ final class InitCommand implements Callable<Integer> {
                         + config.path("model_type").asText());
             }
         }
+        if (tokenizer != null && !tokenizerData.isEmpty()) {
+            throw new IllegalArgumentException("--tokenizer copies a tokenizer and --tokenizer-data trains one: give one of them");
+        }
+        for (Path f : tokenizerData) {
+            if (!Files.isRegularFile(f)) {
+                throw new IllegalArgumentException("--tokenizer-data " + f + " is not a file: give UTF-8 text files");
+            }
+        }
         DType type = Dtypes.floatType(dtype);
         System.err.println("writing a random " + config.path("model_type").asText() + " model to " + output + " ...");
-        Path dir = TokenizerForInit.writeModel(new ModelInit.Options(config, type, seed, 0.0), tokenizer, output, force);
+        Path dir = TokenizerForInit.writeModel(new ModelInit.Options(config, type, seed, 0.0), tokenizer, tokenizerData, output, force);
         System.out.println(dir);
         return 0;
     }

@@ -28,8 +28,22 @@ public final class TokenizerForInit {
     static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
             "special_tokens_map.json", "chat_template.jinja");
 
-    /** Writes the model with its tokenizer; {@code tokenizerDir} null trains one. */
+    /** Writes the model with its tokenizer; {@code tokenizerDir} null trains one on the built-in corpus. */
     public static Path writeModel(ModelInit.Options o, Path tokenizerDir, Path output, boolean replace) throws IOException {
+        return writeModel(o, tokenizerDir, List.of(), output, replace);
+    }
+
+    /**
+     * Writes the model with its tokenizer: the files of {@code tokenizerDir} when it is not null, else a BPE trained
+     * on {@code tokenizerData} (UTF-8 text files, each one document) when that is not empty, else one trained on the
+     * built-in corpus.
+     */
+    public static Path writeModel(ModelInit.Options o, Path tokenizerDir, List<Path> tokenizerData, Path output,
+                                  boolean replace) throws IOException {
+        if (tokenizerDir != null && !tokenizerData.isEmpty()) {
+            throw new IllegalArgumentException("give either a tokenizer directory to copy or text files to train one "
+                    + "on, not both");
+        }
         ObjectNode config = o.config().deepCopy();
         int vocab = config.path("vocab_size").asInt();
         Path tmp = null;
@@ -37,9 +51,13 @@ public final class TokenizerForInit {
             Path dir = tokenizerDir;
             if (dir == null) {
                 tmp = Files.createTempDirectory("slmops-tokenizer");
-                TrainedBpe bpe = BpeTrainer.train(BuiltinCorpus.documents(),
-                        BpeTrainer.Options.defaults(vocab).withCorpusName(BuiltinCorpus.DESCRIPTION)
-                                .withModelMaxLength(config.path("max_position_embeddings").asInt(8192)));
+                int maxLength = config.path("max_position_embeddings").asInt(8192);
+                TrainedBpe bpe = tokenizerData.isEmpty()
+                        ? BpeTrainer.train(BuiltinCorpus.documents(), BpeTrainer.Options.defaults(vocab)
+                                .withCorpusName(BuiltinCorpus.DESCRIPTION).withModelMaxLength(maxLength))
+                        : BpeTrainer.trainFiles(tokenizerData, BpeTrainer.Options.defaults(vocab)
+                                .withCorpusName("text files " + tokenizerData.stream().map(p -> p.getFileName().toString())
+                                        .toList()).withModelMaxLength(maxLength));
                 dir = tmp.resolve("tok");
                 bpe.writeHfFiles(dir);
             }

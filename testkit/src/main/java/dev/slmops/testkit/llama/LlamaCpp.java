@@ -75,6 +75,12 @@ public final class LlamaCpp {
     }
 
     /** {@code llama_ftype} values for {@link #quantize}: the common ones (see llama.h for the full list). */
+    /**
+     * ggml threads of each context: 2, or {@code -Dslmops.llama.threads=N} (1 on an overloaded machine, where 2
+     * spin-waiting threads collapse when the scheduler preempts one of them).
+     */
+    static final int CONTEXT_THREADS = Math.max(1, Integer.getInteger("slmops.llama.threads", 2));
+
     public static final int FTYPE_ALL_F32 = 0;
     public static final int FTYPE_MOSTLY_F16 = 1;
     public static final int FTYPE_MOSTLY_Q4_0 = 2;
@@ -576,8 +582,8 @@ public final class LlamaCpp {
                 setInt(p, CONTEXT_PARAMS, "n_seq_max", 1);
                 setInt(p, CONTEXT_PARAMS, "n_outputs_max", 0);          // 0 = n_batch: logits for every row
                 setInt(p, CONTEXT_PARAMS, "n_outputs_max_per_seq", 0);  // 0 = n_outputs_max
-                setInt(p, CONTEXT_PARAMS, "n_threads", 2);
-                setInt(p, CONTEXT_PARAMS, "n_threads_batch", 2);
+                setInt(p, CONTEXT_PARAMS, "n_threads", CONTEXT_THREADS);
+                setInt(p, CONTEXT_PARAMS, "n_threads_batch", CONTEXT_THREADS);
                 setInt(p, CONTEXT_PARAMS, "flash_attn_type", LlamaNative.LLAMA_FLASH_ATTN_TYPE_DISABLED);
                 int kvType = f32KvCache ? LlamaNative.GGML_TYPE_F32 : LlamaNative.GGML_TYPE_F16;
                 setInt(p, CONTEXT_PARAMS, "type_k", kvType);

@@ -4,6 +4,7 @@ import dev.slmops.model.load.LoadedModel;
 import dev.slmops.model.tokenizer.train.BuiltinCorpus;
 import dev.slmops.testkit.ProjectFiles;
 import dev.slmops.testkit.llama.LlamaCpp;
+import dev.slmops.testkit.llama.LlamaPerplexity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -167,7 +168,7 @@ class LlamaCppPerplexityParityTest {
 
     private static final java.util.Map<String, double[][]> REFERENCE = new java.util.HashMap<>();
 
-    /** llama.cpp's logits at the scored positions of each window (BOS at position 0), in window order. */
+    /** llama.cpp's logits at the scored positions of each window (testkit's {@link LlamaPerplexity}), in window order. */
     static double[][] referenceLogits(Path gguf, String text, int ctx, int chunks) {
         return REFERENCE.computeIfAbsent(gguf + "|" + text.hashCode() + "|" + ctx + "|" + chunks,
                 k -> computeReferenceLogits(gguf, text, ctx, chunks));
@@ -176,18 +177,15 @@ class LlamaCppPerplexityParityTest {
     private static double[][] computeReferenceLogits(Path gguf, String text, int ctx, int chunks) {
         try (LlamaCpp.Model ref = LlamaCpp.load(gguf);
              LlamaCpp.Context context = ref.newContext(ctx, true)) {
-            int[] tokens = ref.tokenize(text, true, false);
+            int[] tokens = LlamaPerplexity.tokens(ref, text);
             assertThat(tokens.length).as("tokens of the evaluation text").isGreaterThanOrEqualTo(ctx * chunks);
-            int first = ctx / 2;
-            double[][] out = new double[chunks * (ctx - 1 - first)][];
+            int per = LlamaPerplexity.scoredPerWindow(ctx);
+            double[][] out = new double[chunks * per][];
             int k = 0;
             for (int c = 0; c < chunks; c++) {
-                int[] window = Arrays.copyOfRange(tokens, c * ctx, (c + 1) * ctx);
-                if (ref.addsBos()) window[0] = ref.bos();
-                float[][] logits = context.logitsAll(window);
-                for (int p = first; p < ctx - 1; p++) {
-                    double[] row = new double[logits[p].length];
-                    for (int v = 0; v < row.length; v++) row[v] = logits[p][v];
+                for (float[] logits : LlamaPerplexity.scoredLogits(ref, context, tokens, ctx, c)) {
+                    double[] row = new double[logits.length];
+                    for (int v = 0; v < row.length; v++) row[v] = logits[v];
                     out[k++] = row;
                 }
             }
