@@ -170,17 +170,28 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** The body as JSON, read with the size cap (also for bodies without a Content-Length). */
+    /**
+     * The body as JSON, read with the size cap (also for bodies without a Content-Length). An oversized body is still
+     * read and discarded up to {@link #drainCap} before the 413 goes out: a server that answers and closes while the
+     * client is still sending makes the client's TCP stack reset the connection, and the client then never sees the
+     * 413 (HTTP clients report "no bytes received"). Beyond the drain cap the connection is given up.
+     */
     private JsonNode readJson(Context ctx) throws IOException {
         long declared = ctx.req().getContentLengthLong();
-        if (declared > options.maxBodyBytes()) throw ApiError.tooLarge(options.maxBodyBytes());
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (InputStream in = ctx.req().getInputStream()) {
+            if (declared > options.maxBodyBytes()) {
+                if (declared <= drainCap()) drain(in, declared);
+                throw ApiError.tooLarge(options.maxBodyBytes());
+            }
             byte[] b = new byte[8192];
             int r;
             while ((r = in.read(b)) > 0) {
                 buf.write(b, 0, r);
-                if (buf.size() > options.maxBodyBytes()) throw ApiError.tooLarge(options.maxBodyBytes());
+                if (buf.size() > options.maxBodyBytes()) {
+                    drain(in, drainCap() - buf.size());
+                    throw ApiError.tooLarge(options.maxBodyBytes());
+                }
             }
         }
         if (buf.size() == 0) throw ApiError.invalidJson("The request body is empty; send a JSON object");
@@ -191,6 +202,19 @@ public final class OpenAiServer implements AutoCloseable {
             int nl = m == null ? -1 : m.indexOf('\n');
             throw ApiError.invalidJson("The request body is not valid JSON: " + (nl > 0 ? m.substring(0, nl) : m));
         }
+    }
+
+    /** Bytes of an oversized body read and dropped before its 413: four times the cap, at least 1 MiB. */
+    private long drainCap() {
+        return Math.max(1L << 20, 4 * options.maxBodyBytes());
+    }
+
+    /** Reads and drops up to {@code limit} bytes of {@code in} (stops early at its end). */
+    private static void drain(InputStream in, long limit) throws IOException {
+        byte[] b = new byte[8192];
+        long left = limit;
+        int r;
+        while (left > 0 && (r = in.read(b, 0, (int) Math.min(b.length, left))) > 0) left -= r;
     }
 
     private Generations.Response response(Context ctx) {
