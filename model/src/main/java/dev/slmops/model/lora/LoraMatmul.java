@@ -5,7 +5,6 @@ import dev.slmops.tensor.ops.VectorMath;
 import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The low-rank half of every LoRA-aware projection, {@code y += scale * B (A x)} without forming B·A, and its

@@ -42,8 +42,6 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     final int cols;
     /** How {@link #matmul} rounds x first; set by {@link #pack} before the instance is shared (NONE in kernel tests). */
     ActivationRounding rounding = ActivationRounding.NONE;
-    /** Whether the GEMVs (and {@link QuantRowsBatch}) round x to int8 themselves ({@link Int8Activations}). */
-    boolean int8Gemv;
 
     PackedWeights(DType dtype, int rows, int cols) {
         this.dtype = dtype;
@@ -75,7 +73,6 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
                               ActivationRounding rounding) {
         PackedWeights w = pack(type, src, offset, rows, cols, int8);
         w.rounding = rounding;
-        w.int8Gemv = int8 && !(w instanceof PanelWeights);
         return w;
     }
 
@@ -147,7 +144,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /** Whether {@link #matmul} of m rows rounds x into a buffer first (not when the int8 GEMVs round it). */
     private boolean roundsInput(int m) {
-        return rounding != ActivationRounding.NONE && !(int8Gemv && m < gemmMinRows());
+        return rounding != ActivationRounding.NONE && !(roundsToInt8() && m < gemmMinRows());
     }
 
     /** Reused per calling thread (prefill rows can be megabytes; the pool's workers only read it). */

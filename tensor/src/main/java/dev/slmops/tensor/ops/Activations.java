@@ -2,7 +2,6 @@ package dev.slmops.tensor.ops;
 
 import dev.slmops.tensor.matmul.VectorPath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**

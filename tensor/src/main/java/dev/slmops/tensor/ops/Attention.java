@@ -4,7 +4,6 @@ import dev.slmops.tensor.matmul.Gemm;
 import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**

@@ -3,7 +3,6 @@ package dev.slmops.train.optim;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
