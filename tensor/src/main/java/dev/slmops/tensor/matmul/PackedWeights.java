@@ -4,6 +4,7 @@ import dev.slmops.tensor.DType;
 import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * A weight matrix W [N, K] (N = rows = output features, K = cols = input features, row-major as models store
@@ -131,6 +132,11 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         else multiply(x, xOffset, y, yOffset, m, pool);
     }
 
+    /** Whether {@link #multiply} of m rows runs {@link #gemm}. */
+    private boolean runsGemm(int m) {
+        return !QuantRowsBatch.applies(this, m) && m >= gemmMinRows();
+    }
+
     /** {@link #matmul} on x as given (already rounded, or not to be). */
     private void multiply(float[] x, int xOffset, float[] y, int yOffset, int m, WorkerPool pool) {
         if (QuantRowsBatch.applies(this, m)) { // a few rows on quantized weights: one pass over the weights
@@ -195,7 +201,8 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     /**
      * Several products with one input, y_i[M, N_i] = x[M, K] . W_i[N_i, K]^T (q/k/v, or gate/up, of a layer), as
      * {@link #matmul} does each. For a few rows (decode) all the GEMVs run as one parallel loop: one dispatch and one
-     * barrier instead of one per matrix, which matters when a decode step is hundreds of short loops.
+     * barrier instead of one per matrix, which matters when a decode step is hundreds of short loops; for many rows
+     * (prefill) x is rounded once and all the GEMMs' panels run as one loop ({@link #gemmAll}).
      */
     public static void matmulAll(PackedWeights[] ws, float[] x, int xOffset, float[][] ys, int m, WorkerPool pool) {
         if (ws.length != ys.length) throw new IllegalArgumentException(ws.length + " weights but " + ys.length + " outputs");
@@ -212,7 +219,8 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             if (roundOnce) { // prefill q/k/v or gate/up: one rounded x for all of them
                 for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
                 float[] xr = rounded(ws[0].rounding, x, xOffset, m, ws[0].cols, pool);
-                for (int i = 0; i < ws.length; i++) ws[i].multiply(xr, 0, ys[i], 0, m, pool);
+                if (VectorPath.ENABLED && Arrays.stream(ws).allMatch(w -> w.runsGemm(m))) gemmAll(ws, xr, 0, ys, m, pool);
+                else for (int i = 0; i < ws.length; i++) ws[i].multiply(xr, 0, ys[i], 0, m, pool);
                 return;
             }
             for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
@@ -329,52 +337,81 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             gemmScalar(x, xOff, y, yOff, m);
             return;
         }
+        float[] tailRows = tailRows(x, xOff, m, cols);
+        pool.parallelFor(panels(), p -> gemmPanel(p, x, xOff, tailRows, y, yOff, m));
+    }
+
+    /**
+     * {@link #gemm} of several weights on one x [M, K] (q/k/v, or gate/up, of a prefill), y_i = x . W_i^T, as one
+     * parallel loop over all their panels: one dispatch and one barrier instead of one per matrix, and the small
+     * matrices' few panels (k/v: 4-6) share the threads' balance with the big ones. The same bits as {@link #gemm}.
+     */
+    static void gemmAll(PackedWeights[] ws, float[] x, int xOff, float[][] ys, int m, WorkerPool pool) {
+        int n = ws.length;
+        int[] firstPanel = new int[n + 1];
+        for (int i = 0; i < n; i++) firstPanel[i + 1] = firstPanel[i] + ws[i].panels();
+        float[] tailRows = tailRows(x, xOff, m, ws[0].cols);
+        // biggest matrices' panels first is their order already (q before k/v, gate/up alike); claim in order
+        pool.parallelFor(firstPanel[n], t -> {
+            int i = 0;
+            while (t >= firstPanel[i + 1]) i++;
+            ws[i].gemmPanel(t - firstPanel[i], x, xOff, tailRows, ys[i], 0, m);
+        });
+    }
+
+    /** The last M % 6 rows of x [M, K], zero-padded to [6][K], or null when M is a multiple of 6. */
+    private static float[] tailRows(float[] x, int xOff, int m, int k) {
+        final int mr = MicroKernel.MR;
+        int full = m / mr * mr, tail = m - full;
+        if (tail == 0) return null;
+        float[] rows = new float[mr * k];
+        System.arraycopy(x, xOff + full * k, rows, 0, tail * k);
+        return rows;
+    }
+
+    /** Panel p of {@link #gemm}: outputs [NR*p, NR*p + NR) of every row; {@code tailRows} from {@link #tailRows}. */
+    private void gemmPanel(int p, float[] x, int xOff, float[] tailRows, float[] y, int yOff, int m) {
         final int mr = MicroKernel.MR, nr = MicroKernel.NR;
         final int full = m / mr * mr, tail = m - full; // rows in whole 6-row blocks, rows left over
-        // the tail rows, zero-padded to a block: [6][K]
-        final float[] tailRows = tail == 0 ? null : new float[mr * cols];
-        if (tail > 0) System.arraycopy(x, xOff + full * cols, tailRows, 0, tail * cols);
-        int scratchSize = TILE_AT + (rows % nr == 0 ? mr : full + mr) * nr;
-        pool.parallelFor(panels(), p -> {
-            float[] scratch = GEMM_SCRATCH.get();
-            if (scratch.length < scratchSize) {
-                scratch = new float[scratchSize];
-                GEMM_SCRATCH.set(scratch);
+        int n0 = p * nr, width = Math.min(nr, rows - n0);
+        // C: y in place for a whole panel's whole blocks; else scratch[TILE_AT..] as a [rows][NR] tile
+        boolean inPlace = width == nr;
+        int scratchSize = TILE_AT + (inPlace ? mr : full + mr) * nr;
+        float[] scratch = GEMM_SCRATCH.get();
+        if (scratch.length < scratchSize) {
+            scratch = new float[scratchSize];
+            GEMM_SCRATCH.set(scratch);
+        }
+        float[] c = inPlace ? y : scratch;
+        int c0 = inPlace ? yOff + n0 : TILE_AT, ldc = inPlace ? rows : nr;
+        int tileRow = inPlace ? 0 : full; // tile row of the tail block
+        for (int k0 = 0; k0 < cols; k0 += KC) {
+            int kc = Math.min(KC, cols - k0);
+            float[] b;
+            int bOff;
+            PanelSlab slab = slab(p, k0);
+            if (slab != null) {
+                b = slab.array;
+                bOff = slab.offset;
+            } else {
+                panel(p, k0, kc, scratch);
+                b = scratch;
+                bOff = 0;
             }
-            int n0 = p * nr, width = Math.min(nr, rows - n0);
-            // C: y in place for a whole panel's whole blocks; else scratch[TILE_AT..] as a [rows][NR] tile
-            boolean inPlace = width == nr;
-            float[] c = inPlace ? y : scratch;
-            int c0 = inPlace ? yOff + n0 : TILE_AT, ldc = inPlace ? rows : nr;
-            int tileRow = inPlace ? 0 : full; // tile row of the tail block
-            for (int k0 = 0; k0 < cols; k0 += KC) {
-                int kc = Math.min(KC, cols - k0);
-                float[] b;
-                int bOff;
-                PanelSlab slab = slab(p, k0);
-                if (slab != null) {
-                    b = slab.array;
-                    bOff = slab.offset;
-                } else {
-                    panel(p, k0, kc, scratch);
-                    b = scratch;
-                    bOff = 0;
-                }
-                boolean acc = k0 > 0;
-                for (int r = 0; r < full; r += mr) {
-                    MicroKernel.kernel6(x, xOff + r * cols + k0, cols, b, bOff, kc, c, c0 + r * ldc, ldc, acc);
-                }
-                if (tail > 0) {
-                    MicroKernel.kernel6(tailRows, k0, cols, b, bOff, kc, scratch, TILE_AT + tileRow * nr, nr, acc);
-                }
+            boolean acc = k0 > 0;
+            for (int r = 0; r < full; r += mr) {
+                MicroKernel.kernel6(x, xOff + r * cols + k0, cols, b, bOff, kc, c, c0 + r * ldc, ldc, acc);
             }
-            if (!inPlace) {
-                for (int r = 0; r < full; r++) System.arraycopy(scratch, TILE_AT + r * nr, y, yOff + r * rows + n0, width);
+            if (tail > 0) {
+                MicroKernel.kernel6(tailRows, k0, cols, b, bOff, kc, scratch, TILE_AT + tileRow * nr, nr, acc);
             }
-            for (int r = 0; r < tail; r++) {
-                System.arraycopy(scratch, TILE_AT + (tileRow + r) * nr, y, yOff + (full + r) * rows + n0, width);
-            }
-        });
+        }
+        if (!inPlace) {
+            for (int r = 0; r < full; r++) System.arraycopy(scratch, TILE_AT + r * nr, y, yOff + r * rows + n0, width);
+        }
+        for (int r = 0; r < tail; r++) {
+            System.arraycopy(scratch, TILE_AT + (tileRow + r) * nr, y, yOff + (full + r) * rows + n0, width);
+        }
     }
 
     /** Where a task's C tile starts in its scratch (after the [KC][NR] panel slab). */

@@ -100,6 +100,33 @@ class PackedWeightsTest {
         }
     }
 
+    /** Prefill q/k/v through matmulAll (x rounded once, all panels in one loop) gives each matmul's own bits. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "Q8_0", "Q4_0", "Q4_K"})
+    void matmulAllOfManyRowsGivesEachMatmulsBits(DType type) {
+        int k = type.blockSize == 256 ? 512 : 416, m = 41;
+        int[] ns = {3 * MicroKernel.NR, MicroKernel.NR + 7, 2 * MicroKernel.NR};
+        long seed = 900;
+        PackedWeights[] ws = new PackedWeights[ns.length];
+        for (int i = 0; i < ns.length; i++) {
+            ws[i] = PackedWeights.pack(type, RandomWeights.of(type, ns[i], k, seed++), 0, ns[i], k, true,
+                    ActivationRounding.forWeights(type));
+        }
+        float[] x = RandomWeights.activations(m * k, seed);
+        float[][] ys = new float[ns.length][];
+        for (int i = 0; i < ns.length; i++) ys[i] = new float[m * ns[i]];
+        PackedWeights.matmulAll(ws, x, 0, ys, m, POOL);
+        for (int i = 0; i < ns.length; i++) {
+            float[] alone = new float[m * ns[i]];
+            ws[i].matmul(x, 0, alone, 0, m, POOL);
+            for (int j = 0; j < alone.length; j++) {
+                if (Float.floatToRawIntBits(alone[j]) != Float.floatToRawIntBits(ys[i][j])) {
+                    fail(type + " weight " + i + ": y[" + j + "] matmulAll " + ys[i][j] + " != matmul " + alone[j]);
+                }
+            }
+        }
+    }
+
     @Test
     void publicMatmulDispatchesAndChecksShapes() {
         MemorySegment w = RandomWeights.of(DType.Q8_0, 70, 64, 9);
