@@ -317,13 +317,16 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         return Math.max(1, Math.min(byThreads, units / Math.max(1, minUnitsPerTask)));
     }
 
+    /** Each thread's F32 panel slab [KC][NR] for {@link #gemm} (one per task and call made 24 KiB of garbage each). */
+    private static final ThreadLocal<float[]> PANEL_SCRATCH = ThreadLocal.withInitial(() -> new float[KC * MicroKernel.NR]);
+
     /** GEMM y[M, N] = x[M, K] . W^T on F32 panels: tasks split the panels; each panel runs K in KC slabs. */
     void gemm(float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool, boolean vector) {
         int panels = panels();
         int tasks = taskCount(panels, pool, 1);
         pool.parallelFor(tasks, t -> {
             int p0 = (int) ((long) panels * t / tasks), p1 = (int) ((long) panels * (t + 1) / tasks);
-            float[] scratch = new float[KC * MicroKernel.NR];
+            float[] scratch = PANEL_SCRATCH.get();
             float[] tile = null;
             for (int p = p0; p < p1; p++) {
                 int n0 = p * MicroKernel.NR;
