@@ -22,14 +22,31 @@ final class QuantRowsBatch {
         return m > 1 && m < w.gemmMinRows() && !(w instanceof PanelWeights);
     }
 
+    /**
+     * Whether weights with a multi-row int8 kernel ({@link PackedWeights#hasMultiRowInt8}) use it ({@code
+     * -Dslmops.multiRow=false} runs one GEMV kernel per row over each block instead: same bits, for A/B timing).
+     */
+    static final boolean MULTI_ROW = !"false".equalsIgnoreCase(System.getProperty("slmops.multiRow"));
     /** y[M, N] = x[M, K] . W^T for {@code m} rows, as m GEMVs would compute it; runs on {@code pool}. */
     static void matmul(PackedWeights w, float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool,
                        boolean vector) {
+        matmul(w, x, xOff, y, yOff, m, pool, vector, MULTI_ROW);
+    }
+
+    /** {@link #matmul}, choosing whether a multi-row int8 kernel runs where there is one (benchmarks compare). */
+    static void matmul(PackedWeights w, float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool,
+                       boolean vector, boolean multiRow) {
         Object[] prep = new Object[m]; // per row: int8-rounded x or block sums, computed once
         for (int r = 0; r < m; r++) prep[r] = w.gemvPrepare(x, xOff + r * w.cols);
         int units = w.gemvUnits();
-        int unitsPerBlock = Math.max(1, BLOCK_BYTES / Math.max(1, bytesPerUnit(w)));
         int tasks = PackedWeights.taskCount(units, pool, w.gemvMinUnitsPerTask());
+        int unitsPerBlock = Math.max(1, BLOCK_BYTES / Math.max(1, bytesPerUnit(w)));
+        if (multiRow && vector && w.hasMultiRowInt8()) {
+            MultiRowActivations rows = MultiRowActivations.of(prep);
+            pool.parallelFor(tasks, t -> multiRowRange(w, x, xOff, prep, rows, y, yOff, m,
+                    (int) ((long) units * t / tasks), (int) ((long) units * (t + 1) / tasks), unitsPerBlock));
+            return;
+        }
         pool.parallelFor(tasks, t -> {
             int u0 = (int) ((long) units * t / tasks), u1 = (int) ((long) units * (t + 1) / tasks);
             for (int b0 = u0; b0 < u1; b0 += unitsPerBlock) {
@@ -39,6 +56,21 @@ final class QuantRowsBatch {
                 }
             }
         });
+    }
+
+    /**
+     * Output rows [n0, n1) of all m activation rows with the multi-row kernels: per L1-sized block of output rows,
+     * activation rows in groups of 4 (then 2); an odd last row runs the GEMV kernel.
+     */
+    private static void multiRowRange(PackedWeights w, float[] x, int xOff, Object[] prep, MultiRowActivations rows,
+                                      float[] y, int yOff, int m, int n0, int n1, int unitsPerBlock) {
+        for (int b0 = n0; b0 < n1; b0 += unitsPerBlock) {
+            int b1 = Math.min(n1, b0 + unitsPerBlock);
+            int r = 0;
+            for (; r + 4 <= m; r += 4) w.gemvRangeRows(rows, r, 4, y, yOff, b0, b1);
+            for (; r + 2 <= m; r += 2) w.gemvRangeRows(rows, r, 2, y, yOff, b0, b1);
+            if (r < m) w.gemvRange(x, xOff + r * w.cols, prep[r], y, yOff + r * w.rows, b0, b1, true);
+        }
     }
 
     /** Approximate weight bytes one GEMV unit (an output row) reads: K times the family's bits per weight. */
