@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Batched decode on int8-rounded activations, M rows against one quantized matrix, one thread:
  * "perRow" = M GEMVs (the matrix streamed M times), "blocked" = {@link QuantRowsBatch} with one GEMV kernel per
- * row over each L1-sized block of weights (every row re-widens every block), "multiRow" = the multi-row kernels
- * (each block widened once for all rows). Same bits on all three paths. The "nsPerWeightRow" counter is this
+ * row over each L1-sized block of weights (every row re-widens every block), "multiRow" = the multi-row kernel
+ * ({@link Q8MultiRow}: each block widened once for 4 rows; types without one run "blocked"). Same bits on all three
+ * paths. The "nsPerWeightRow" counter is this
  * thread's CPU time per call divided by N K M (ns per weight per activation row): the figure to compare on a loaded
  * machine (JMH sums EVENTS counters over iterations: divide by their count, 3). Shape "NxK": 4864x896 is
  * qwen2.5-0.5b's gate/up, 896x4864 its down projection.
@@ -40,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class MultiRowDecodeBenchmark {
-    @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_0"})
+    @Param({"Q8_0"})
     public String dtype;
     @Param({"4864x896", "896x4864"})
     public String shape;
