@@ -64,9 +64,15 @@ public final class KvPages {
         this.maxIdlePages = maxIdlePages;
     }
 
-    /** A pool for one cache alone: pages of {@link #DEFAULT_PAGE_SIZE}, none kept once returned. */
+    /**
+     * A pool for one cache alone: pages of {@link #DEFAULT_PAGE_SIZE}, kept once returned (up to the capacity's worth)
+     * so a cache truncated and refilled (a new prompt, a benchmark repetition, a rewound chat) reuses its pages:
+     * dropped pages are large arrays that the garbage collector has usually moved to the old generation already,
+     * where they would stay resident until a full collection.
+     */
     static KvPages unshared(ModelConfig config, KvCache.Type type, int capacity) {
-        return new KvPages(config, type, Math.min(DEFAULT_PAGE_SIZE, capacity), 0);
+        int pageSize = Math.min(DEFAULT_PAGE_SIZE, capacity);
+        return new KvPages(config, type, pageSize, (capacity + pageSize - 1) / pageSize);
     }
 
     public int pageSize() {

@@ -20,7 +20,9 @@ import java.lang.foreign.MemorySegment;
  * <p>Families: F32/F16/BF16 keep [N/NR][K][NR] panels (the decode kernel streams them with no horizontal sums);
  * Q8_0 keeps int8 quants and one float scale per 32; Q6_K int8 quants (q-32) and one float scale per 16;
  * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
- * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower).
+ * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower). With int8 activations (AVX2) the
+ * 4- and 5-bit families keep rows interleaved in groups of 8 instead ({@link NibbleGroups}: one pass gives 8 outputs,
+ * lanes = rows).
  *
  * <p>With 256-bit vectors (AVX2) the decode GEMVs of Q8_0, Q6_K, Q5_0/Q5_1/Q5_K and Q4_0/Q4_1/Q4_K round x to
  * int8 per 32-block, as ggml does before its integer dot products, and multiply in 16-bit lanes
@@ -33,7 +35,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Instances are immutable and safe to share between threads.
  */
-public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows {
+public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, NibbleGroups, Q5Rows {
     /** K elements per F32 panel slab in GEMM: B slab [KC][NR] floats = 48 KiB with AVX-512 (about L1), 24 with AVX2. */
     static final int KC = 192;
 
@@ -98,8 +100,10 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             case F32, F16, BF16 -> PanelWeights.from(type, src, offset, rows, cols);
             case Q8_0 -> Q8Rows.from(src, offset, rows, cols, int8);
             case Q6_K -> Q6Rows.from(src, offset, rows, cols, int8);
-            case Q4_0, Q4_1, Q4_K -> Q4Rows.from(type, src, offset, rows, cols, int8);
-            case Q5_0, Q5_1, Q5_K -> Q5Rows.from(type, src, offset, rows, cols, int8);
+            case Q4_0, Q4_1, Q4_K -> NibbleGroups.applies(type, int8) ? NibbleGroups.from(type, src, offset, rows, cols)
+                    : Q4Rows.from(type, src, offset, rows, cols, int8);
+            case Q5_0, Q5_1, Q5_K -> NibbleGroups.applies(type, int8) ? NibbleGroups.from(type, src, offset, rows, cols)
+                    : Q5Rows.from(type, src, offset, rows, cols, int8);
             default -> throw new UnsupportedOperationException("no matmul kernel for " + type
                     + " weights; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
         };
@@ -331,13 +335,16 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         return Math.max(1, Math.min(byThreads, units / Math.max(1, minUnitsPerTask)));
     }
 
+    /** Each thread's F32 panel slab [KC][NR] for {@link #gemm} (one per task and call made 24 KiB of garbage each). */
+    private static final ThreadLocal<float[]> PANEL_SCRATCH = ThreadLocal.withInitial(() -> new float[KC * MicroKernel.NR]);
+
     /** GEMM y[M, N] = x[M, K] . W^T on F32 panels: tasks split the panels; each panel runs K in KC slabs. */
     void gemm(float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool, boolean vector) {
         int panels = panels();
         int tasks = taskCount(panels, pool, 1);
         pool.parallelFor(tasks, t -> {
             int p0 = (int) ((long) panels * t / tasks), p1 = (int) ((long) panels * (t + 1) / tasks);
-            float[] scratch = new float[KC * MicroKernel.NR];
+            float[] scratch = PANEL_SCRATCH.get();
             float[] tile = null;
             for (int p = p0; p < p1; p++) {
                 int n0 = p * MicroKernel.NR;

@@ -32,7 +32,7 @@ public final class PagedAttention {
             return;
         }
         if (nQuery > 1) {
-            float[] k = gather(kPages, pageRows, kvRow, kvEnd), v = gather(vPages, pageRows, kvRow, kvEnd);
+            float[] k = gather(kPages, pageRows, kvRow, kvEnd, KEYS), v = gather(vPages, pageRows, kvRow, kvEnd, VALUES);
             Attention.attend(p, q, qOff, nQuery, firstQueryPos, k, v, kvStart, kvEnd, out, outOff, pool);
             return;
         }
@@ -85,9 +85,23 @@ public final class PagedAttention {
         }
     }
 
-    /** Positions [0, end) of the pages as one contiguous [end, kvRow] array. */
-    static float[] gather(float[][] pages, int pageRows, int kvRow, int end) {
-        float[] all = new float[end * kvRow];
+    /**
+     * The calling thread's gathered keys and values (grown on demand, reused: a prefill gathers each layer's pages,
+     * and fresh arrays of that size per layer and call end up as old-generation garbage that stays resident).
+     */
+    private static final ThreadLocal<float[]> KEYS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> VALUES = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Positions [0, end) of the pages as one contiguous [end, kvRow] block at the start of {@code buffer}'s array
+     * (grown as needed, so possibly longer).
+     */
+    private static float[] gather(float[][] pages, int pageRows, int kvRow, int end, ThreadLocal<float[]> buffer) {
+        float[] all = buffer.get();
+        if (all.length < end * kvRow) {
+            all = new float[end * kvRow];
+            buffer.set(all);
+        }
         for (int pg = 0; pg * pageRows < end; pg++) {
             int n = Math.min(pageRows, end - pg * pageRows);
             System.arraycopy(pages[pg], 0, all, pg * pageRows * kvRow, n * kvRow);

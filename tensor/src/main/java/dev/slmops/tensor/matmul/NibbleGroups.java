@@ -1,0 +1,308 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The 4- and 5-bit families (Q4_0, Q4_1, Q4_K; Q5_0, Q5_1, Q5_K) for the int8 decode GEMV (AVX2), rows interleaved
+ * in groups of eight so one pass computes eight outputs with the vector lanes as rows: no horizontal sum per row,
+ * each activation quant loaded once for eight rows, one contiguous stream of weights (as llama.cpp's CPU backend
+ * repacks Q4_0/Q4_K into 8-row blocks). Same values as {@link Q4Rows}/{@link Q5Rows} (W = q * scale + offset per
+ * 32-element sub-block, q unsigned: 0..15, or 0..31 with a fifth bit); only the layout and the order of the float
+ * sums differ.
+ *
+ * <pre>
+ *   group g = rows 8g .. 8g+7 (the last group padded with zero rows), sub-block b = k / 32 (nb = K / 32 per row)
+ *   nib   [G][nb][8 chunks][16 bytes]  chunk c, byte lane L (row r = L / 2, parity e = L % 2):
+ *                                      low nibble  = q[r][32b + 2c + e] & 15        (k in 0..15 of the block)
+ *                                      high nibble = q[r][32b + 16 + 2c + e] & 15   (k in 16..31)
+ *   fifth [G][nb][8 chunks]  (5-bit types) one int per chunk: the fifth bit of the low-nibble value of (r, e) at
+ *                            bit 4 + r + 16e, of the high-nibble value at bit (12 + r + 16e) mod 32. Shifted right
+ *                            by r (rotated by 8 + r) in int lane r, both land on bits 4 and 20: bit 4 of short
+ *                            lanes 2r and 2r+1, where the nibbles sit widened.
+ *   scale [G][nb][8]    per row of the group
+ *   offset[G][nb][8]    per row (null for Q4_0 / Q5_0: -8 / -16 times the scale)
+ * </pre>
+ *
+ * <p>GEMV per group and sub-block: a chunk widened to 16 shorts holds (row, parity) lanes; multiplied by the
+ * broadcast pair (xq[2c], xq[2c+1]) (low nibbles) or (xq[16+2c], xq[17+2c]) (high) and summed over chunks in 16-bit
+ * lanes, then adjacent lanes pair-summed give the integer dot q_r . xq_b of each row in int lane r. 4-bit: 16 products
+ * of at most 15 * 127 per lane (30480 < 2^15), summed over all 8 chunks; 5-bit: 31 * 127, so over 4 chunks at a time.
+ * Per row: acc_r += dot_r * (scale_rb * d_b) and off_r += offset_rb * xsum_b (Q4_0/Q5_0: the scale, times -8/-16 at
+ * the end), y_r = acc_r + off_r. The integer dots are exact; the float sums run block by block per row.
+ */
+final class NibbleGroups extends PackedWeights {
+    /** Rows per group: the float lanes of a 256-bit vector. */
+    static final int G = 8;
+    /** Mask of bits 4 and 20: bit 4 of both short halves of an int lane. */
+    private static final int FIFTH_BITS = 0x0010_0010;
+    /** Per int lane r: the right shift that brings a low-nibble value's fifth bit to bit 4 (+16e). */
+    private static final int[] LOW_SHIFT = {0, 1, 2, 3, 4, 5, 6, 7};
+    /** Per int lane r: the right rotation that brings a high-nibble value's fifth bit to bit 4 (+16e). */
+    private static final int[] HIGH_ROTATION = {8, 9, 10, 11, 12, 13, 14, 15};
+
+    private final byte[] nib;
+    /** Fifth bits, or null for the 4-bit types. */
+    private final int[] fifth;
+    private final float[] scale;
+    /** Per-row offsets, or null for Q4_0/Q5_0 (offset = {@link #offsetPerScale} * scale). */
+    private final float[] offset;
+    private final float offsetPerScale;
+    private final int nb;
+
+    private NibbleGroups(DType type, int rows, int cols, byte[] nib, int[] fifth, float[] scale, float[] offset) {
+        super(type, rows, cols);
+        this.nib = nib;
+        this.fifth = fifth;
+        this.scale = scale;
+        this.offset = offset;
+        this.offsetPerScale = type == DType.Q4_0 ? -8f : type == DType.Q5_0 ? -16f : 0f;
+        this.nb = cols / 32;
+    }
+
+    /** Whether this layout serves {@code type} here: the int8 GEMVs are on and vectors are 256 bits. */
+    static boolean applies(DType type, boolean int8) {
+        return int8 && Int8Activations.ENABLED && switch (type) {
+            case Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K -> true;
+            default -> false;
+        };
+    }
+
+    static NibbleGroups from(DType type, MemorySegment src, long srcOffset, int rows, int cols) {
+        boolean five = type == DType.Q5_0 || type == DType.Q5_1 || type == DType.Q5_K;
+        int groups = (rows + G - 1) / G, nb = cols / 32;
+        int groupBlocks = Math.multiplyExact(groups, nb);
+        byte[] nib = new byte[Math.multiplyExact(groupBlocks, G * 16)];
+        int[] fifth = five ? new int[groupBlocks * 8] : null;
+        float[] scale = new float[groupBlocks * G];
+        float[] offset = type == DType.Q4_0 || type == DType.Q5_0 ? null : new float[groupBlocks * G];
+        int bs = type.blockSize, subs = bs / 32, blocksPerRow = cols / bs;
+        int[] q = new int[bs];
+        float[] sc = new float[subs], of = new float[subs];
+        for (int r = 0; r < rows; r++) {
+            int g = r / G, lr = r % G;
+            for (int blk = 0; blk < blocksPerRow; blk++) {
+                AffineBlocks.decode(type, src, srcOffset, (long) r * blocksPerRow + blk, q, sc, of);
+                for (int sub = 0; sub < subs; sub++) {
+                    int gb = g * nb + blk * subs + sub;
+                    scale[gb * G + lr] = sc[sub];
+                    if (offset != null) offset[gb * G + lr] = of[sub];
+                    for (int c = 0; c < 8; c++) {
+                        for (int e = 0; e < 2; e++) {
+                            int lo = q[32 * sub + 2 * c + e], hi = q[32 * sub + 16 + 2 * c + e];
+                            nib[gb * G * 16 + 16 * c + 2 * lr + e] = (byte) ((lo & 15) | ((hi & 15) << 4));
+                            if (five) {
+                                fifth[gb * 8 + c] |= ((lo >>> 4) << lowBit(lr, e)) | ((hi >>> 4) << highBit(lr, e));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return new NibbleGroups(type, rows, cols, nib, fifth, scale, offset);
+    }
+
+    /** Bit of a chunk's fifth-bit word for the low-nibble value of row r, parity e. */
+    private static int lowBit(int r, int e) {
+        return 4 + r + 16 * e;
+    }
+
+    /** The same for the high-nibble value. */
+    private static int highBit(int r, int e) {
+        return (12 + r + 16 * e) & 31;
+    }
+
+    @Override
+    boolean roundsToInt8() {
+        return true;
+    }
+
+    /** The int8 activations and their quants as (xq[2i], xq[2i+1]) pairs in one int each, for broadcasting. */
+    record Prep(Int8Activations xq, int[] pairs) {
+    }
+
+    @Override
+    Object gemvPrepare(float[] x, int xOff) {
+        Int8Activations xq = Int8Activations.quantize(x, xOff, cols, dtype);
+        short[] q = xq.q();
+        int[] pairs = new int[q.length / 2];
+        for (int i = 0; i < pairs.length; i++) pairs[i] = (q[2 * i] & 0xFFFF) | (q[2 * i + 1] << 16);
+        return new Prep(xq, pairs);
+    }
+
+    @Override
+    int gemvUnits() {
+        return (rows + G - 1) / G;
+    }
+
+    @Override
+    int gemvMinUnitsPerTask() {
+        return 2;
+    }
+
+    @Override
+    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int g0, int g1, boolean vector) {
+        Prep p = (Prep) prep;
+        float[] out = new float[G];
+        for (int g = g0; g < g1; g++) {
+            if (!vector) groupDotScalar(g, p.xq().q(), p.xq().d(), p.xq().sum(), out);
+            else if (fifth == null) groupDot4(g, p.pairs(), p.xq().d(), p.xq().sum(), out);
+            else groupDot5(g, p.pairs(), p.xq().d(), p.xq().sum(), out);
+            int live = Math.min(G, rows - G * g);
+            System.arraycopy(out, 0, y, yOff + G * g, live);
+        }
+    }
+
+    /** out[r] = row 8g + r . x for the 8 rows of group g, 4-bit quants (vector lanes = rows; see the class comment). */
+    private void groupDot4(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
+        FloatVector acc = FloatVector.zero(Int8Activations.F8), off = acc;
+        int gb0 = g * nb;
+        for (int b = 0; b < nb; b++) {
+            int base = (gb0 + b) * G * 16, xp = 16 * b;
+            ShortVector s = ShortVector.zero(Int8Activations.S16);
+            for (int c = 0; c < 8; c++) {
+                ShortVector w = widen(base + 16 * c);
+                s = s.add(w.and((short) 0xF).mul(pair(pairs, xp + c))).add(w.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, xp + 8 + c)));
+            }
+            FloatVector dot = (FloatVector) Int8Activations.pairSums(s).convert(VectorOperators.I2F, 0);
+            acc = blockScale(gb0 + b, dot, xd[b], acc);
+            off = blockOffset(gb0 + b, xsum[b], off);
+        }
+        finish(acc, off, out);
+    }
+
+    /** {@link #groupDot4} for 5-bit quants: the fifth bits ORed in as bit 4, and 16-bit sums over 4 chunks at a time. */
+    private void groupDot5(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
+        FloatVector acc = FloatVector.zero(Int8Activations.F8), off = acc;
+        IntVector lowShift = IntVector.fromArray(Int8Activations.I8, LOW_SHIFT, 0);
+        IntVector highRotation = IntVector.fromArray(Int8Activations.I8, HIGH_ROTATION, 0);
+        int gb0 = g * nb;
+        for (int b = 0; b < nb; b++) {
+            int base = (gb0 + b) * G * 16, xp = 16 * b, fb = (gb0 + b) * 8;
+            IntVector dot = IntVector.zero(Int8Activations.I8);
+            for (int half = 0; half < 8; half += 4) {
+                ShortVector s = ShortVector.zero(Int8Activations.S16);
+                for (int c = half; c < half + 4; c++) {
+                    ShortVector w = widen(base + 16 * c);
+                    IntVector h = IntVector.broadcast(Int8Activations.I8, fifth[fb + c]);
+                    ShortVector lo5 = h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS).reinterpretAsShorts();
+                    ShortVector hi5 = h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS).reinterpretAsShorts();
+                    s = s.add(w.and((short) 0xF).or(lo5).mul(pair(pairs, xp + c)))
+                            .add(w.lanewise(VectorOperators.LSHR, 4).or(hi5).mul(pair(pairs, xp + 8 + c)));
+                }
+                dot = dot.add(Int8Activations.pairSums(s));
+            }
+            acc = blockScale(gb0 + b, (FloatVector) dot.convert(VectorOperators.I2F, 0), xd[b], acc);
+            off = blockOffset(gb0 + b, xsum[b], off);
+        }
+        finish(acc, off, out);
+    }
+
+    /** The 16 nibble bytes of a chunk widened to 16 shorts (0..255: both nibbles). */
+    private ShortVector widen(int at) {
+        return (ShortVector) ByteVector.fromArray(Int8Activations.B16, nib, at)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, Int8Activations.S16, 0);
+    }
+
+    /** (xq[2i], xq[2i+1]) in every pair of short lanes. */
+    private static ShortVector pair(int[] pairs, int i) {
+        return IntVector.broadcast(Int8Activations.I8, pairs[i]).reinterpretAsShorts();
+    }
+
+    /** acc + dot * (scale of group sub-block gb * d): the rows' scales are 8 floats in a row. */
+    private FloatVector blockScale(int gb, FloatVector dot, float d, FloatVector acc) {
+        return dot.fma(FloatVector.fromArray(Int8Activations.F8, scale, gb * G).mul(d), acc);
+    }
+
+    /** off + offset (or the scale, for Q4_0/Q5_0) of group sub-block gb * the block sum of x. */
+    private FloatVector blockOffset(int gb, float xsum, FloatVector off) {
+        return FloatVector.fromArray(Int8Activations.F8, offset != null ? offset : scale, gb * G)
+                .fma(FloatVector.broadcast(Int8Activations.F8, xsum), off);
+    }
+
+    private void finish(FloatVector acc, FloatVector off, float[] out) {
+        if (offset == null) off = off.mul(offsetPerScale);
+        acc.add(off).intoArray(out, 0);
+    }
+
+    /** The vector kernels' arithmetic one row at a time, in the same order (their reference). */
+    private void groupDotScalar(int g, short[] xq, float[] xd, float[] xsum, float[] out) {
+        for (int r = 0; r < G; r++) {
+            float acc = 0f, off = 0f;
+            for (int b = 0; b < nb; b++) {
+                int gb = g * nb + b, dot = 0;
+                for (int j = 0; j < 32; j++) dot += quant(gb, r, j) * xq[32 * b + j];
+                acc = Math.fma(dot, scale[gb * G + r] * xd[b], acc);
+                off = Math.fma(offset != null ? offset[gb * G + r] : scale[gb * G + r], xsum[b], off);
+            }
+            if (offset == null) off *= offsetPerScale;
+            out[r] = acc + off;
+        }
+    }
+
+    /** The unsigned quant of row r (in group sub-block gb), element j of the sub-block. */
+    private int quant(int gb, int r, int j) {
+        int c = (j % 16) / 2, e = j % 2;
+        int v = nib[gb * G * 16 + 16 * c + 2 * r + e] & 0xFF;
+        int q = j < 16 ? v & 0xF : v >>> 4;
+        if (fifth != null) q |= ((fifth[gb * 8 + c] >>> (j < 16 ? lowBit(r, e) : highBit(r, e))) & 1) << 4;
+        return q;
+    }
+
+    /**
+     * F32 panel dst[kc][NR] of rows NR*p.. over k0..k0+kc (multiples of 32), zeros past the last row: q * scale +
+     * offset (a multiply then an add, as Q4Rows/Q5Rows and ggml round it). One widened chunk, read as 8 ints (lane =
+     * row), holds four k's of all eight rows of a group: low nibble of byte 2r (k = 2c), of byte 2r+1 (k = 2c+1), and
+     * the high nibbles (k = 16+2c, 17+2c), each an 8-float run of the panel.
+     */
+    @Override
+    void panel(int p, int k0, int kc, float[] dst) {
+        int nr = MicroKernel.NR;
+        boolean vector = VectorPath.ENABLED && VectorPath.L == G;
+        IntVector lowShift = vector ? IntVector.fromArray(Int8Activations.I8, LOW_SHIFT, 0) : null;
+        IntVector highRotation = vector ? IntVector.fromArray(Int8Activations.I8, HIGH_ROTATION, 0) : null;
+        for (int gi = 0; gi < nr / G; gi++) {
+            int g = (p * nr) / G + gi;
+            if (g * G >= rows) { // past the last row: zeros
+                for (int k = 0; k < kc; k++) java.util.Arrays.fill(dst, k * nr + gi * G, k * nr + gi * G + G, 0f);
+                continue;
+            }
+            for (int kb = 0; kb < kc; kb += 32) {
+                int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + gi * G;
+                if (vector) {
+                    FloatVector sv = FloatVector.fromArray(Int8Activations.F8, scale, gb * G);
+                    FloatVector ov = offset != null ? FloatVector.fromArray(Int8Activations.F8, offset, gb * G)
+                            : sv.mul(offsetPerScale);
+                    for (int c = 0; c < 8; c++) {
+                        IntVector w = widen(gb * G * 16 + 16 * c).reinterpretAsInts();
+                        IntVector lo = w.and(0x000F_000F), hi = w.lanewise(VectorOperators.LSHR, 4).and(0x000F_000F);
+                        if (fifth != null) {
+                            IntVector h = IntVector.broadcast(Int8Activations.I8, fifth[gb * 8 + c]);
+                            lo = lo.or(h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS));
+                            hi = hi.or(h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS));
+                        }
+                        panelRun(lo.and(0xFFFF), sv, ov, dst, d0 + (2 * c) * nr);
+                        panelRun(lo.lanewise(VectorOperators.LSHR, 16), sv, ov, dst, d0 + (2 * c + 1) * nr);
+                        panelRun(hi.and(0xFFFF), sv, ov, dst, d0 + (16 + 2 * c) * nr);
+                        panelRun(hi.lanewise(VectorOperators.LSHR, 16), sv, ov, dst, d0 + (17 + 2 * c) * nr);
+                    }
+                } else {
+                    for (int r = 0; r < G; r++) {
+                        float s = scale[gb * G + r], o = offset != null ? offset[gb * G + r] : offsetPerScale * s;
+                        for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = quant(gb, r, j) * s + o;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void panelRun(IntVector q, FloatVector scale, FloatVector offset, float[] dst, int at) {
+        ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(scale).add(offset).intoArray(dst, at);
+    }
+}

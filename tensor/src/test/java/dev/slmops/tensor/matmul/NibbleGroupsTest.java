@@ -1,0 +1,61 @@
+package dev.slmops.tensor.matmul;
+
+import dev.slmops.tensor.DType;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.MemorySegment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The 8-row interleaved layout of the 4- and 5-bit families ({@link NibbleGroups}) against the row-major one
+ * ({@link Q4Rows}, {@link Q5Rows}) on the same bytes, at row counts that leave partial groups and panels:
+ * the vector GEMV equals its scalar twin bit for bit; both give the row layout's int8 GEMV up to float summation
+ * order (the integer dots are the same: 3e-6 of sum |w x|); the GEMM panels are bit-identical.
+ */
+class NibbleGroupsTest {
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K"})
+    void groupsMatchTheRowLayout(DType type) {
+        long seed = 11;
+        int[] ks = type.blockSize == 256 ? new int[]{256, 768} : new int[]{32, 96, 288};
+        for (int k : ks) {
+            for (int n : new int[]{1, 7, 8, 9, 33, 70}) {
+                MemorySegment w = RandomWeights.of(type, n, k, seed++);
+                NibbleGroups groups = NibbleGroups.from(type, w, 0, n, k);
+                boolean five = type.name().startsWith("Q5");
+                PackedWeights rows = five ? Q5Rows.from(type, w, 0, n, k, true) : Q4Rows.from(type, w, 0, n, k, true);
+                float[] x = RandomWeights.activations(k, seed++);
+
+                float[] yVector = new float[n], yScalar = new float[n], yRows = new float[n];
+                groups.gemvRange(x, 0, groups.gemvPrepare(x, 0), yVector, 0, 0, groups.gemvUnits(), true);
+                groups.gemvRange(x, 0, groups.gemvPrepare(x, 0), yScalar, 0, 0, groups.gemvUnits(), false);
+                rows.gemvRange(x, 0, rows.gemvPrepare(x, 0), yRows, 0, 0, rows.gemvUnits(), true);
+                assertThat(yVector).as(type + " n=" + n + " k=" + k + ": vector vs scalar").containsExactly(yScalar);
+
+                float[] wf = new float[n * k];
+                dev.slmops.tensor.quant.Dequantize.toFloat(type, w, 0, wf, 0, wf.length);
+                for (int r = 0; r < n; r++) {
+                    double absSum = 0;
+                    for (int j = 0; j < k; j++) absSum += Math.abs(wf[r * k + j] * x[j]);
+                    double tol = 3e-6 * absSum + 1e-6;
+                    if (!(Math.abs(yVector[r] - yRows[r]) <= tol)) {
+                        fail(type + " n=" + n + " k=" + k + " row " + r + ": groups " + yVector[r] + ", rows " + yRows[r]);
+                    }
+                }
+
+                for (int p = 0; p < groups.panels(); p++) {
+                    for (int k0 = 0; k0 < k; k0 += PackedWeights.KC) {
+                        int kc = Math.min(PackedWeights.KC, k - k0);
+                        float[] a = new float[kc * MicroKernel.NR], b = new float[kc * MicroKernel.NR];
+                        groups.panel(p, k0, kc, a);
+                        rows.panel(p, k0, kc, b);
+                        assertThat(a).as(type + " panel " + p + " k0=" + k0).containsExactly(b);
+                    }
+                }
+            }
+        }
+    }
+}
