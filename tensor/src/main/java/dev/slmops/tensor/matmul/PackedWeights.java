@@ -307,6 +307,22 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         return 16;
     }
 
+    /**
+     * Whether {@link #gemvRangeRows} runs several activation rows at once (int8 families with vector kernels): then
+     * {@link QuantRowsBatch} widens each weight block once for all rows instead of once per row.
+     */
+    boolean hasMultiRowInt8() {
+        return false;
+    }
+
+    /**
+     * y[yOff + r * N + n] for output rows n in [n0, n1) and activation rows r in [r0, r0 + g) (g = 2 or 4), x
+     * rounded to int8 ({@link MultiRowActivations}); bit-identical to g calls of {@link #gemvRange}.
+     */
+    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1) {
+        throw new UnsupportedOperationException(this + " has no multi-row int8 kernel");
+    }
+
     /** The GEMV's outputs for units [u0, u1): y[yOff + n] for the rows n those units cover. */
     abstract void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int u0, int u1, boolean vector);
 

@@ -66,6 +66,20 @@ final class Q8Rows extends PackedWeights {
         }
     }
 
+    @Override
+    boolean hasMultiRowInt8() {
+        return int8;
+    }
+
+    @Override
+    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1) {
+        for (int n = n0; n < n1; n++) {
+            int at = yOff + r0 * rows + n;
+            if (g == 4) Q8MultiRow.dotRows4(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows);
+            else Q8MultiRow.dotRows2(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows);
+        }
+    }
+
     /**
      * sum_b d[base/32 + b] * xd[b] * (q_b . xq_b) over one row of k elements, x rounded to int8
      * ({@link Int8Activations}). Per block: the 32 weights widen to two 16-lane short vectors, multiply the quants

@@ -58,4 +58,38 @@ class QuantRowsBatchTest {
             }
         }
     }
+
+    /**
+     * Batched decode must not change a single bit: with int8 activations, the multi-row kernels ({@link
+     * Q8MultiRow} for Q8_0) and the blocked per-row path both give exactly what one GEMV per row
+     * gives, on awkward row counts (groups of 4, then 2, then an odd row) and K not a multiple of 256 where the type
+     * allows it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K"})
+    void batchedDecodeIsBitIdenticalToOneGemvPerRow(DType type) {
+        long seed = 101;
+        int[] ks = type.blockSize == 256 ? new int[]{256, 768} : new int[]{32, 96, 928};
+        for (int k : ks) {
+            for (int n : new int[]{1, 5, 67}) {
+                MemorySegment w = RandomWeights.of(type, n, k, seed++);
+                PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, true);
+                for (int m : new int[]{2, 3, 7, 8, 17, 31}) {
+                    float[] x = new float[m * k];
+                    for (int r = 0; r < m; r++) System.arraycopy(RandomWeights.activations(k, seed++), 0, x, r * k, k);
+                    float[] perRow = new float[m * n];
+                    for (int r = 0; r < m; r++) packed.gemv(x, r * k, perRow, r * n, POOL, VectorPath.ENABLED);
+                    for (boolean multiRow : new boolean[]{true, false}) {
+                        float[] y = new float[m * n];
+                        QuantRowsBatch.matmul(packed, x, 0, y, 0, m, POOL, VectorPath.ENABLED, multiRow);
+                        String what = type + " n=" + n + " k=" + k + " m=" + m + " multiRow=" + multiRow;
+                        for (int i = 0; i < m * n; i++) {
+                            assertThat(Float.floatToRawIntBits(y[i])).as(what + ", output " + i + ": " + y[i] + " vs " + perRow[i])
+                                    .isEqualTo(Float.floatToRawIntBits(perRow[i]));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

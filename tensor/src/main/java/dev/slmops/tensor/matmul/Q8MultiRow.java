@@ -1,0 +1,108 @@
+package dev.slmops.tensor.matmul;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.slmops.tensor.matmul.Int8Activations.B16;
+import static dev.slmops.tensor.matmul.Int8Activations.F8;
+import static dev.slmops.tensor.matmul.Int8Activations.I8;
+
+/**
+ * One Q8_0 weight row against several activation rows rounded to int8 (batched decode), bit-identical to each
+ * row's {@link Q8Rows#dotInt8}. That kernel's block value, lane i, is the exact integer
+ * {@code w[2i] x[2i] + w[2i+1] x[2i+1] + w[2i+16] x[2i+16] + w[2i+17] x[2i+17]} (16-bit products, pair sums), as a
+ * float. Here the same integer is made in floats: the weights of a block are widened ONCE, de-interleaved into
+ * the four vectors w[2i], w[2i+1], w[2i+16], w[2i+17]; each activation row keeps its quants as floats in the same
+ * order ({@link MultiRowActivations}); then one multiply and three fused multiply-adds per row give the lane sum.
+ * Every product and partial sum is an integer below 2^16 (|w| <= 128, |x| <= 127), exact in a float, so no step
+ * rounds and the result equals the integer kernel's I2F. The scale {@code d * xd}, the fused add into the
+ * accumulator of the block's parity and the final tree sum are the GEMV's. Per row and block that is 5 vector
+ * operations instead of 11 (2 short multiplies, an add, 4 for the pair sums, a conversion, the fused add).
+ *
+ * <pre>
+ *   q  [.. base + k]  int8 weight quants (the row at base)      d  [.. (base + k)/32]  weight block scales
+ *   xf [R][K]         activation quants as floats, per 32-block in the order of {@link MultiRowActivations}
+ *   xd [R][K/32]      activation block scales
+ *   out               out[outOff + j * outStride] = the dot product of activation row r0 + j
+ * </pre>
+ */
+final class Q8MultiRow {
+    private Q8MultiRow() {
+    }
+
+    /**
+     * The weight row at q[base..base+k) against activation rows r0 .. r0+3: out[outOff + j * outStride] = the dot
+     * product of row r0 + j (bit-identical to its GEMV).
+     */
+    static void dotRows4(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
+                         float[] out, int outOff, int outStride) {
+        float[] fa = xf[r0], fb = xf[r0 + 1], fc = xf[r0 + 2], fe = xf[r0 + 3];
+        float[] da = xd[r0], db = xd[r0 + 1], dc = xd[r0 + 2], de = xd[r0 + 3];
+        // acc{row}{0,1}: after each block the pair swaps, so {row}0 is always the next block's parity
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+        int sb = base / 32;
+        for (int i = 0, b = 0; i < k; i += 32, b++) {
+            IntVector v0 = widenPairs(q, base + i), v1 = widenPairs(q, base + i + 16);
+            FloatVector w0 = low(v0), w1 = high(v0), w2 = low(v1), w3 = high(v1);
+            float s = d[sb + b];
+            FloatVector na = lanes(w0, w1, w2, w3, fa, i).fma(FloatVector.broadcast(F8, s * da[b]), a0);
+            FloatVector nb = lanes(w0, w1, w2, w3, fb, i).fma(FloatVector.broadcast(F8, s * db[b]), b0);
+            FloatVector nc = lanes(w0, w1, w2, w3, fc, i).fma(FloatVector.broadcast(F8, s * dc[b]), c0);
+            FloatVector ne = lanes(w0, w1, w2, w3, fe, i).fma(FloatVector.broadcast(F8, s * de[b]), e0);
+            a0 = a1; a1 = na; b0 = b1; b1 = nb; c0 = c1; c1 = nc; e0 = e1; e1 = ne;
+        }
+        float[] sums = new float[32]; // per row acc0 + acc1, lane by lane; then the GEMV's tree over the 8 lanes
+        a0.add(a1).intoArray(sums, 0);
+        b0.add(b1).intoArray(sums, 8);
+        c0.add(c1).intoArray(sums, 16);
+        e0.add(e1).intoArray(sums, 24);
+        for (int j = 0; j < 4; j++) out[outOff + j * outStride] = MultiRowActivations.treeSum8(sums, 8 * j);
+    }
+
+    /** {@link #dotRows4} for activation rows r0, r0+1. */
+    static void dotRows2(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
+                         float[] out, int outOff, int outStride) {
+        float[] fa = xf[r0], fb = xf[r0 + 1];
+        float[] da = xd[r0], db = xd[r0 + 1];
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, b0 = a0, b1 = a0;
+        int sb = base / 32;
+        for (int i = 0, b = 0; i < k; i += 32, b++) {
+            IntVector v0 = widenPairs(q, base + i), v1 = widenPairs(q, base + i + 16);
+            FloatVector w0 = low(v0), w1 = high(v0), w2 = low(v1), w3 = high(v1);
+            float s = d[sb + b];
+            FloatVector na = lanes(w0, w1, w2, w3, fa, i).fma(FloatVector.broadcast(F8, s * da[b]), a0);
+            FloatVector nb = lanes(w0, w1, w2, w3, fb, i).fma(FloatVector.broadcast(F8, s * db[b]), b0);
+            a0 = a1; a1 = na; b0 = b1; b1 = nb;
+        }
+        float[] sums = new float[16];
+        a0.add(a1).intoArray(sums, 0);
+        b0.add(b1).intoArray(sums, 8);
+        out[outOff] = MultiRowActivations.treeSum8(sums, 0);
+        out[outOff + outStride] = MultiRowActivations.treeSum8(sums, 8);
+    }
+
+    /** Lane i = w0 x[i] + w1 x[i+8] + w2 x[i+16] + w3 x[i+24] (block at x[o..o+32)), exact: see the class comment. */
+    static FloatVector lanes(FloatVector w0, FloatVector w1, FloatVector w2, FloatVector w3, float[] x, int o) {
+        FloatVector t = w0.mul(FloatVector.fromArray(F8, x, o));
+        t = w1.fma(FloatVector.fromArray(F8, x, o + 8), t);
+        t = w2.fma(FloatVector.fromArray(F8, x, o + 16), t);
+        return w3.fma(FloatVector.fromArray(F8, x, o + 24), t);
+    }
+
+    /** 16 int8 at q[at..]: int lane i = the little-endian 16-bit pair (q[at+2i], q[at+2i+1]), sign-extended. */
+    private static IntVector widenPairs(byte[] q, int at) {
+        return (IntVector) ByteVector.fromArray(B16, q, at).reinterpretAsShorts().convertShape(VectorOperators.S2I, I8, 0);
+    }
+
+    /** The pair's first (low) byte, signed, as a float. */
+    private static FloatVector low(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+    }
+
+    /** The pair's second (high) byte, signed, as a float. */
+    private static FloatVector high(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+    }
+}
