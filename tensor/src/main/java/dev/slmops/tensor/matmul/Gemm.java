@@ -103,10 +103,12 @@ public final class Gemm {
             ldar = lda;
         }
         int nPanels = (n + NR - 1) / NR;
-        // Enough column panels to keep every thread busy: one task per panel over all rows; otherwise split the
-        // rows into blocks of MC too (each block re-packs its panel's slabs: K*NR per 2*MC*K*NR flops).
+        // Enough column panels to keep every thread busy: one task per panel over all rows, packing its slabs as it
+        // goes; otherwise split the rows into blocks of MC too, with op(B) packed once beforehand (a narrow B, as
+        // LoRA's rank-16 products have, would otherwise be re-packed, often transposed, by every block of rows).
         int mBlocks = nPanels >= 4 * pool.threads() ? 1 : (m + MC - 1) / MC;
         int rowsPerBlock = mBlocks == 1 ? m : MC;
+        final float[] packed = mBlocks == 1 ? null : packAll(b, bOff, ldb, bTrans, k, n, nPanels, pool);
         pool.parallelFor(nPanels * mBlocks, task -> {
             int np = task / mBlocks, mb = task % mBlocks;
             int j0 = np * NR, cols = Math.min(NR, n - j0);
@@ -131,14 +133,21 @@ public final class Gemm {
             }
             for (int p0 = 0; p0 < k; p0 += KC) { // a KC x NR slab of B stays in L1 while the rows stream by
                 int kc = Math.min(KC, k - p0);
-                packB(b, bOff, ldb, bTrans, p0, kc, j0, cols, bp);
+                float[] slab = bp;
+                int so = 0;
+                if (packed == null) {
+                    packB(b, bOff, ldb, bTrans, p0, kc, j0, cols, bp, 0);
+                } else {
+                    slab = packed;
+                    so = (np * k + p0) * NR;
+                }
                 boolean acc = accumulate || p0 > 0;
                 int r = 0;
                 for (; r + MR <= rows; r += MR) {
-                    MicroKernel.kernel6(ar, arOff + (i0 + r) * ldar + p0, ldar, bp, 0, kc, cc, co + r * ldcc, ldcc, acc);
+                    MicroKernel.kernel6(ar, arOff + (i0 + r) * ldar + p0, ldar, slab, so, kc, cc, co + r * ldcc, ldcc, acc, cols);
                 }
                 for (; r < rows; r++) {
-                    MicroKernel.kernel1(ar, arOff + (i0 + r) * ldar + p0, bp, 0, kc, cc, co + r * ldcc, acc);
+                    MicroKernel.kernel1(ar, arOff + (i0 + r) * ldar + p0, slab, so, kc, cc, co + r * ldcc, acc);
                 }
             }
             if (cols < NR) {
@@ -147,19 +156,53 @@ public final class Gemm {
         });
     }
 
-    /** Rows [p0, p0+kc) and columns [j0, j0+cols) of op(B) as a slab: bp[p*NR + j] = op(B)[p0 + p, j0 + j], zero past cols. */
-    private static void packB(float[] b, int bOff, int ldb, boolean bTrans, int p0, int kc, int j0, int cols, float[] bp) {
+    /** The whole op(B) [K, N] packed of the calling thread, for products split into row blocks (grown on demand). */
+    private static final ThreadLocal<float[]> B_ALL = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * All of op(B) [K, N] as nPanels panels of [K][NR] one after the other (panel np's slab at p0 starts at
+     * (np*K + p0)*NR), packed by slabs spread over the pool; a buffer of the calling thread.
+     */
+    private static float[] packAll(float[] b, int bOff, int ldb, boolean bTrans, int k, int n, int nPanels, WorkerPool pool) {
+        float[] all = B_ALL.get();
+        if (all.length < nPanels * k * NR) {
+            all = new float[nPanels * k * NR];
+            B_ALL.set(all);
+        }
+        final float[] dst = all;
+        int slabs = (k + KC - 1) / KC;
+        pool.parallelFor(nPanels * slabs, t -> {
+            int np = t / slabs, p0 = (t % slabs) * KC, j0 = np * NR;
+            packB(b, bOff, ldb, bTrans, p0, Math.min(KC, k - p0), j0, Math.min(NR, n - j0), dst, (np * k + p0) * NR);
+        });
+        return all;
+    }
+
+    /**
+     * Rows [p0, p0+kc) and columns [j0, j0+cols) of op(B) as a slab at bp[bpOff ..]:
+     * bp[bpOff + p*NR + j] = op(B)[p0 + p, j0 + j], zero past cols.
+     */
+    private static void packB(float[] b, int bOff, int ldb, boolean bTrans, int p0, int kc, int j0, int cols,
+                              float[] bp, int bpOff) {
         if (bTrans) { // op(B)[p, j] = b[(j0 + j) * ldb + p]: cols rows of B, transposed into the slab
-            RowPacking.transposeToPanel(b, bOff + j0 * ldb + p0, ldb, cols, kc, bp);
+            if (bpOff == 0) {
+                RowPacking.transposeToPanel(b, bOff + j0 * ldb + p0, ldb, cols, kc, bp);
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int dst = bpOff + p * NR, src = bOff + j0 * ldb + p0 + p;
+                    for (int j = 0; j < cols; j++) bp[dst + j] = b[src + j * ldb];
+                    for (int j = cols; j < NR; j++) bp[dst + j] = 0f;
+                }
+            }
         } else if (cols == NR) { // whole rows of NR: vector copies (an arraycopy call per 128-byte row costs more)
             final int l = MicroKernel.L;
             for (int p = 0; p < kc; p++) {
-                int src = bOff + (p0 + p) * ldb + j0, dst = p * NR;
+                int src = bOff + (p0 + p) * ldb + j0, dst = bpOff + p * NR;
                 for (int j = 0; j < NR; j += l) FloatVector.fromArray(MicroKernel.F, b, src + j).intoArray(bp, dst + j);
             }
         } else {
             for (int p = 0; p < kc; p++) {
-                int src = bOff + (p0 + p) * ldb + j0, dst = p * NR;
+                int src = bOff + (p0 + p) * ldb + j0, dst = bpOff + p * NR;
                 System.arraycopy(b, src, bp, dst, cols);
                 for (int j = cols; j < NR; j++) bp[dst + j] = 0f;
             }
