@@ -31,6 +31,11 @@ public final class Gemm {
     /** Depth of one slab: KC x NR of packed B (24 KiB with AVX2) fits L1. */
     static final int KC = 192;
 
+    /** Floats of A per row block when A is split to stay in L2 (256 KiB of the 512 KiB L2 of a Zen 3 core). */
+    static final int A_BLOCK_FLOATS = 1 << 16;
+    /** The largest op(B) packed whole for row blocks to share (16 MiB). */
+    static final int PACK_ALL_MAX_FLOATS = 1 << 22;
+
     /** Transposed A of the calling thread, reused across calls (grown on demand). */
     private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[0]);
     /** Zero-padded [rows][NR] C tile of each thread running tasks, for a last panel narrower than NR. */
@@ -106,13 +111,27 @@ public final class Gemm {
         // Enough column panels to keep every thread busy: one task per panel over all rows, packing its slabs as it
         // goes; otherwise split the rows into blocks of MC too, with op(B) packed once beforehand (a narrow B, as
         // LoRA's rank-16 products have, would otherwise be re-packed, often transposed, by every block of rows).
-        int mBlocks = nPanels >= 4 * pool.threads() ? 1 : (m + MC - 1) / MC;
-        int rowsPerBlock = mBlocks == 1 ? m : MC;
+        int mBlocks, rowsPerBlock;
+        boolean rowsMajor = false; // task order: row block after row block (each block's A read from L2 by all panels)
+        if (nPanels < 4 * pool.threads()) {
+            rowsPerBlock = MC;
+        } else if ((long) m * k > 2L * A_BLOCK_FLOATS && (long) n * k <= PACK_ALL_MAX_FLOATS) {
+            // A much larger than L2 (dW = dy^T x of a wide layer, an LM head's): every panel over all rows would
+            // read all of A from L3 again; blocks of rows whose A fits L2 are read from memory once, and op(B),
+            // packed once, streams past each block instead
+            rowsPerBlock = Math.max(MC, (A_BLOCK_FLOATS / k) / MR * MR);
+            rowsMajor = true;
+        } else {
+            rowsPerBlock = m;
+        }
+        mBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
+        final int perBlock = rowsPerBlock;
+        final boolean byRows = rowsMajor;
         final float[] packed = mBlocks == 1 ? null : packAll(b, bOff, ldb, bTrans, k, n, nPanels, pool);
         pool.parallelFor(nPanels * mBlocks, task -> {
-            int np = task / mBlocks, mb = task % mBlocks;
+            int np = byRows ? task % nPanels : task / mBlocks, mb = byRows ? task / nPanels : task % mBlocks;
             int j0 = np * NR, cols = Math.min(NR, n - j0);
-            int i0 = mb * rowsPerBlock, i1 = Math.min(m, i0 + rowsPerBlock), rows = i1 - i0;
+            int i0 = mb * perBlock, i1 = Math.min(m, i0 + perBlock), rows = i1 - i0;
             float[] bp = B_PACK.get();
             if (bp.length < KC * NR) {
                 bp = new float[KC * NR];
