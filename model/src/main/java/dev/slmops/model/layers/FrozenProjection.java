@@ -76,9 +76,19 @@ public final class FrozenProjection implements Projection {
         return t;
     }
 
-    /** Rows [o0, o0 + n) of W as F32 into tile [n, in], blocks of rows spread over the pool. */
+    /** A thread that owns nothing: a segment it may read is readable by the pool's workers too. */
+    private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    /**
+     * Rows [o0, o0 + n) of W as F32 into tile [n, in], blocks of rows spread over the pool when other threads may
+     * read the weights (a confined arena's segment is read on the calling thread only).
+     */
     private void dequantize(int o0, int n, float[] tile, WorkerPool pool) {
         final int block = 64;
+        if (!data.isAccessibleBy(ANOTHER_THREAD)) {
+            for (int o = 0; o < n; o++) Dequantize.toFloat(dtype, data, (o0 + o) * rowBytes, tile, o * in, in);
+            return;
+        }
         pool.parallelFor((n + block - 1) / block, b -> {
             for (int o = b * block, e = Math.min(n, o + block); o < e; o++) {
                 Dequantize.toFloat(dtype, data, (o0 + o) * rowBytes, tile, o * in, in);
