@@ -19,7 +19,8 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Families: F32/F16/BF16 keep [N/NR][K][NR] panels (the decode kernel streams them with no horizontal sums);
  * Q8_0 keeps int8 quants and one float scale per 32; Q6_K int8 quants (q-32) and one float scale per 16;
- * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
+ * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32 (with int8 activations on AVX2 in groups of 8
+ * interleaved rows, {@link Q4Groups}: one pass gives 8 outputs, lanes = rows); Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
  * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower).
  *
  * <p>With 256-bit vectors (AVX2) the decode GEMVs of Q8_0, Q6_K, Q5_0/Q5_1/Q5_K and Q4_0/Q4_1/Q4_K round x to
@@ -33,7 +34,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Instances are immutable and safe to share between threads.
  */
-public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows {
+public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q4Groups, Q5Rows {
     /** K elements per F32 panel slab in GEMM: B slab [KC][NR] floats = 48 KiB with AVX-512 (about L1), 24 with AVX2. */
     static final int KC = 192;
 
@@ -98,7 +99,8 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             case F32, F16, BF16 -> PanelWeights.from(type, src, offset, rows, cols);
             case Q8_0 -> Q8Rows.from(src, offset, rows, cols, int8);
             case Q6_K -> Q6Rows.from(src, offset, rows, cols, int8);
-            case Q4_0, Q4_1, Q4_K -> Q4Rows.from(type, src, offset, rows, cols, int8);
+            case Q4_0, Q4_1, Q4_K -> Q4Groups.applies(type, int8) ? Q4Groups.from(type, src, offset, rows, cols)
+                    : Q4Rows.from(type, src, offset, rows, cols, int8);
             case Q5_0, Q5_1, Q5_K -> Q5Rows.from(type, src, offset, rows, cols, int8);
             default -> throw new UnsupportedOperationException("no matmul kernel for " + type
                     + " weights; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
