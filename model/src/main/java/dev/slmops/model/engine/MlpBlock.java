@@ -71,7 +71,7 @@ final class MlpBlock {
     MlpBlock(ModelConfig c, WorkerPool pool) {
         this.c = c;
         this.pool = pool;
-        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne());
+        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne(), pool);
     }
 
     /**
