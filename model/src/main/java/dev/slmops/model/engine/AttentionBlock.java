@@ -68,7 +68,7 @@ final class AttentionBlock {
     AttentionBlock(ModelConfig c, int contextInUse, WorkerPool pool) {
         this.c = c;
         this.pool = pool;
-        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne());
+        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne(), pool);
         boolean longFactors = c.ropeScaling() != null && c.ropeScaling().type().equals("longrope")
                 && contextInUse > c.ropeScaling().originalContext();
         this.ropeGlobal = new RopeTable(c.ropeDims(), c.ropeTheta(), c.ropeScaling(), longFactors);
@@ -111,10 +111,14 @@ final class AttentionBlock {
         for (int s = 0; s < b.sequences(); s++) {
             int r0 = b.seqStart()[s], r1 = b.seqStart()[s + 1];
             KvCache cache = b.caches() == null ? null : b.caches()[s];
-            for (int t = r0; t < r1; t++) {                                            // q, k = rope(q, k)
-                rope.apply(a.q(), t * qDim, H, Dh, b.pos()[t]);
-                rope.apply(a.k(), t * kvDim, Hkv, Dh, b.pos()[t]);
-                if (cache != null) cache.put(l, b.pos()[t], a.k(), t * kvDim, a.v(), t * kvDim);
+            if (cache == null) {                                                       // q, k = rope(q, k)
+                ropeRows(rope, a.q(), a.k(), r0, r1, b.pos(), false);
+            } else {
+                for (int t = r0; t < r1; t++) {
+                    rope.apply(a.q(), t * qDim, H, Dh, b.pos()[t]);
+                    rope.apply(a.k(), t * kvDim, Hkv, Dh, b.pos()[t]);
+                    cache.put(l, b.pos()[t], a.k(), t * kvDim, a.v(), t * kvDim);
+                }
             }
             if (cache != null) {                                                       // over the cache: earlier chunks too
                 int end = b.pos()[r1 - 1] + 1;
@@ -138,6 +142,25 @@ final class AttentionBlock {
         LoraProjection.forward(lw.o, ad, a.att(), T, a.oRaw(), pool);                 // oRaw = o(att)
         if (lw.postAttnNorm != null) norm.forward(a.o(), a.oRaw(), lw.postAttnNorm, T, D); // o = postAttnNorm(oRaw)
         return a;
+    }
+
+    /** Rows per task of the RoPE passes. */
+    private static final int ROPE_ROWS = 32;
+
+    /** RoPE (or its inverse, the backward) on rows [r0, r1) of q [T, H*Dh] and k [T, Hkv*Dh], blocks of rows on the pool. */
+    private void ropeRows(RopeTable rope, float[] q, float[] k, int r0, int r1, int[] pos, boolean inverse) {
+        final int H = c.numHeads(), Hkv = c.numKvHeads(), Dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim();
+        pool.parallelFor((r1 - r0 + ROPE_ROWS - 1) / ROPE_ROWS, blk -> {
+            for (int t = r0 + blk * ROPE_ROWS, e = Math.min(r1, t + ROPE_ROWS); t < e; t++) {
+                if (inverse) {
+                    rope.applyBackward(q, t * qDim, H, Dh, pos[t]);
+                    rope.applyBackward(k, t * kvDim, Hkv, Dh, pos[t]);
+                } else {
+                    rope.apply(q, t * qDim, H, Dh, pos[t]);
+                    rope.apply(k, t * kvDim, Hkv, Dh, pos[t]);
+                }
+            }
+        });
     }
 
     /** The decoding rows of one layer: query/output offset, position and KV pages of each such sequence. */
@@ -185,10 +208,7 @@ final class AttentionBlock {
             AttentionBackward.backward(ap, b.seqStart()[s], b.seqStart()[s + 1], a.q(), a.k(), a.v(), dAtt, dq, dk, dv, pool);
         }
         RopeTable rope = c.isSliding(l) ? ropeLocal : ropeGlobal;
-        for (int t = 0; t < T; t++) {                                                  // q = rope(qn): dqn = rope^-1(dq)
-            rope.applyBackward(dq, t * qDim, H, Dh, b.pos()[t]);
-            rope.applyBackward(dk, t * kvDim, Hkv, Dh, b.pos()[t]);
-        }
+        ropeRows(rope, dq, dk, 0, T, b.pos(), true);                               // q = rope(qn): dqn = rope^-1(dq)
         if (lw.qNorm != null) {                                                        // qn = qNorm(qRaw) per head
             float[] dqRaw = new float[T * qDim], dkRaw = new float[T * kvDim];
             norm.backward(dqRaw, dq, a.qRaw(), lw.qNorm, T * H, Dh);

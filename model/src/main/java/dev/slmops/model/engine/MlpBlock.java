@@ -49,10 +49,29 @@ final class MlpBlock {
         }
     }
 
+    /** Floats per task of the element-wise activation passes (a multiple of every vector length). */
+    private static final int CHUNK = 1 << 14;
+
+    /** An element-wise pass over [off, off + n). */
+    private interface Range {
+        void run(int off, int n);
+    }
+
+    /**
+     * Runs an element-wise pass over [0, total) in fixed chunks spread over the pool (the same bits as one pass: no
+     * element depends on another), so the other threads do not idle through the [T, F] activation passes.
+     */
+    private void inChunks(int total, Range pass) {
+        pool.parallelFor((total + CHUNK - 1) / CHUNK, i -> {
+            int off = i * CHUNK;
+            pass.run(off, Math.min(CHUNK, total - off));
+        });
+    }
+
     MlpBlock(ModelConfig c, WorkerPool pool) {
         this.c = c;
         this.pool = pool;
-        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne());
+        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne(), pool);
     }
 
     /**
@@ -76,8 +95,11 @@ final class MlpBlock {
             LoraProjection.addDeltas(lw.up, ad, a.xn(), T, a.up(), pool);
         }
         if (a.act() != a.gate()) System.arraycopy(a.gate(), 0, a.act(), 0, T * F);
-        if (c.activation() == ModelConfig.Activation.SILU) Activations.swiglu(a.act(), 0, a.up(), 0, T * F);
-        else Activations.geglu(a.act(), 0, a.up(), 0, T * F);                          // act = act(gate) * up
+        boolean silu = c.activation() == ModelConfig.Activation.SILU;
+        inChunks(T * F, (o, n) -> {                                                   // act = act(gate) * up
+            if (silu) Activations.swiglu(a.act(), o, a.up(), o, n);
+            else Activations.geglu(a.act(), o, a.up(), o, n);
+        });
         if (obs != null) obs.seen(l, Transformer.MatmulInput.FFN_DOWN_IN, a.act(), T, F);
         LoraProjection.forward(lw.down, ad, a.act(), T, a.mRaw(), pool);              // mRaw = down(act)
         if (lw.postFfnNorm != null) norm.forward(a.m(), a.mRaw(), lw.postFfnNorm, T, D); // m = postFfnNorm(mRaw)
@@ -100,8 +122,8 @@ final class MlpBlock {
         float[] dAct = new float[T * F];
         LoraProjection.backward(lw.down, ad, a.act(), dm, T, dAct, pool);             // mRaw = down(act)
         float[] dGate = new float[T * F], dUp = new float[T * F];
-        Activations.gatedBackward(c.activation() == ModelConfig.Activation.GELU_TANH, dGate, dUp, 0, dAct, 0,
-                a.gate(), a.up(), 0, T * F);                                           // act = act(gate) * up
+        boolean gelu = c.activation() == ModelConfig.Activation.GELU_TANH;
+        inChunks(T * F, (o, n) -> Activations.gatedBackward(gelu, dGate, dUp, o, dAct, o, a.gate(), a.up(), o, n)); // act = act(gate) * up
         float[] dxn = new float[T * D];
         if (lw.gateUp != null) {                                                       // gate | up = gateUp(xn)
             LoraProjection.backward(lw.gateUp, ad, a.xn(), Ops.join2(T, dGate, dUp, F), T, dxn, pool);

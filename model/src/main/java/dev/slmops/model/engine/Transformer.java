@@ -82,7 +82,7 @@ public final class Transformer {
         this.c = weights.config;
         this.attention = new AttentionBlock(c, contextInUse, pool);
         this.mlp = new MlpBlock(c, pool);
-        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne());
+        this.norm = new RmsNormLayer((float) c.rmsNormEps(), c.normPlusOne(), pool);
     }
 
     public ModelConfig config() {

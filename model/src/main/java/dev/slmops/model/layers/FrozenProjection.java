@@ -9,12 +9,20 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A frozen projection in its stored dtype (F32, F16, BF16, Q8_0, Q4_0, K-quants: the QLoRA base). Both the forward
- * and dx = dy W dequantize W a tile of {@link #TILE} rows at a time into F32 and run the GEMM on the tile, so no
- * F32 copy of the matrix is ever held (TILE x in floats per call instead).
+ * and dx = dy W dequantize W a tile of rows at a time into F32 (at most {@link #TILE_FLOATS} floats, the whole
+ * matrix when it fits: every layer matrix of a 135M-0.5B model, a few tiles of an LM head) and run the GEMM on the
+ * tile, so no F32 copy of the matrix is held beyond one tile per calling thread.
+ *
+ * <p>Why big tiles: a tile of n rows is a GEMM with N = n (forward) or K = n (dx). At 128 rows the forward had 4
+ * column panels, too few for the threads, so the GEMM split the rows as well and re-packed (transposed) each panel
+ * for every 48 rows; dx summed into all of dx [T, in] once per 128 rows of W. Both cost more than the products.
  */
 public final class FrozenProjection implements Projection {
-    /** Output rows dequantized at once. */
-    static final int TILE = 128;
+    /** Floats of one dequantized tile: 16 MiB (qwen2.5-0.5b's 4864 x 896 MLP matrices fit in one). */
+    static final int TILE_FLOATS = 1 << 22;
+
+    /** The tile of the calling thread, reused across calls and projections (grown on demand). */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private final String name;
     private final int in, out;
@@ -52,17 +60,49 @@ public final class FrozenProjection implements Projection {
         return out;
     }
 
-    /** Rows [o0, o0 + n) of W as F32 into tile [n, in]. */
-    private void dequantize(int o0, int n, float[] tile) {
-        for (int o = 0; o < n; o++) Dequantize.toFloat(dtype, data, (o0 + o) * rowBytes, tile, o * in, in);
+    /** Rows of W per tile: as many as {@link #TILE_FLOATS} holds (at least one), a multiple of 64 when split. */
+    private int tileRows() {
+        int rows = Math.max(1, TILE_FLOATS / in);
+        return rows >= out ? out : Math.max(1, rows & ~63);
+    }
+
+    /** The calling thread's tile buffer, of at least n floats. */
+    private static float[] tile(int n) {
+        float[] t = TILE.get();
+        if (t.length < n) {
+            t = new float[n];
+            TILE.set(t);
+        }
+        return t;
+    }
+
+    /** A thread that owns nothing: a segment it may read is readable by the pool's workers too. */
+    private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    /**
+     * Rows [o0, o0 + n) of W as F32 into tile [n, in], blocks of rows spread over the pool when other threads may
+     * read the weights (a confined arena's segment is read on the calling thread only).
+     */
+    private void dequantize(int o0, int n, float[] tile, WorkerPool pool) {
+        final int block = 64;
+        if (!data.isAccessibleBy(ANOTHER_THREAD)) {
+            for (int o = 0; o < n; o++) Dequantize.toFloat(dtype, data, (o0 + o) * rowBytes, tile, o * in, in);
+            return;
+        }
+        pool.parallelFor((n + block - 1) / block, b -> {
+            for (int o = b * block, e = Math.min(n, o + block); o < e; o++) {
+                Dequantize.toFloat(dtype, data, (o0 + o) * rowBytes, tile, o * in, in);
+            }
+        });
     }
 
     @Override
     public void forward(float[] x, int rows, float[] y, WorkerPool pool) {
-        float[] tile = new float[Math.min(TILE, out) * in];
-        for (int o0 = 0; o0 < out; o0 += TILE) {
-            int n = Math.min(TILE, out - o0);
-            dequantize(o0, n, tile);
+        int step = tileRows();
+        float[] tile = tile(step * in);
+        for (int o0 = 0; o0 < out; o0 += step) {
+            int n = Math.min(step, out - o0);
+            dequantize(o0, n, tile, pool);
             Gemm.abT(rows, n, in, x, 0, in, tile, 0, in, y, o0, out, false, pool); // y[:, o0:o0+n] = x W_tile^T
         }
         if (bias != null) Bias.add(bias, y, rows);
@@ -71,10 +111,11 @@ public final class FrozenProjection implements Projection {
     @Override
     public void backward(float[] x, float[] dy, int rows, float[] dx, WorkerPool pool) {
         if (dx == null) return;
-        float[] tile = new float[Math.min(TILE, out) * in];
-        for (int o0 = 0; o0 < out; o0 += TILE) {
-            int n = Math.min(TILE, out - o0);
-            dequantize(o0, n, tile);
+        int step = tileRows();
+        float[] tile = tile(step * in);
+        for (int o0 = 0; o0 < out; o0 += step) {
+            int n = Math.min(step, out - o0);
+            dequantize(o0, n, tile, pool);
             Gemm.ab(rows, in, n, dy, o0, out, tile, 0, in, dx, 0, in, true, pool); // dx += dy[:, o0:o0+n] W_tile
         }
     }

@@ -80,7 +80,14 @@ public final class LoraMatmul {
         int r = w.r(), in = w.in(), out = w.out();
         if (grads != null) {
             float[] u = downGemm(w, x, 0, rows, pool);                                               // scale u (recomputed)
-            Gemm.aTb(out, r, rows, dy, 0, out, u, 0, r, grads, w.bOffset(), r, true, pool);          // dB += dy^T (scale u)
+            // dB += dy^T (scale u), as its transpose dB^T [r, out] = (scale u)^T dy: the GEMM then transposes u
+            // [T, r] rather than dy [T, out], and has out/NR column panels instead of one of r columns
+            float[] dBt = new float[r * out];
+            Gemm.aTb(r, out, rows, u, 0, r, dy, 0, out, dBt, 0, out, false, pool);
+            int bo = w.bOffset();
+            for (int o = 0; o < out; o++) {
+                for (int j = 0; j < r; j++) grads[bo + o * r + j] += dBt[j * out + o];
+            }
         }
         float[] du = new float[rows * r];
         Gemm.ab(rows, r, out, dy, 0, out, w.b(), w.bOffset(), r, du, 0, r, false, pool);            // du = scale dy B [T, r]

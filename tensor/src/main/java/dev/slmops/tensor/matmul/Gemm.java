@@ -31,6 +31,11 @@ public final class Gemm {
     /** Depth of one slab: KC x NR of packed B (24 KiB with AVX2) fits L1. */
     static final int KC = 192;
 
+    /** Floats of A per row block when A is split to stay in L2 (256 KiB of the 512 KiB L2 of a Zen 3 core). */
+    static final int A_BLOCK_FLOATS = 1 << 16;
+    /** The largest op(B) packed whole for row blocks to share (16 MiB). */
+    static final int PACK_ALL_MAX_FLOATS = 1 << 22;
+
     /** Transposed A of the calling thread, reused across calls (grown on demand). */
     private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[0]);
     /** Zero-padded [rows][NR] C tile of each thread running tasks, for a last panel narrower than NR. */
@@ -103,14 +108,30 @@ public final class Gemm {
             ldar = lda;
         }
         int nPanels = (n + NR - 1) / NR;
-        // Enough column panels to keep every thread busy: one task per panel over all rows; otherwise split the
-        // rows into blocks of MC too (each block re-packs its panel's slabs: K*NR per 2*MC*K*NR flops).
-        int mBlocks = nPanels >= 4 * pool.threads() ? 1 : (m + MC - 1) / MC;
-        int rowsPerBlock = mBlocks == 1 ? m : MC;
+        // Enough column panels to keep every thread busy: one task per panel over all rows, packing its slabs as it
+        // goes; otherwise split the rows into blocks of MC too, with op(B) packed once beforehand (a narrow B, as
+        // LoRA's rank-16 products have, would otherwise be re-packed, often transposed, by every block of rows).
+        int mBlocks, rowsPerBlock;
+        boolean rowsMajor = false; // task order: row block after row block (each block's A read from L2 by all panels)
+        if (nPanels < 4 * pool.threads()) {
+            rowsPerBlock = MC;
+        } else if ((long) m * k > 2L * A_BLOCK_FLOATS && (long) n * k <= PACK_ALL_MAX_FLOATS) {
+            // A much larger than L2 (dW = dy^T x of a wide layer, an LM head's): every panel over all rows would
+            // read all of A from L3 again; blocks of rows whose A fits L2 are read from memory once, and op(B),
+            // packed once, streams past each block instead
+            rowsPerBlock = Math.max(MC, (A_BLOCK_FLOATS / k) / MR * MR);
+            rowsMajor = true;
+        } else {
+            rowsPerBlock = m;
+        }
+        mBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
+        final int perBlock = rowsPerBlock;
+        final boolean byRows = rowsMajor;
+        final float[] packed = mBlocks == 1 ? null : packAll(b, bOff, ldb, bTrans, k, n, nPanels, pool);
         pool.parallelFor(nPanels * mBlocks, task -> {
-            int np = task / mBlocks, mb = task % mBlocks;
+            int np = byRows ? task % nPanels : task / mBlocks, mb = byRows ? task / nPanels : task % mBlocks;
             int j0 = np * NR, cols = Math.min(NR, n - j0);
-            int i0 = mb * rowsPerBlock, i1 = Math.min(m, i0 + rowsPerBlock), rows = i1 - i0;
+            int i0 = mb * perBlock, i1 = Math.min(m, i0 + perBlock), rows = i1 - i0;
             float[] bp = B_PACK.get();
             if (bp.length < KC * NR) {
                 bp = new float[KC * NR];
@@ -131,14 +152,21 @@ public final class Gemm {
             }
             for (int p0 = 0; p0 < k; p0 += KC) { // a KC x NR slab of B stays in L1 while the rows stream by
                 int kc = Math.min(KC, k - p0);
-                packB(b, bOff, ldb, bTrans, p0, kc, j0, cols, bp);
+                float[] slab = bp;
+                int so = 0;
+                if (packed == null) {
+                    packB(b, bOff, ldb, bTrans, p0, kc, j0, cols, bp, 0);
+                } else {
+                    slab = packed;
+                    so = (np * k + p0) * NR;
+                }
                 boolean acc = accumulate || p0 > 0;
                 int r = 0;
                 for (; r + MR <= rows; r += MR) {
-                    MicroKernel.kernel6(ar, arOff + (i0 + r) * ldar + p0, ldar, bp, 0, kc, cc, co + r * ldcc, ldcc, acc);
+                    MicroKernel.kernel6(ar, arOff + (i0 + r) * ldar + p0, ldar, slab, so, kc, cc, co + r * ldcc, ldcc, acc, cols);
                 }
                 for (; r < rows; r++) {
-                    MicroKernel.kernel1(ar, arOff + (i0 + r) * ldar + p0, bp, 0, kc, cc, co + r * ldcc, acc);
+                    MicroKernel.kernel1(ar, arOff + (i0 + r) * ldar + p0, slab, so, kc, cc, co + r * ldcc, acc);
                 }
             }
             if (cols < NR) {
@@ -147,19 +175,53 @@ public final class Gemm {
         });
     }
 
-    /** Rows [p0, p0+kc) and columns [j0, j0+cols) of op(B) as a slab: bp[p*NR + j] = op(B)[p0 + p, j0 + j], zero past cols. */
-    private static void packB(float[] b, int bOff, int ldb, boolean bTrans, int p0, int kc, int j0, int cols, float[] bp) {
+    /** The whole op(B) [K, N] packed of the calling thread, for products split into row blocks (grown on demand). */
+    private static final ThreadLocal<float[]> B_ALL = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * All of op(B) [K, N] as nPanels panels of [K][NR] one after the other (panel np's slab at p0 starts at
+     * (np*K + p0)*NR), packed by slabs spread over the pool; a buffer of the calling thread.
+     */
+    private static float[] packAll(float[] b, int bOff, int ldb, boolean bTrans, int k, int n, int nPanels, WorkerPool pool) {
+        float[] all = B_ALL.get();
+        if (all.length < nPanels * k * NR) {
+            all = new float[nPanels * k * NR];
+            B_ALL.set(all);
+        }
+        final float[] dst = all;
+        int slabs = (k + KC - 1) / KC;
+        pool.parallelFor(nPanels * slabs, t -> {
+            int np = t / slabs, p0 = (t % slabs) * KC, j0 = np * NR;
+            packB(b, bOff, ldb, bTrans, p0, Math.min(KC, k - p0), j0, Math.min(NR, n - j0), dst, (np * k + p0) * NR);
+        });
+        return all;
+    }
+
+    /**
+     * Rows [p0, p0+kc) and columns [j0, j0+cols) of op(B) as a slab at bp[bpOff ..]:
+     * bp[bpOff + p*NR + j] = op(B)[p0 + p, j0 + j], zero past cols.
+     */
+    private static void packB(float[] b, int bOff, int ldb, boolean bTrans, int p0, int kc, int j0, int cols,
+                              float[] bp, int bpOff) {
         if (bTrans) { // op(B)[p, j] = b[(j0 + j) * ldb + p]: cols rows of B, transposed into the slab
-            RowPacking.transposeToPanel(b, bOff + j0 * ldb + p0, ldb, cols, kc, bp);
+            if (bpOff == 0) {
+                RowPacking.transposeToPanel(b, bOff + j0 * ldb + p0, ldb, cols, kc, bp);
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int dst = bpOff + p * NR, src = bOff + j0 * ldb + p0 + p;
+                    for (int j = 0; j < cols; j++) bp[dst + j] = b[src + j * ldb];
+                    for (int j = cols; j < NR; j++) bp[dst + j] = 0f;
+                }
+            }
         } else if (cols == NR) { // whole rows of NR: vector copies (an arraycopy call per 128-byte row costs more)
             final int l = MicroKernel.L;
             for (int p = 0; p < kc; p++) {
-                int src = bOff + (p0 + p) * ldb + j0, dst = p * NR;
+                int src = bOff + (p0 + p) * ldb + j0, dst = bpOff + p * NR;
                 for (int j = 0; j < NR; j += l) FloatVector.fromArray(MicroKernel.F, b, src + j).intoArray(bp, dst + j);
             }
         } else {
             for (int p = 0; p < kc; p++) {
-                int src = bOff + (p0 + p) * ldb + j0, dst = p * NR;
+                int src = bOff + (p0 + p) * ldb + j0, dst = bpOff + p * NR;
                 System.arraycopy(b, src, bp, dst, cols);
                 for (int j = cols; j < NR; j++) bp[dst + j] = 0f;
             }

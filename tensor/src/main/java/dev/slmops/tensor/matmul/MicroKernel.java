@@ -35,6 +35,19 @@ final class MicroKernel {
         }
     }
 
+    /**
+     * {@link #kernel6} for a panel whose live columns are {@code cols} (the rest zero padding): with AVX2 a panel of at
+     * most 2 vectors' columns (LoRA's rank 16, a narrow last panel) runs its live half only.
+     */
+    static void kernel6(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+                        float[] c, int cOff, int ldc, boolean accumulate, int cols) {
+        if (!FOUR_WIDE && cols <= 2 * L) {
+            kernel6x2(a, aOff, lda, b, bOff, kc, c, cOff, ldc, accumulate);
+        } else {
+            kernel6(a, aOff, lda, b, bOff, kc, c, cOff, ldc, accumulate);
+        }
+    }
+
     /** 6 rows x 4 vectors: 6 broadcast A values, 4 B vectors, 24 accumulators (needs 32 registers). */
     static void kernel6x4(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
                           float[] c, int cOff, int ldc, boolean accumulate) {

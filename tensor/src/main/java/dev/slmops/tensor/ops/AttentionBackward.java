@@ -61,6 +61,19 @@ public final class AttentionBackward {
         final int blocks = (n + QUERY_BLOCK - 1) / QUERY_BLOCK, parts = blocks > 1 ? 2 : 1;
         final int split = Math.max(1, Math.min(blocks - 1, (int) Math.round(blocks / Math.sqrt(2))));
         float[][] dkHead = new float[H * parts][], dvHead = new float[H * parts][];
+        // K and V of each KV head transposed once, [Hkv][hd][n], so the blocks' S and dP products read B rows as they
+        // are instead of each block transposing the keys it sees again (a block of 48 queries reuses them 48 times)
+        final float[] kt = new float[p.nKvHeads() * hd * n], vt = new float[p.nKvHeads() * hd * n];
+        pool.parallelFor(p.nKvHeads(), g -> {
+            int base = g * hd * n;
+            for (int j = 0; j < n; j++) {
+                int src = (r0 + j) * kvRow + g * hd;
+                for (int d = 0; d < hd; d++) {
+                    kt[base + d * n + j] = k[src + d];
+                    vt[base + d * n + j] = v[src + d];
+                }
+            }
+        });
         pool.parallelFor(H * parts, task -> {
             int h = task / parts, part = task % parts;
             int bFrom = parts == 1 ? 0 : part == 0 ? split : 0, bTo = parts == 1 ? blocks : part == 0 ? blocks : split;
@@ -74,25 +87,31 @@ public final class AttentionBackward {
                 int rows = Math.min(QUERY_BLOCK, n - i0), tFirst = r0 + i0, tLast = tFirst + rows - 1;
                 int lo = window > 0 ? Math.max(r0, tFirst - window + 1) : r0, hi = tLast + 1, nPos = hi - lo;
                 int qo = tFirst * qRow + h * hd, ko = lo * kvRow + kvh;
-                Gemm.abT(rows, nPos, hd, q, qo, qRow, k, ko, kvRow, sp, 0, nPos, false, pool);
-                Gemm.abT(rows, nPos, hd, dOut, qo, qRow, v, ko, kvRow, dps, 0, nPos, false, pool);
+                int to = (h / group) * hd * n + lo - r0;                           // K^T, V^T [hd][lo:hi]
+                Gemm.ab(rows, nPos, hd, q, qo, qRow, kt, to, n, sp, 0, nPos, false, pool);
+                Gemm.ab(rows, nPos, hd, dOut, qo, qRow, vt, to, n, dps, 0, nPos, false, pool);
                 for (int r = 0; r < rows; r++) {
                     int t = tFirst + r, row = r * nPos;
                     int from = window > 0 ? Math.max(r0, t - window + 1) : r0;
                     int a = row + from - lo, b = row + t + 1 - lo, len = b - a;
-                    for (int j = 0; j < len; j++) {
-                        float sj = sp[a + j] * scale;
-                        if (cap > 0) sj = (float) (cap * Math.tanh(sj / cap));
-                        z[j] = sj;
-                        sp[a + j] = sj;
+                    if (cap > 0) {
+                        for (int j = 0; j < len; j++) {
+                            float sj = (float) (cap * Math.tanh(sp[a + j] * scale / cap));
+                            z[j] = sj;
+                            sp[a + j] = sj;
+                        }
+                    } else {
+                        scale(sp, a, len, scale);
                     }
                     Softmax.apply(sp, a, len);
-                    double dSum = 0;
-                    for (int j = a; j < b; j++) dSum += sp[j] * dps[j];
-                    for (int j = 0; j < len; j++) {
-                        double ds = sp[a + j] * (dps[a + j] - dSum);
-                        if (cap > 0) ds *= 1 - (z[j] / cap) * (z[j] / cap);
-                        dps[a + j] = (float) (ds * scale);
+                    float dSum = dot(sp, a, dps, a, len);                          // sum_i P_i dP_i
+                    if (cap > 0) {
+                        for (int j = 0; j < len; j++) {
+                            float ds = sp[a + j] * (dps[a + j] - dSum) * (1 - (z[j] / cap) * (z[j] / cap));
+                            dps[a + j] = ds * scale;
+                        }
+                    } else {
+                        softmaxGrad(sp, dps, a, len, dSum, scale);
                     }
                     java.util.Arrays.fill(sp, row, a, 0f);
                     java.util.Arrays.fill(dps, row, a, 0f);
@@ -108,6 +127,23 @@ public final class AttentionBackward {
             dvHead[task] = dvl;
         });
         addHeads(p, r0, n, dkHead, dvHead, dk, dv);
+    }
+
+    /** x[off + j] *= alpha for j < n. */
+    static void scale(float[] x, int off, int n, float alpha) {
+        int j = 0;
+        for (; j <= n - F.length(); j += F.length()) FloatVector.fromArray(F, x, off + j).mul(alpha).intoArray(x, off + j);
+        for (; j < n; j++) x[off + j] *= alpha;
+    }
+
+    /** dS_j = scale * P_j (dP_j - dSum) over [off, off + n), in place of dP (the lanes and the tail compute alike). */
+    static void softmaxGrad(float[] pr, float[] dp, int off, int n, float dSum, float scale) {
+        int j = 0;
+        for (; j <= n - F.length(); j += F.length()) {
+            FloatVector pv = FloatVector.fromArray(F, pr, off + j);
+            FloatVector.fromArray(F, dp, off + j).sub(dSum).mul(pv).mul(scale).intoArray(dp, off + j);
+        }
+        for (; j < n; j++) dp[off + j] = (dp[off + j] - dSum) * pr[off + j] * scale;
     }
 
     /** dk, dv += the per-task buffers; buffer i belongs to query head i / (buffers / H). */

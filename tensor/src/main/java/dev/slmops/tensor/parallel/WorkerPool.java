@@ -19,6 +19,8 @@ import java.util.function.IntConsumer;
 public final class WorkerPool implements AutoCloseable {
     /** Spin this long after a loop before yielding (ns). */
     private static final long SPIN_NANOS = 200_000;
+    /** Spin-wait iterations of a loop's caller for the other threads' last tasks before it yields instead (~20 µs). */
+    private static final int WAIT_SPINS = 1000;
     /** Yield this long after a loop before parking (ns). */
     private static final long YIELD_NANOS = 20_000_000;
 
@@ -107,7 +109,12 @@ public final class WorkerPool implements AutoCloseable {
             } finally {
                 insideTask.set(Boolean.FALSE);
             }
-            while (job.done.get() < nTasks) Thread.onSpinWait();
+            // the last tasks run on other threads: spin briefly, then yield, so that a worker the OS took off its
+            // core (a busy machine) gets it back sooner instead of this thread burning the time waiting for it
+            for (int spins = 0; job.done.get() < nTasks; spins++) {
+                if (spins < WAIT_SPINS) Thread.onSpinWait();
+                else Thread.yield();
+            }
             Throwable t = job.failure.get();
             if (t instanceof RuntimeException r) throw r;
             if (t instanceof Error e) throw e;

@@ -48,6 +48,30 @@ class GemmTest {
         check(48 * 3 + 5, 2 * VectorPath.L * 5 + 3, 129, true, false, false, 100);
     }
 
+    /**
+     * LoRA's shapes: a rank-16 side (N = 16, or a few panels) with several KC slabs, so the rows split into blocks
+     * that share one packing of op(B); and an M of 16 (two 6-row blocks and four single rows).
+     */
+    @Test
+    void narrowProductsOverSeveralSlabs() {
+        long seed = 200;
+        for (int n : new int[] {16, 2 * VectorPath.L + 1, 3 * MicroKernel.NR}) {
+            for (int form = 0; form < 4; form++) {
+                check(101, n, 2 * Gemm.KC + 17, (form & 1) != 0, (form & 2) != 0, form % 2 == 0, seed++);
+            }
+        }
+        check(16, 300, 2 * Gemm.KC + 5, true, false, false, seed++);
+    }
+
+    /** An A much larger than a row block (M*K > 2 * A_BLOCK_FLOATS) with many panels: row blocks sharing packed B. */
+    @Test
+    void largeAInRowBlocks() {
+        int m = 2 * Gemm.A_BLOCK_FLOATS / 300 + 7, n = 8 * MicroKernel.NR + 5;
+        for (int form = 0; form < 4; form++) {
+            check(m, n, 2 * Gemm.KC - 84, (form & 1) != 0, (form & 2) != 0, form >= 2, 300 + form);
+        }
+    }
+
     /** Operands with row strides wider than the product (a sub-matrix at an offset); C's padding must stay intact. */
     private static void check(int m, int n, int k, boolean aT, boolean bT, boolean acc, long seed) {
         int lda = (aT ? m : k) + 3, ldb = (bT ? k : n) + 2, ldc = n + 5;

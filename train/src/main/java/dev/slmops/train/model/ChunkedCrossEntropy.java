@@ -74,6 +74,7 @@ final class ChunkedCrossEntropy {
         for (; j < n; j += F.length()) mv = mv.max(FloatVector.fromArray(F, z, off + j));
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; j < V; j++) max = Math.max(max, z[off + j]);
+        if (grad && softcap == 0) return lossAndGradOneExp(z, off, V, target, max);
         FloatVector sv = FloatVector.zero(F);
         for (j = 0; j < n; j += F.length()) {
             sv = sv.add(VectorMath.exp(FloatVector.fromArray(F, z, off + j).sub(max)));
@@ -104,6 +105,33 @@ final class ChunkedCrossEntropy {
             z[off + target] = (float) dt;
         }
         return loss;
+    }
+
+    /**
+     * {@link #rowLossAndGrad} with a gradient and no soft-cap, one exponential per logit: e = exp(z - max) is kept in
+     * z while summing, then dz = e / sum (- 1 at the target). Sums as there: float lanes, totalled in double.
+     */
+    private static double lossAndGradOneExp(float[] z, int off, int V, int target, float max) {
+        float targetZ = z[off + target];
+        int j = 0, n = V - V % F.length();
+        FloatVector sv = FloatVector.zero(F);
+        for (; j < n; j += F.length()) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, z, off + j).sub(max));
+            e.intoArray(z, off + j);
+            sv = sv.add(e);
+        }
+        double s = VectorMath.sum(sv);
+        for (; j < V; j++) {
+            float e = (float) Math.exp(z[off + j] - max);
+            z[off + j] = e;
+            s += e;
+        }
+        double lse = max + Math.log(s);
+        float inv = (float) (1 / s);
+        for (j = 0; j < n; j += F.length()) FloatVector.fromArray(F, z, off + j).mul(inv).intoArray(z, off + j);
+        for (; j < V; j++) z[off + j] *= inv;
+        z[off + target] = (float) (Math.exp(targetZ - lse) - 1);
+        return lse - targetZ;
     }
 
     /** Naive oracle of {@link #rowLossAndGrad}'s loss (after any soft-cap), in double. */
