@@ -12,6 +12,15 @@ cd "$(dirname "$0")/.."
 SEQ="${1:-512}" THREADS="${2:-2}" STEPS="${3:-5}"
 PEAK="${PEAK_GFLOPS:-192}"
 . scripts/lib/jdk.sh
+# Debian's python3-torch multiplies through libblas.so.3, whichever BLAS update-alternatives selects: with only the
+# reference BLAS (package libblas3) installed it runs ~5 GFLOPS and PyTorch steps ~10x slower (measured here: LoRA
+# 4.1 tokens/s instead of 47). The peer the issue means is PyTorch on OpenBLAS: apt-get install libopenblas0-pthread.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
+case "$blas" in
+  *openblas*|*mkl*|*blis*) echo "PyTorch's BLAS: $blas" ;;
+  *) echo "WARNING: PyTorch's BLAS is '$blas' (not OpenBLAS): its figures will be ~10x too slow;" \
+          "apt-get install libopenblas0-pthread for a fair peer" >&2 ;;
+esac
 ./mvnw -q -B -pl train -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="train/target/test-classes:train/target/classes:$(cat train/target/bench.classpath)"
 declare -A JAVA TORCH FLOP JCPU TCPU
