@@ -106,6 +106,20 @@ public final class Transformer {
 
     /** A batch; returns per input its logits, [T_i, V] flattened when allLogits else [1, V]. */
     public float[][] forward(List<SequenceInput> inputs) {
+        return forward(inputs, false);
+    }
+
+    /**
+     * {@link #forward(List)}, where the [1, V] logits come back in arrays this instance keeps and overwrites on its
+     * next call (any thread's): for a caller that is done with them before then, such as a server's decode loop.
+     * A step then allocates almost nothing, so the garbage collector has nothing to promote and the process does
+     * not grow under load; [T, V] logits (allLogits) are still fresh arrays.
+     */
+    public float[][] forwardReusingLogits(List<SequenceInput> inputs) {
+        return forward(inputs, true);
+    }
+
+    private float[][] forward(List<SequenceInput> inputs, boolean reuseLogits) {
         int rows = 0;
         for (SequenceInput in : inputs) {
             if (in.tokens.length == 0) throw new IllegalArgumentException("a sequence input needs at least one token");
@@ -137,7 +151,7 @@ public final class Transformer {
         Batch batch = new Batch(rows, pos, seqStart, caches, RowAdapters.perSequence(seqStart, adapters), observer);
 
         synchronized (this) { // the activation buffers are this instance's: one forward at a time
-            return forwardRows(inputs, batch, tokens);
+            return forwardRows(inputs, batch, tokens, reuseLogits);
         }
     }
 
@@ -152,6 +166,8 @@ public final class Transformer {
         final float[] x;               // residual stream [T, D]
         final AttentionBlock.Acts attn;
         final MlpBlock.Acts mlp;
+        float[] logits;                // several sequences' logits [total, V] before they are copied out
+        float[][] reused = new float[0][]; // forwardReusingLogits' [V] result arrays, by position in the batch
 
         Scratch(ModelConfig c, boolean fusedProjections, int rows) {
             int D = c.hiddenSize();
@@ -168,7 +184,7 @@ public final class Transformer {
 
     private Scratch scratch;
 
-    private float[][] forwardRows(List<SequenceInput> inputs, Batch batch, int[] tokens) {
+    private float[][] forwardRows(List<SequenceInput> inputs, Batch batch, int[] tokens, boolean reuseLogits) {
         final int rows = batch.rows(), D = c.hiddenSize();
         if (scratch == null || scratch.rows < rows) scratch = new Scratch(c, w.layers[0].qkv != null, rows);
         Scratch sc = scratch;
@@ -198,13 +214,29 @@ public final class Transformer {
             norm.forward(h, outStart[s] * D, x, first * D, w.outputNorm, count, D);
             r += in.tokens.length;
         }
-        float[] logits = new float[total * V]; // [total, V]
+        // [total, V]: one sequence's logits are returned as they are; several sequences' land in a reused buffer
+        // and are copied out, so a batched decode step allocates only the arrays it returns (a step's garbage is
+        // what a young collection catches live and promotes: a fresh [total, V] array per step grew the old
+        // generation, and the server's RSS, by tens of MiB a second under load)
+        boolean direct = n == 1 && !reuseLogits; // the one result array is the matmul's output
+        if (!direct && (sc.logits == null || sc.logits.length < (long) total * V)) sc.logits = new float[total * V];
+        float[] logits = direct ? new float[total * V] : sc.logits;
         if (batch.observer() != null) batch.observer().seen(-1, MatmulInput.OUTPUT_IN, h, total, D);
         LoraProjection.forward(w.output, RowAdapters.perSequence(outStart, adapters), h, total, logits, pool);
-        if (c.finalSoftcap() > 0) Ops.softcap(logits, logits.length, c.finalSoftcap());
-        if (n == 1) return new float[][] {logits};
+        if (c.finalSoftcap() > 0) Ops.softcap(logits, total * V, c.finalSoftcap());
+        if (direct) return new float[][] {logits};
         float[][] result = new float[n][];
-        for (int s = 0; s < n; s++) result[s] = java.util.Arrays.copyOfRange(logits, outStart[s] * V, outStart[s + 1] * V);
+        if (reuseLogits && sc.reused.length < n) sc.reused = java.util.Arrays.copyOf(sc.reused, n);
+        for (int s = 0; s < n; s++) {
+            int count = outStart[s + 1] - outStart[s];
+            if (reuseLogits && count == 1) {
+                if (sc.reused[s] == null) sc.reused[s] = new float[V];
+                result[s] = sc.reused[s];
+                System.arraycopy(logits, outStart[s] * V, result[s], 0, V);
+            } else {
+                result[s] = java.util.Arrays.copyOfRange(logits, outStart[s] * V, outStart[s + 1] * V);
+            }
+        }
         return result;
     }
 

@@ -47,6 +47,35 @@ class BatchedSequencesTest {
         }
     }
 
+    /** The server's variant: same logits as {@link Transformer#forward(List)}, [1, V] rows in arrays reused by the next call. */
+    @org.junit.jupiter.api.Test
+    void reusedLogitArraysHoldTheSameValuesAndAreReusedByTheNextStep(@TempDir Path tmp) throws Exception {
+        Path dir = TokenizerForInit.writeModel(new ModelInit.Options(ModelInit.shapeConfig("tiny-llama"), DType.F32, 3, 0.1),
+                null, tmp.resolve("m"), false);
+        try (LoadedModel m = LoadedModel.load(dir, new LoadedModel.Options(128, 2))) {
+            Transformer t = m.transformer();
+            int V = m.config().vocabSize();
+            int[] a = {5, 17, 99, 42}, b = {400, 3, 3, 250, 8};
+            KvCache ca = m.newCache(), cb = m.newCache(), ca2 = m.newCache(), cb2 = m.newCache();
+            float[][] fresh = t.forward(List.of(new Transformer.SequenceInput(ca, a, false),
+                    new Transformer.SequenceInput(cb, b, true)));
+            float[][] reused = t.forwardReusingLogits(List.of(new Transformer.SequenceInput(ca2, a, false),
+                    new Transformer.SequenceInput(cb2, b, true)));
+            assertThat(reused[0]).containsExactly(fresh[0]);
+            assertThat(reused[1]).containsExactly(fresh[1]).hasSize(b.length * V); // [T, V]: a fresh array
+            float[] firstRow = reused[0];
+            float[][] next = t.forwardReusingLogits(List.of(new Transformer.SequenceInput(ca2, new int[]{9}, false),
+                    new Transformer.SequenceInput(cb2, new int[]{10}, false)));
+            assertThat(next[0]).isSameAs(firstRow).hasSize(V);
+            float[] alone = t.forward(ca, new int[]{9}, false);
+            assertThat(next[0]).containsExactly(alone);
+            // a single sequence too: the same values as the allocating call
+            float[][] one = t.forwardReusingLogits(List.of(new Transformer.SequenceInput(cb2, new int[]{11}, false)));
+            t.forward(cb, new int[]{10}, false);
+            assertThat(one[0]).isSameAs(firstRow).containsExactly(t.forward(cb, new int[]{11}, false));
+        }
+    }
+
     private static float maxAbsDiff(float[] x, float[] y) {
         assertThat(x.length).isEqualTo(y.length);
         float m = 0;

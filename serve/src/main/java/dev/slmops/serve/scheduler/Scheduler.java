@@ -221,7 +221,7 @@ public final class Scheduler implements AutoCloseable {
             rows += tokens.length;
         }
         long t0 = System.nanoTime();
-        float[][] logits = model.forward(inputs);
+        float[][] logits = model.forwardReusingLogits(inputs); // [1, V] rows overwritten by the next step's pass
         long t1 = System.nanoTime();
         observer.step(stepping.size(), rows, t1 - t0);
         largestBatch = Math.max(largestBatch, stepping.size());

@@ -25,10 +25,12 @@ record MultiRowActivations(float[][] xf, float[][] d, float[][] sum) {
     static MultiRowActivations of(Object[] prep) {
         int m = prep.length;
         float[][] xf = new float[m][], d = new float[m][], sum = new float[m][];
+        float[][] reused = reusedRows(m);
         for (int r = 0; r < m; r++) {
             Int8Activations a = (Int8Activations) prep[r];
             short[] q = a.q();
-            float[] f = new float[q.length];
+            if (reused[r].length < q.length) reused[r] = new float[q.length];
+            float[] f = reused[r];
             for (int b = 0; b < q.length; b += 32) {
                 for (int j = 0; j < 32; j++) f[b + SLOT[j]] = q[b + j];
             }
@@ -37,6 +39,23 @@ record MultiRowActivations(float[][] xf, float[][] d, float[][] sum) {
             sum[r] = a.sum();
         }
         return new MultiRowActivations(xf, d, sum);
+    }
+
+    /**
+     * The calling thread's float rows (reused across calls: fresh [M][K] arrays per matmul were the largest part of a
+     * batched decode step's garbage; a matmul finishes before its thread starts the next, so one set per thread does).
+     * Rows may be longer than K: the kernels read K elements.
+     */
+    private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[0][]);
+
+    private static float[][] reusedRows(int m) {
+        float[][] rows = ROWS.get();
+        if (rows.length < m) {
+            float[][] grown = java.util.Arrays.copyOf(rows, m);
+            for (int r = rows.length; r < m; r++) grown[r] = new float[0];
+            ROWS.set(rows = grown);
+        }
+        return rows;
     }
 
     /** {@code VectorMath.sum}'s tree over the 8 lanes t[o..o+8): ((0+4)+(2+6))+((1+5)+(3+7)), the GEMV's last step. */

@@ -317,9 +317,10 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /**
      * y[yOff + r * N + n] for output rows n in [n0, n1) and activation rows r in [r0, r0 + g) (g = 2 or 4), x
-     * rounded to int8 ({@link MultiRowActivations}); bit-identical to g calls of {@link #gemvRange}.
+     * rounded to int8 ({@link MultiRowActivations}); bit-identical to g calls of {@link #gemvRange}. {@code scratch}:
+     * 32 floats of the calling task's, for the kernels' lane sums (so that a call allocates nothing).
      */
-    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1) {
+    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1, float[] scratch) {
         throw new UnsupportedOperationException(this + " has no multi-row int8 kernel");
     }
 

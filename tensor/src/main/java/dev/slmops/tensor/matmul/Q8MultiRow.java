@@ -34,10 +34,10 @@ final class Q8MultiRow {
 
     /**
      * The weight row at q[base..base+k) against activation rows r0 .. r0+3: out[outOff + j * outStride] = the dot
-     * product of row r0 + j (bit-identical to its GEMV).
+     * product of row r0 + j (bit-identical to its GEMV). {@code sums}: the caller's scratch of 32 floats.
      */
     static void dotRows4(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
-                         float[] out, int outOff, int outStride) {
+                         float[] out, int outOff, int outStride, float[] sums) {
         float[] fa = xf[r0], fb = xf[r0 + 1], fc = xf[r0 + 2], fe = xf[r0 + 3];
         float[] da = xd[r0], db = xd[r0 + 1], dc = xd[r0 + 2], de = xd[r0 + 3];
         // acc{row}{0,1}: after each block the pair swaps, so {row}0 is always the next block's parity
@@ -53,7 +53,8 @@ final class Q8MultiRow {
             FloatVector ne = lanes(w0, w1, w2, w3, fe, i).fma(FloatVector.broadcast(F8, s * de[b]), e0);
             a0 = a1; a1 = na; b0 = b1; b1 = nb; c0 = c1; c1 = nc; e0 = e1; e1 = ne;
         }
-        float[] sums = new float[32]; // per row acc0 + acc1, lane by lane; then the GEMV's tree over the 8 lanes
+        // per row acc0 + acc1, lane by lane, into the caller's scratch (an array made here per output row, or a
+        // call taking the vector, is not optimised away: 2.5 MB of garbage per 4864-row matmul); then the GEMV's tree
         a0.add(a1).intoArray(sums, 0);
         b0.add(b1).intoArray(sums, 8);
         c0.add(c1).intoArray(sums, 16);
@@ -63,7 +64,7 @@ final class Q8MultiRow {
 
     /** {@link #dotRows4} for activation rows r0, r0+1. */
     static void dotRows2(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
-                         float[] out, int outOff, int outStride) {
+                         float[] out, int outOff, int outStride, float[] sums) {
         float[] fa = xf[r0], fb = xf[r0 + 1];
         float[] da = xd[r0], db = xd[r0 + 1];
         FloatVector a0 = FloatVector.zero(F8), a1 = a0, b0 = a0, b1 = a0;
@@ -76,7 +77,6 @@ final class Q8MultiRow {
             FloatVector nb = lanes(w0, w1, w2, w3, fb, i).fma(FloatVector.broadcast(F8, s * db[b]), b0);
             a0 = a1; a1 = na; b0 = b1; b1 = nb;
         }
-        float[] sums = new float[16];
         a0.add(a1).intoArray(sums, 0);
         b0.add(b1).intoArray(sums, 8);
         out[outOff] = MultiRowActivations.treeSum8(sums, 0);

@@ -72,11 +72,11 @@ final class Q8Rows extends PackedWeights {
     }
 
     @Override
-    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1) {
+    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1, float[] sums) {
         for (int n = n0; n < n1; n++) {
             int at = yOff + r0 * rows + n;
-            if (g == 4) Q8MultiRow.dotRows4(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows);
-            else Q8MultiRow.dotRows2(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows);
+            if (g == 4) Q8MultiRow.dotRows4(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);
+            else Q8MultiRow.dotRows2(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);
         }
     }
 

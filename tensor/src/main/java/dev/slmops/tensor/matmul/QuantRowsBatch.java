@@ -72,11 +72,12 @@ final class QuantRowsBatch {
      */
     private static void multiRowRange(PackedWeights w, float[] x, int xOff, Object[] prep, MultiRowActivations rows,
                                       float[] y, int yOff, int m, int n0, int n1, int unitsPerBlock) {
+        float[] scratch = new float[32]; // the kernels' lane sums, one per task
         for (int b0 = n0; b0 < n1; b0 += unitsPerBlock) {
             int b1 = Math.min(n1, b0 + unitsPerBlock);
             int r = 0;
-            for (; r + 4 <= m; r += 4) w.gemvRangeRows(rows, r, 4, y, yOff, b0, b1);
-            for (; r + 2 <= m; r += 2) w.gemvRangeRows(rows, r, 2, y, yOff, b0, b1);
+            for (; r + 4 <= m; r += 4) w.gemvRangeRows(rows, r, 4, y, yOff, b0, b1, scratch);
+            for (; r + 2 <= m; r += 2) w.gemvRangeRows(rows, r, 2, y, yOff, b0, b1, scratch);
             if (r < m) w.gemvRange(x, xOff + r * w.cols, prep[r], y, yOff + r * w.rows, b0, b1, true);
         }
     }

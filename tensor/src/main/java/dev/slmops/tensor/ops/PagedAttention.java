@@ -72,18 +72,28 @@ public final class PagedAttention {
         if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
         int qo = qOff + h * hd, oo = outOff + h * hd;
         int kvHead = (h / group) * hd;
-        float[] w = new float[to - from];
+        float[] w = WEIGHTS.get(); // [to - from] of it: this head's logits, then its attention weights
+        if (w.length < to - from) {
+            w = new float[Math.max(to - from, 2 * w.length)];
+            WEIGHTS.set(w);
+        }
         for (int pos = from; pos < to; pos++) {
             float logit = Attention.dot(q, qo, kPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, hd) * p.scale();
             if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
             w[pos - from] = logit;
         }
-        Softmax.apply(w, 0, w.length);
+        Softmax.apply(w, 0, to - from);
         java.util.Arrays.fill(out, oo, oo + hd, 0f);
         for (int pos = from; pos < to; pos++) {
             Attention.axpy(w[pos - from], vPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, out, oo, hd);
         }
     }
+
+    /**
+     * Per thread, one head's attention weights over its keys (grown on demand, reused: a fresh array per head, query
+     * and layer was most of a batched decode step's garbage, 2.5 MB per step at 8 sequences).
+     */
+    private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[256]);
 
     /**
      * The calling thread's gathered keys and values (grown on demand, reused: a prefill gathers each layer's pages,
