@@ -47,6 +47,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final Generations generations;
     private final byte[] apiKey;
     private final Javalin app;
+    /** Bounds the old generation under Serial/Parallel (see HeapGuard); set once the server runs. */
+    private volatile HeapGuard heapGuard;
 
     private OpenAiServer(ServeOptions options, ResponseFormats.Provider formats) {
         this.options = options;
@@ -119,6 +121,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         OpenAiServer s = new OpenAiServer(options, formats);
         s.app.start();
+        s.heapGuard = HeapGuard.startIfNeeded().orElse(null);
         return s;
     }
 
@@ -308,6 +311,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (heapGuard != null) heapGuard.close();
         app.stop();
         models.close();
     }
