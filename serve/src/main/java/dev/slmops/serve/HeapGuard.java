@@ -64,7 +64,7 @@ public final class HeapGuard implements AutoCloseable {
 
     private static Optional<MemoryPoolMXBean> oldGeneration() {
         return ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == MemoryType.HEAP && p.isCollectionUsageThresholdSupported())
+                .filter(p -> p.getType() == MemoryType.HEAP)
                 .filter(p -> p.getName().contains("Tenured") || p.getName().contains("Old Gen"))
                 .findFirst();
     }

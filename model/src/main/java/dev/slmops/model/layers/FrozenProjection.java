@@ -2,6 +2,7 @@ package dev.slmops.model.layers;
 
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.matmul.Gemm;
+import dev.slmops.tensor.parallel.ThreadScratch;
 import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
 
@@ -22,7 +23,7 @@ public final class FrozenProjection implements Projection {
     static final int TILE_FLOATS = 1 << 22;
 
     /** The tile of the calling thread, reused across calls and projections (grown on demand). */
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch TILE = new ThreadScratch();
 
     private final String name;
     private final int in, out;
@@ -68,11 +69,7 @@ public final class FrozenProjection implements Projection {
 
     /** The calling thread's tile buffer, of at least n floats. */
     private static float[] tile(int n) {
-        float[] t = TILE.get();
-        if (t.length < n) {
-            t = new float[n];
-            TILE.set(t);
-        }
+        float[] t = TILE.atLeast(n);
         return t;
     }
 

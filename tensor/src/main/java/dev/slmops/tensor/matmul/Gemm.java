@@ -1,5 +1,6 @@
 package dev.slmops.tensor.matmul;
 
+import dev.slmops.tensor.parallel.ThreadScratch;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
 
@@ -37,11 +38,11 @@ public final class Gemm {
     static final int PACK_ALL_MAX_FLOATS = 1 << 22;
 
     /** Transposed A of the calling thread, reused across calls (grown on demand). */
-    private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch A_PACK = new ThreadScratch();
     /** Zero-padded [rows][NR] C tile of each thread running tasks, for a last panel narrower than NR. */
-    private static final ThreadLocal<float[]> C_TILE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch C_TILE = new ThreadScratch();
     /** Packed B panel of each thread running tasks. */
-    private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch B_PACK = new ThreadScratch();
 
     /** C[M, N] (+)= A[M, K] · B[K, N]; A row stride lda, B row stride ldb, C row stride ldc. */
     public static void ab(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
@@ -82,11 +83,7 @@ public final class Gemm {
         final float[] ar;
         final int arOff, ldar;
         if (aTrans) {
-            float[] t = A_PACK.get();
-            if (t.length < m * k) {
-                t = new float[m * k];
-                A_PACK.set(t);
-            }
+            float[] t = A_PACK.atLeast(m * k);
             final float[] tt = t;
             int blocks = (m + 63) / 64;
             pool.parallelFor(blocks, blk -> { // 64 x 64 tiles: rows of A read contiguously, written 64 apart
@@ -132,20 +129,12 @@ public final class Gemm {
             int np = byRows ? task % nPanels : task / mBlocks, mb = byRows ? task / nPanels : task % mBlocks;
             int j0 = np * NR, cols = Math.min(NR, n - j0);
             int i0 = mb * perBlock, i1 = Math.min(m, i0 + perBlock), rows = i1 - i0;
-            float[] bp = B_PACK.get();
-            if (bp.length < KC * NR) {
-                bp = new float[KC * NR];
-                B_PACK.set(bp);
-            }
+            float[] bp = B_PACK.atLeast(KC * NR);
             // C block: in place when the panel is whole, else a zero-padded [rows][NR] tile
             float[] cc = c;
             int co = cOff + i0 * ldc + j0, ldcc = ldc;
             if (cols < NR) {
-                cc = C_TILE.get();
-                if (cc.length < rows * NR) {
-                    cc = new float[rows * NR];
-                    C_TILE.set(cc);
-                }
+                cc = C_TILE.atLeast(rows * NR);
                 if (accumulate) for (int r = 0; r < rows; r++) System.arraycopy(c, co + r * ldc, cc, r * NR, cols);
                 co = 0;
                 ldcc = NR;
@@ -176,18 +165,14 @@ public final class Gemm {
     }
 
     /** The whole op(B) [K, N] packed of the calling thread, for products split into row blocks (grown on demand). */
-    private static final ThreadLocal<float[]> B_ALL = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch B_ALL = new ThreadScratch();
 
     /**
      * All of op(B) [K, N] as nPanels panels of [K][NR] one after the other (panel np's slab at p0 starts at
      * (np*K + p0)*NR), packed by slabs spread over the pool; a buffer of the calling thread.
      */
     private static float[] packAll(float[] b, int bOff, int ldb, boolean bTrans, int k, int n, int nPanels, WorkerPool pool) {
-        float[] all = B_ALL.get();
-        if (all.length < nPanels * k * NR) {
-            all = new float[nPanels * k * NR];
-            B_ALL.set(all);
-        }
+        float[] all = B_ALL.atLeast(nPanels * k * NR);
         final float[] dst = all;
         int slabs = (k + KC - 1) / KC;
         pool.parallelFor(nPanels * slabs, t -> {

@@ -1,6 +1,7 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.parallel.ThreadScratch;
 import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.lang.foreign.MemorySegment;
@@ -158,18 +159,14 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     }
 
     /** Reused per calling thread (prefill rows can be megabytes; the pool's workers only read it). */
-    private static final ThreadLocal<float[]> ROUNDED = new ThreadLocal<>();
+    private static final ThreadScratch ROUNDED = new ThreadScratch();
 
     /**
      * x[xOff ..][M, K] rounded by {@code r} into this thread's buffer (grown as needed); returns the buffer. Many rows
      * (prefill) are rounded on the pool, a task per block of rows: O(M K) work beside the GEMM's O(M N K).
      */
     private static float[] rounded(ActivationRounding r, float[] x, int xOff, int m, int k, WorkerPool pool) {
-        float[] buf = ROUNDED.get();
-        if (buf == null || buf.length < m * k) {
-            buf = new float[m * k];
-            ROUNDED.set(buf);
-        }
+        float[] buf = ROUNDED.atLeast(m * k);
         float[] dst = buf;
         int tasks = (long) m * k >= 1 << 15 ? Math.min(m, pool.threads()) : 1;
         if (tasks == 1) {
@@ -398,11 +395,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         // C: y in place for a whole panel's whole blocks; else scratch[TILE_AT..] as a [rows][NR] tile
         boolean inPlace = width == nr;
         int scratchSize = TILE_AT + (inPlace ? mr : full + mr) * nr;
-        float[] scratch = GEMM_SCRATCH.get();
-        if (scratch.length < scratchSize) {
-            scratch = new float[scratchSize];
-            GEMM_SCRATCH.set(scratch);
-        }
+        float[] scratch = GEMM_SCRATCH.atLeast(scratchSize);
         float[] c = inPlace ? y : scratch;
         int c0 = inPlace ? yOff + n0 : TILE_AT, ldc = inPlace ? rows : nr;
         int tileRow = inPlace ? 0 : full; // tile row of the tail block
@@ -439,7 +432,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     private static final int TILE_AT = KC * MicroKernel.NR;
 
     /** Scratch of each thread running GEMM tasks: a [KC][NR] panel slab, then a C tile of up to [M + 6][NR] (grown on demand). */
-    private static final ThreadLocal<float[]> GEMM_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch GEMM_SCRATCH = new ThreadScratch();
 
     /** {@link #gemm}'s scalar twin: the same slabs, summed in the same order by {@link MicroKernel#kernelScalar}. */
     private void gemmScalar(float[] x, int xOff, float[] y, int yOff, int m) {

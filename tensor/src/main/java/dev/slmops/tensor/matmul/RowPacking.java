@@ -1,5 +1,6 @@
 package dev.slmops.tensor.matmul;
 
+import dev.slmops.tensor.parallel.ThreadScratch;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
@@ -17,7 +18,7 @@ final class RowPacking {
     }
 
     /** Row-major [NR][kc] tile of the calling thread (a GEMM fills one per panel slab; grown on demand). */
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch TILE = new ThreadScratch();
 
     /**
      * Builds the F32 panel dst[kc][NR] of panel p from rows NR*p .. NR*p + NR-1 (zeros past the last row): each
@@ -25,11 +26,7 @@ final class RowPacking {
      */
     static void fillPanel(int rows, int p, int kc, float[] dst, RowSource source) {
         int nr = MicroKernel.NR;
-        float[] tile = TILE.get();
-        if (tile.length < nr * kc) {
-            tile = new float[nr * kc];
-            TILE.set(tile);
-        }
+        float[] tile = TILE.atLeast(nr * kc);
         int n0 = p * nr, live = Math.min(nr, rows - n0);
         for (int j = 0; j < live; j++) source.dequantize(n0 + j, tile, j * kc);
         transposeToPanel(tile, 0, kc, live, kc, dst);

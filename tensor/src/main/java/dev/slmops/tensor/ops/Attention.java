@@ -2,6 +2,7 @@ package dev.slmops.tensor.ops;
 
 import dev.slmops.tensor.matmul.Gemm;
 import dev.slmops.tensor.matmul.VectorPath;
+import dev.slmops.tensor.parallel.ThreadScratch;
 import dev.slmops.tensor.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -82,7 +83,7 @@ public final class Attention {
     static final int QUERY_BLOCK = 48;
 
     /** Keys transposed per KV head, [nKvHeads][headDim][positions], of the calling thread (grown on demand). */
-    private static final ThreadLocal<float[]> KEYS_T = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch KEYS_T = new ThreadScratch();
 
     /** Logits/weights tile [QUERY_BLOCK][positions] of each thread running prefill tasks (grown on demand). */
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
@@ -105,11 +106,7 @@ public final class Attention {
         final int hd = p.headDim(), heads = p.nHeads(), group = heads / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
         final int qRow = heads * hd, blocks = (nQuery + QUERY_BLOCK - 1) / QUERY_BLOCK, window = p.slidingWindow();
         final int nAll = kvEnd - kvStart;
-        float[] ktBuf = KEYS_T.get();
-        if (ktBuf.length < p.nKvHeads() * hd * nAll) {
-            ktBuf = new float[p.nKvHeads() * hd * nAll];
-            KEYS_T.set(ktBuf);
-        }
+        float[] ktBuf = KEYS_T.atLeast(p.nKvHeads() * hd * nAll);
         final float[] kt = ktBuf;
         pool.parallelFor(p.nKvHeads(), g -> { // kt[g][d][j] = k[(kvStart + j) * kvRow + g * hd + d]
             int base = g * hd * nAll;

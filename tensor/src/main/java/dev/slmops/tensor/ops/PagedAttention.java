@@ -1,5 +1,6 @@
 package dev.slmops.tensor.ops;
 
+import dev.slmops.tensor.parallel.ThreadScratch;
 import dev.slmops.tensor.parallel.WorkerPool;
 
 /**
@@ -72,11 +73,7 @@ public final class PagedAttention {
         if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
         int qo = qOff + h * hd, oo = outOff + h * hd;
         int kvHead = (h / group) * hd;
-        float[] w = WEIGHTS.get(); // [to - from] of it: this head's logits, then its attention weights
-        if (w.length < to - from) {
-            w = new float[Math.max(to - from, 2 * w.length)];
-            WEIGHTS.set(w);
-        }
+        float[] w = WEIGHTS.atLeast(to - from); // this head's logits, then its attention weights
         for (int pos = from; pos < to; pos++) {
             float logit = Attention.dot(q, qo, kPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, hd) * p.scale();
             if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
@@ -93,25 +90,21 @@ public final class PagedAttention {
      * Per thread, one head's attention weights over its keys (grown on demand, reused: a fresh array per head, query
      * and layer was most of a batched decode step's garbage, 2.5 MB per step at 8 sequences).
      */
-    private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[256]);
+    private static final ThreadScratch WEIGHTS = new ThreadScratch();
 
     /**
      * The calling thread's gathered keys and values (grown on demand, reused: a prefill gathers each layer's pages,
      * and fresh arrays of that size per layer and call end up as old-generation garbage that stays resident).
      */
-    private static final ThreadLocal<float[]> KEYS = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> VALUES = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch KEYS = new ThreadScratch();
+    private static final ThreadScratch VALUES = new ThreadScratch();
 
     /**
      * Positions [0, end) of the pages as one contiguous [end, kvRow] block at the start of {@code buffer}'s array
      * (grown as needed, so possibly longer).
      */
-    private static float[] gather(float[][] pages, int pageRows, int kvRow, int end, ThreadLocal<float[]> buffer) {
-        float[] all = buffer.get();
-        if (all.length < end * kvRow) {
-            all = new float[end * kvRow];
-            buffer.set(all);
-        }
+    private static float[] gather(float[][] pages, int pageRows, int kvRow, int end, ThreadScratch buffer) {
+        float[] all = buffer.atLeast(end * kvRow);
         for (int pg = 0; pg * pageRows < end; pg++) {
             int n = Math.min(pageRows, end - pg * pageRows);
             System.arraycopy(pages[pg], 0, all, pg * pageRows * kvRow, n * kvRow);
