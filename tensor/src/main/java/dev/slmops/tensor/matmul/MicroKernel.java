@@ -165,6 +165,109 @@ final class MicroKernel {
         c50.intoArray(c, o); c51.intoArray(c, o + l1);
     }
 
+    /**
+     * 4 rows x NR columns, as {@link #kernel6} (same sums, same order): for row counts that 6-row blocks would pad,
+     * e.g. 8 decoding sequences as 4 + 4 instead of 6 + 6 with 4 zero rows.
+     */
+    static void kernel4(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+                        float[] c, int cOff, int ldc, boolean accumulate) {
+        if (FOUR_WIDE) {
+            kernel4x4(a, aOff, lda, b, bOff, kc, c, cOff, ldc, accumulate);
+        } else {
+            kernel4x2(a, aOff, lda, b, bOff, kc, c, cOff, ldc, accumulate);
+            kernel4x2(a, aOff, lda, b, bOff + 2 * L, kc, c, cOff + 2 * L, ldc, accumulate);
+        }
+    }
+
+    /** 4 rows x 4 vectors: 4 broadcast A values, 4 B vectors, 16 accumulators (AVX-512). */
+    static void kernel4x4(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+                          float[] c, int cOff, int ldc, boolean accumulate) {
+        final int l1 = L, l2 = 2 * L, l3 = 3 * L;
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
+        if (accumulate) {
+            int o = cOff;
+            c00 = FloatVector.fromArray(F, c, o); c01 = FloatVector.fromArray(F, c, o + l1);
+            c02 = FloatVector.fromArray(F, c, o + l2); c03 = FloatVector.fromArray(F, c, o + l3);
+            o += ldc;
+            c10 = FloatVector.fromArray(F, c, o); c11 = FloatVector.fromArray(F, c, o + l1);
+            c12 = FloatVector.fromArray(F, c, o + l2); c13 = FloatVector.fromArray(F, c, o + l3);
+            o += ldc;
+            c20 = FloatVector.fromArray(F, c, o); c21 = FloatVector.fromArray(F, c, o + l1);
+            c22 = FloatVector.fromArray(F, c, o + l2); c23 = FloatVector.fromArray(F, c, o + l3);
+            o += ldc;
+            c30 = FloatVector.fromArray(F, c, o); c31 = FloatVector.fromArray(F, c, o + l1);
+            c32 = FloatVector.fromArray(F, c, o + l2); c33 = FloatVector.fromArray(F, c, o + l3);
+        } else {
+            FloatVector z = FloatVector.zero(F);
+            c00 = z; c01 = z; c02 = z; c03 = z; c10 = z; c11 = z; c12 = z; c13 = z;
+            c20 = z; c21 = z; c22 = z; c23 = z; c30 = z; c31 = z; c32 = z; c33 = z;
+        }
+        int a0 = aOff, a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int k = 0, bo = bOff; k < kc; k++, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bo);
+            FloatVector b1 = FloatVector.fromArray(F, b, bo + l1);
+            FloatVector b2 = FloatVector.fromArray(F, b, bo + l2);
+            FloatVector b3 = FloatVector.fromArray(F, b, bo + l3);
+            FloatVector av = FloatVector.broadcast(F, a[a0 + k]);
+            c00 = b0.fma(av, c00); c01 = b1.fma(av, c01); c02 = b2.fma(av, c02); c03 = b3.fma(av, c03);
+            av = FloatVector.broadcast(F, a[a1 + k]);
+            c10 = b0.fma(av, c10); c11 = b1.fma(av, c11); c12 = b2.fma(av, c12); c13 = b3.fma(av, c13);
+            av = FloatVector.broadcast(F, a[a2 + k]);
+            c20 = b0.fma(av, c20); c21 = b1.fma(av, c21); c22 = b2.fma(av, c22); c23 = b3.fma(av, c23);
+            av = FloatVector.broadcast(F, a[a3 + k]);
+            c30 = b0.fma(av, c30); c31 = b1.fma(av, c31); c32 = b2.fma(av, c32); c33 = b3.fma(av, c33);
+        }
+        int o = cOff;
+        c00.intoArray(c, o); c01.intoArray(c, o + l1); c02.intoArray(c, o + l2); c03.intoArray(c, o + l3);
+        o += ldc;
+        c10.intoArray(c, o); c11.intoArray(c, o + l1); c12.intoArray(c, o + l2); c13.intoArray(c, o + l3);
+        o += ldc;
+        c20.intoArray(c, o); c21.intoArray(c, o + l1); c22.intoArray(c, o + l2); c23.intoArray(c, o + l3);
+        o += ldc;
+        c30.intoArray(c, o); c31.intoArray(c, o + l1); c32.intoArray(c, o + l2); c33.intoArray(c, o + l3);
+    }
+
+    /** 4 rows x 2 vectors of a panel (columns bOff-relative 0..2L): 8 accumulators (AVX2). */
+    static void kernel4x2(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+                          float[] c, int cOff, int ldc, boolean accumulate) {
+        final int l1 = L;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        if (accumulate) {
+            int o = cOff;
+            c00 = FloatVector.fromArray(F, c, o); c01 = FloatVector.fromArray(F, c, o + l1);
+            o += ldc;
+            c10 = FloatVector.fromArray(F, c, o); c11 = FloatVector.fromArray(F, c, o + l1);
+            o += ldc;
+            c20 = FloatVector.fromArray(F, c, o); c21 = FloatVector.fromArray(F, c, o + l1);
+            o += ldc;
+            c30 = FloatVector.fromArray(F, c, o); c31 = FloatVector.fromArray(F, c, o + l1);
+        } else {
+            FloatVector z = FloatVector.zero(F);
+            c00 = z; c01 = z; c10 = z; c11 = z; c20 = z; c21 = z; c30 = z; c31 = z;
+        }
+        int a0 = aOff, a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int k = 0, bo = bOff; k < kc; k++, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bo);
+            FloatVector b1 = FloatVector.fromArray(F, b, bo + l1);
+            FloatVector av = FloatVector.broadcast(F, a[a0 + k]);
+            c00 = b0.fma(av, c00); c01 = b1.fma(av, c01);
+            av = FloatVector.broadcast(F, a[a1 + k]);
+            c10 = b0.fma(av, c10); c11 = b1.fma(av, c11);
+            av = FloatVector.broadcast(F, a[a2 + k]);
+            c20 = b0.fma(av, c20); c21 = b1.fma(av, c21);
+            av = FloatVector.broadcast(F, a[a3 + k]);
+            c30 = b0.fma(av, c30); c31 = b1.fma(av, c31);
+        }
+        int o = cOff;
+        c00.intoArray(c, o); c01.intoArray(c, o + l1);
+        o += ldc;
+        c10.intoArray(c, o); c11.intoArray(c, o + l1);
+        o += ldc;
+        c20.intoArray(c, o); c21.intoArray(c, o + l1);
+        o += ldc;
+        c30.intoArray(c, o); c31.intoArray(c, o + l1);
+    }
+
     /** 1 row x NR columns: c[cOff + j] (+)= sum_k a[aOff + k] * b[bOff + NR*k + j]. */
     static void kernel1(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, boolean accumulate) {
         final int l1 = L, l2 = 2 * L, l3 = 3 * L;

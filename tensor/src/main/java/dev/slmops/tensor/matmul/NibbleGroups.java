@@ -174,7 +174,139 @@ final class NibbleGroups extends PackedWeights {
             acc = blockScale(gb0 + b, dot, xd[b], acc);
             off = blockOffset(gb0 + b, xsum[b], off);
         }
-        finish(acc, off, out);
+        finish(acc, off, out, 0);
+    }
+
+    /**
+     * The 5-bit GEMV (fifth bits moved in by variable shifts) costs ~0.10-0.15 ns per weight and row on Zen 3, the
+     * GEMM ~0.06 from 4 rows (its F32 panels, ~0.11 ns per weight, are shared by the rows): GEMM from 3 rows. The
+     * 4-bit types keep the multi-row int8 kernel (~0.032) up to the default.
+     */
+    @Override
+    int gemmMinRows() {
+        return fifth == null ? super.gemmMinRows() : 3;
+    }
+
+    /** The 4-bit types have a multi-row kernel ({@link #groupDot4Rows4}); the 5-bit ones run one GEMV per row. */
+    @Override
+    boolean hasMultiRowInt8() {
+        return fifth == null;
+    }
+
+    /** The rows' {@link Prep}s as they are. */
+    @Override
+    Object multiRowPrepare(Object[] prep) {
+        return prep;
+    }
+
+    /** Groups [g0, g1) for activation rows r0 .. r0+g-1 (g = 4 or 2); out: 32 floats, the rows' 8 outputs each. */
+    @Override
+    void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int g0, int g1, float[] out) {
+        Object[] prep = (Object[]) activations;
+        Prep p0 = (Prep) prep[r0], p1 = (Prep) prep[r0 + 1];
+        Prep p2 = g == 4 ? (Prep) prep[r0 + 2] : null, p3 = g == 4 ? (Prep) prep[r0 + 3] : null;
+        for (int grp = g0; grp < g1; grp++) {
+            if (g == 4) groupDot4Rows4(grp, p0, p1, p2, p3, out);
+            else groupDot4Rows2(grp, p0, p1, out);
+            int live = Math.min(G, rows - G * grp);
+            for (int r = 0; r < g; r++) System.arraycopy(out, G * r, y, yOff + (r0 + r) * rows + G * grp, live);
+        }
+    }
+
+    /**
+     * {@link #groupDot4} of group g for four activation rows at once: each chunk is widened and split into its
+     * nibbles once for the four rows (the single-row kernel does it per row), then each row's products and sums are
+     * the single-row kernel's, in its order: the same bits. out[8r .. 8r+8) = row r's eight outputs.
+     *
+     * <p>The block and group ends spell out {@link #blockScale}, {@link #blockOffset}, {@link #finish} and
+     * {@link Int8Activations#pairSums} instead of calling them: in a method this large C2 stops inlining its own
+     * small methods (NodeCountInliningCutoff; the Vector API's are force-inlined), and a vector passed to a call
+     * that is not inlined is boxed on every loop iteration (measured: 3.5x slower).
+     */
+    private void groupDot4Rows4(int g, Prep p0, Prep p1, Prep p2, Prep p3, float[] out) {
+        int[] x0 = p0.pairs(), x1 = p1.pairs(), x2 = p2.pairs(), x3 = p3.pairs();
+        float[] d0 = p0.xq().d(), d1 = p1.xq().d(), d2 = p2.xq().d(), d3 = p3.xq().d();
+        float[] t0 = p0.xq().sum(), t1 = p1.xq().sum(), t2 = p2.xq().sum(), t3 = p3.xq().sum();
+        float[] offsets = offset != null ? offset : scale;
+        FloatVector acc0 = FloatVector.zero(Int8Activations.F8), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        FloatVector off0 = acc0, off1 = acc0, off2 = acc0, off3 = acc0;
+        int gb0 = g * nb;
+        for (int b = 0; b < nb; b++) {
+            int base = (gb0 + b) * G * 16, xp = 16 * b;
+            ShortVector s0 = ShortVector.zero(Int8Activations.S16), s1 = s0, s2 = s0, s3 = s0;
+            for (int c = 0; c < 8; c++) {
+                ShortVector w = widen(base + 16 * c);
+                ShortVector lo = w.and((short) 0xF), hi = w.lanewise(VectorOperators.LSHR, 4);
+                int l = xp + c, h = xp + 8 + c;
+                s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
+                s1 = s1.add(lo.mul(pair(x1, l))).add(hi.mul(pair(x1, h)));
+                s2 = s2.add(lo.mul(pair(x2, l))).add(hi.mul(pair(x2, h)));
+                s3 = s3.add(lo.mul(pair(x3, l))).add(hi.mul(pair(x3, h)));
+            }
+            int at = (gb0 + b) * G;
+            FloatVector sc = FloatVector.fromArray(Int8Activations.F8, scale, at);
+            FloatVector of = FloatVector.fromArray(Int8Activations.F8, offsets, at);
+            IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+            IntVector i2 = s2.reinterpretAsInts(), i3 = s3.reinterpretAsInts();
+            acc0 = ((FloatVector) i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), acc0);
+            acc1 = ((FloatVector) i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), acc1);
+            acc2 = ((FloatVector) i2.lanewise(VectorOperators.ASHR, 16).add(i2.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d2[b]), acc2);
+            acc3 = ((FloatVector) i3.lanewise(VectorOperators.ASHR, 16).add(i3.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d3[b]), acc3);
+            off0 = of.fma(FloatVector.broadcast(Int8Activations.F8, t0[b]), off0);
+            off1 = of.fma(FloatVector.broadcast(Int8Activations.F8, t1[b]), off1);
+            off2 = of.fma(FloatVector.broadcast(Int8Activations.F8, t2[b]), off2);
+            off3 = of.fma(FloatVector.broadcast(Int8Activations.F8, t3[b]), off3);
+        }
+        if (offset == null) {
+            off0 = off0.mul(offsetPerScale);
+            off1 = off1.mul(offsetPerScale);
+            off2 = off2.mul(offsetPerScale);
+            off3 = off3.mul(offsetPerScale);
+        }
+        acc0.add(off0).intoArray(out, 0);
+        acc1.add(off1).intoArray(out, G);
+        acc2.add(off2).intoArray(out, 2 * G);
+        acc3.add(off3).intoArray(out, 3 * G);
+    }
+
+    /** {@link #groupDot4Rows4} for two activation rows (the same spelled-out ends, for the same reason). */
+    private void groupDot4Rows2(int g, Prep p0, Prep p1, float[] out) {
+        int[] x0 = p0.pairs(), x1 = p1.pairs();
+        float[] d0 = p0.xq().d(), d1 = p1.xq().d(), t0 = p0.xq().sum(), t1 = p1.xq().sum();
+        float[] offsets = offset != null ? offset : scale;
+        FloatVector acc0 = FloatVector.zero(Int8Activations.F8), acc1 = acc0, off0 = acc0, off1 = acc0;
+        int gb0 = g * nb;
+        for (int b = 0; b < nb; b++) {
+            int base = (gb0 + b) * G * 16, xp = 16 * b;
+            ShortVector s0 = ShortVector.zero(Int8Activations.S16), s1 = s0;
+            for (int c = 0; c < 8; c++) {
+                ShortVector w = widen(base + 16 * c);
+                ShortVector lo = w.and((short) 0xF), hi = w.lanewise(VectorOperators.LSHR, 4);
+                int l = xp + c, h = xp + 8 + c;
+                s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
+                s1 = s1.add(lo.mul(pair(x1, l))).add(hi.mul(pair(x1, h)));
+            }
+            int at = (gb0 + b) * G;
+            FloatVector sc = FloatVector.fromArray(Int8Activations.F8, scale, at);
+            FloatVector of = FloatVector.fromArray(Int8Activations.F8, offsets, at);
+            IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+            acc0 = ((FloatVector) i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), acc0);
+            acc1 = ((FloatVector) i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), acc1);
+            off0 = of.fma(FloatVector.broadcast(Int8Activations.F8, t0[b]), off0);
+            off1 = of.fma(FloatVector.broadcast(Int8Activations.F8, t1[b]), off1);
+        }
+        if (offset == null) {
+            off0 = off0.mul(offsetPerScale);
+            off1 = off1.mul(offsetPerScale);
+        }
+        acc0.add(off0).intoArray(out, 0);
+        acc1.add(off1).intoArray(out, G);
     }
 
     /** {@link #groupDot4} for 5-bit quants: the fifth bits ORed in as bit 4, and 16-bit sums over 4 chunks at a time. */
@@ -201,7 +333,7 @@ final class NibbleGroups extends PackedWeights {
             acc = blockScale(gb0 + b, (FloatVector) dot.convert(VectorOperators.I2F, 0), xd[b], acc);
             off = blockOffset(gb0 + b, xsum[b], off);
         }
-        finish(acc, off, out);
+        finish(acc, off, out, 0);
     }
 
     /** The 16 nibble bytes of a chunk widened to 16 shorts (0..255: both nibbles). */
@@ -226,9 +358,9 @@ final class NibbleGroups extends PackedWeights {
                 .fma(FloatVector.broadcast(Int8Activations.F8, xsum), off);
     }
 
-    private void finish(FloatVector acc, FloatVector off, float[] out) {
+    private void finish(FloatVector acc, FloatVector off, float[] out, int at) {
         if (offset == null) off = off.mul(offsetPerScale);
-        acc.add(off).intoArray(out, 0);
+        acc.add(off).intoArray(out, at);
     }
 
     /** The vector kernels' arithmetic one row at a time, in the same order (their reference). */

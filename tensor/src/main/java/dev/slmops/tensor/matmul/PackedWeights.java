@@ -306,18 +306,24 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /**
      * Whether {@link #gemvRangeRows} runs several activation rows at once (int8 families with vector kernels): then
-     * {@link QuantRowsBatch} widens each weight block once for all rows instead of once per row.
+     * {@link QuantRowsBatch} unpacks each weight block once for all rows instead of once per row.
      */
     boolean hasMultiRowInt8() {
         return false;
     }
 
+    /** The rows' {@link #gemvPrepare}d activations ({@code prep[r]}) as {@link #gemvRangeRows} reads them. */
+    Object multiRowPrepare(Object[] prep) {
+        throw new UnsupportedOperationException(this + " has no multi-row int8 kernel");
+    }
+
     /**
-     * y[yOff + r * N + n] for output rows n in [n0, n1) and activation rows r in [r0, r0 + g) (g = 2 or 4), x
-     * rounded to int8 ({@link MultiRowActivations}); bit-identical to g calls of {@link #gemvRange}. {@code scratch}:
-     * 32 floats of the calling task's, for the kernels' lane sums (so that a call allocates nothing).
+     * y[yOff + r * N + n] for the outputs n of GEMV units [u0, u1) and activation rows r in [r0, r0 + g) (g = 2 or
+     * 4), x rounded to int8 ({@code activations}: from {@link #multiRowPrepare}); bit-identical to g calls of {@link
+     * #gemvRange}. {@code scratch}: 32 floats of the calling task's, for the kernels' lane sums (so that a call
+     * allocates nothing).
      */
-    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1, float[] scratch) {
+    void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int u0, int u1, float[] scratch) {
         throw new UnsupportedOperationException(this + " has no multi-row int8 kernel");
     }
 
@@ -343,20 +349,21 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /**
      * GEMM y[M, N] = x[M, K] . W^T on F32 panels: a task per NR-wide panel of W runs K in KC slabs, each slab (an F32
-     * [KC][NR] expansion of the weights, made once per call, L1-resident) against every block of 6 rows of x. One
-     * panel per task keeps the threads' ends close (a thread waits at most one panel for the other, and a preempted
-     * worker's remaining panels go to the caller). The last M % 6 rows run through the 6-row kernel too, from a
-     * zero-padded copy (a 1-row kernel ran them ~10x slower per row: 4.5% of a qwen2.5-0.5b prefill for 2 of 512 rows).
-     * Per output the products are summed in k order slab by slab, as {@link MicroKernel#kernelScalar} does: every
-     * path gives the same bits.
+     * [KC][NR] expansion of the weights, made once per call, L1-resident) against every block of 6 or 4 rows of x
+     * ({@link RowBlocks}: 8 decoding sequences run as 4 + 4, not 6 + 6 with 4 zero rows). One panel per task keeps the
+     * threads' ends close (a thread waits at most one panel for the other, and a preempted worker's remaining panels
+     * go to the caller). A padded last block runs from a zero-padded copy of its rows (a 1-row kernel ran them ~10x
+     * slower per row: 4.5% of a qwen2.5-0.5b prefill for 2 of 512 rows). Per output the products are summed in k
+     * order slab by slab, as {@link MicroKernel#kernelScalar} does: every path gives the same bits.
      */
     void gemm(float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool, boolean vector) {
         if (!vector) {
             gemmScalar(x, xOff, y, yOff, m);
             return;
         }
-        float[] tailRows = tailRows(x, xOff, m, cols);
-        pool.parallelFor(panels(), p -> gemmPanel(p, x, xOff, tailRows, y, yOff, m));
+        RowBlocks blocks = RowBlocks.of(m);
+        float[] tailRows = tailRows(x, xOff, blocks, cols);
+        pool.parallelFor(panels(), p -> gemmPanel(p, x, xOff, blocks, tailRows, y, yOff));
     }
 
     /**
@@ -368,37 +375,38 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         int n = ws.length;
         int[] firstPanel = new int[n + 1];
         for (int i = 0; i < n; i++) firstPanel[i + 1] = firstPanel[i] + ws[i].panels();
-        float[] tailRows = tailRows(x, xOff, m, ws[0].cols);
+        RowBlocks blocks = RowBlocks.of(m);
+        float[] tailRows = tailRows(x, xOff, blocks, ws[0].cols);
         // biggest matrices' panels first is their order already (q before k/v, gate/up alike); claim in order
         pool.parallelFor(firstPanel[n], t -> {
             int i = 0;
             while (t >= firstPanel[i + 1]) i++;
-            ws[i].gemmPanel(t - firstPanel[i], x, xOff, tailRows, ys[i], 0, m);
+            ws[i].gemmPanel(t - firstPanel[i], x, xOff, blocks, tailRows, ys[i], 0);
         });
     }
 
-    /** The last M % 6 rows of x [M, K], zero-padded to [6][K], or null when M is a multiple of 6. */
-    private static float[] tailRows(float[] x, int xOff, int m, int k) {
-        final int mr = MicroKernel.MR;
-        int full = m / mr * mr, tail = m - full;
-        if (tail == 0) return null;
-        float[] rows = new float[mr * k];
-        System.arraycopy(x, xOff + full * k, rows, 0, tail * k);
+    /** The last block's live rows of x [M, K], zero-padded to the block's size, or null when that block is whole. */
+    private static float[] tailRows(float[] x, int xOff, RowBlocks blocks, int k) {
+        if (!blocks.lastPadded()) return null;
+        int last = blocks.count() - 1;
+        float[] rows = new float[blocks.size(last) * k];
+        System.arraycopy(x, xOff + blocks.start(last) * k, rows, 0, blocks.live(last) * k);
         return rows;
     }
 
     /** Panel p of {@link #gemm}: outputs [NR*p, NR*p + NR) of every row; {@code tailRows} from {@link #tailRows}. */
-    private void gemmPanel(int p, float[] x, int xOff, float[] tailRows, float[] y, int yOff, int m) {
-        final int mr = MicroKernel.MR, nr = MicroKernel.NR;
-        final int full = m / mr * mr, tail = m - full; // rows in whole 6-row blocks, rows left over
+    private void gemmPanel(int p, float[] x, int xOff, RowBlocks blocks, float[] tailRows, float[] y, int yOff) {
+        final int nr = MicroKernel.NR, m = blocks.m();
+        int count = blocks.count(), direct = blocks.lastPadded() ? count - 1 : count; // blocks read from x itself
+        int tailStart = direct < count ? blocks.start(direct) : m; // first row of the padded block, if any
         int n0 = p * nr, width = Math.min(nr, rows - n0);
-        // C: y in place for a whole panel's whole blocks; else scratch[TILE_AT..] as a [rows][NR] tile
+        // C: y in place for a whole panel's unpadded blocks; else scratch[TILE_AT..] as a [rows][NR] tile
         boolean inPlace = width == nr;
-        int scratchSize = TILE_AT + (inPlace ? mr : full + mr) * nr;
+        int scratchSize = TILE_AT + ((inPlace ? 0 : tailStart) + MicroKernel.MR) * nr;
         float[] scratch = GEMM_SCRATCH.atLeast(scratchSize);
         float[] c = inPlace ? y : scratch;
         int c0 = inPlace ? yOff + n0 : TILE_AT, ldc = inPlace ? rows : nr;
-        int tileRow = inPlace ? 0 : full; // tile row of the tail block
+        int tileRow = inPlace ? 0 : tailStart; // tile row of the padded block
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int kc = Math.min(KC, cols - k0);
             float[] b;
@@ -413,18 +421,25 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
                 bOff = 0;
             }
             boolean acc = k0 > 0;
-            for (int r = 0; r < full; r += mr) {
-                MicroKernel.kernel6(x, xOff + r * cols + k0, cols, b, bOff, kc, c, c0 + r * ldc, ldc, acc);
+            for (int i = 0; i < direct; i++) {
+                int r = blocks.start(i);
+                if (blocks.size(i) == 6) {
+                    MicroKernel.kernel6(x, xOff + r * cols + k0, cols, b, bOff, kc, c, c0 + r * ldc, ldc, acc);
+                } else {
+                    MicroKernel.kernel4(x, xOff + r * cols + k0, cols, b, bOff, kc, c, c0 + r * ldc, ldc, acc);
+                }
             }
-            if (tail > 0) {
-                MicroKernel.kernel6(tailRows, k0, cols, b, bOff, kc, scratch, TILE_AT + tileRow * nr, nr, acc);
+            if (direct < count) {
+                int at = TILE_AT + tileRow * nr;
+                if (blocks.size(direct) == 6) MicroKernel.kernel6(tailRows, k0, cols, b, bOff, kc, scratch, at, nr, acc);
+                else MicroKernel.kernel4(tailRows, k0, cols, b, bOff, kc, scratch, at, nr, acc);
             }
         }
         if (!inPlace) {
-            for (int r = 0; r < full; r++) System.arraycopy(scratch, TILE_AT + r * nr, y, yOff + r * rows + n0, width);
+            for (int r = 0; r < tailStart; r++) System.arraycopy(scratch, TILE_AT + r * nr, y, yOff + r * rows + n0, width);
         }
-        for (int r = 0; r < tail; r++) {
-            System.arraycopy(scratch, TILE_AT + (tileRow + r) * nr, y, yOff + (full + r) * rows + n0, width);
+        for (int r = 0; r < m - tailStart; r++) {
+            System.arraycopy(scratch, TILE_AT + (tileRow + r) * nr, y, yOff + (tailStart + r) * rows + n0, width);
         }
     }
 

@@ -72,7 +72,13 @@ final class Q8Rows extends PackedWeights {
     }
 
     @Override
-    void gemvRangeRows(MultiRowActivations x, int r0, int g, float[] y, int yOff, int n0, int n1, float[] sums) {
+    Object multiRowPrepare(Object[] prep) {
+        return MultiRowActivations.of(prep);
+    }
+
+    @Override
+    void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int n0, int n1, float[] sums) {
+        MultiRowActivations x = (MultiRowActivations) activations;
         for (int n = n0; n < n1; n++) {
             int at = yOff + r0 * rows + n;
             if (g == 4) Q8MultiRow.dotRows4(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);

@@ -10,13 +10,13 @@ import dev.slmops.tensor.parallel.WorkerPool;
  * ({@link PackedWeights#gemvRange}, with int8 activations where that family rounds x to int8), so the results are
  * bit-identical to M separate GEMVs; only the order of memory traffic changes.
  *
- * <p>Families with a multi-row int8 kernel ({@link PackedWeights#hasMultiRowInt8}: Q8_0, {@link Q8MultiRow}) run it
- * instead: each weight block is widened once for 4 activation rows and the per-row work is 5 float vector
- * multiply-adds (same bits again). Measured, one thread, 8 rows, CPU time (MultiRowDecodeBenchmark, loaded box):
- * 0.079 / 0.069 ns per weight and row vs 0.092 / 0.104 for the blocked per-row path and 0.088 / 0.082 for 8 GEMVs
- * (4864x896 / 896x4864). The same float trick for Q4_0 measured 1.5x SLOWER than the blocked path (its int8 GEMV
- * is cheaper and reads half the weight bytes; the float activations read 4 bytes per element and row), so the
- * 4/5/6-bit families keep the blocked path.
+ * <p>Families with a multi-row int8 kernel ({@link PackedWeights#hasMultiRowInt8}) run it instead: each weight
+ * block is unpacked once for 4 (then 2) activation rows, and each row's arithmetic is still its GEMV's (same bits).
+ * Q8_0 ({@link Q8MultiRow}) widens a block once and does 5 float multiply-adds per row: measured, one thread, 8 rows,
+ * CPU time (MultiRowDecodeBenchmark, loaded box): 0.079 / 0.069 ns per weight and row vs 0.092 / 0.104 for the
+ * blocked per-row path and 0.088 / 0.082 for 8 GEMVs (4864x896 / 896x4864). The 4-bit nibble groups ({@link
+ * NibbleGroups}: Q4_0, Q4_1, Q4_K) widen a chunk and split its nibbles once for 4 rows: 0.032-0.034 vs 0.046-0.052
+ * ns per weight and row for the blocked path (best of 400 calls, 8 rows, one thread, Zen 3, both shapes).
  */
 final class QuantRowsBatch {
     /** Weight bytes per block of output rows that all activation rows go over together (fits a 32 KiB L1d). */
@@ -50,7 +50,7 @@ final class QuantRowsBatch {
         int tasks = PackedWeights.taskCount(units, pool, w.gemvMinUnitsPerTask());
         int unitsPerBlock = Math.max(1, BLOCK_BYTES / Math.max(1, bytesPerUnit(w)));
         if (multiRow && vector && w.hasMultiRowInt8()) {
-            MultiRowActivations rows = MultiRowActivations.of(prep);
+            Object rows = w.multiRowPrepare(prep);
             pool.parallelFor(tasks, t -> multiRowRange(w, x, xOff, prep, rows, y, yOff, m,
                     (int) ((long) units * t / tasks), (int) ((long) units * (t + 1) / tasks), unitsPerBlock));
             return;
@@ -70,7 +70,7 @@ final class QuantRowsBatch {
      * Output rows [n0, n1) of all m activation rows with the multi-row kernels: per L1-sized block of output rows,
      * activation rows in groups of 4 (then 2); an odd last row runs the GEMV kernel.
      */
-    private static void multiRowRange(PackedWeights w, float[] x, int xOff, Object[] prep, MultiRowActivations rows,
+    private static void multiRowRange(PackedWeights w, float[] x, int xOff, Object[] prep, Object rows,
                                       float[] y, int yOff, int m, int n0, int n1, int unitsPerBlock) {
         float[] scratch = new float[32]; // the kernels' lane sums, one per task
         for (int b0 = n0; b0 < n1; b0 += unitsPerBlock) {

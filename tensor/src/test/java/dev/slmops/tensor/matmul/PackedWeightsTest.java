@@ -86,7 +86,7 @@ class PackedWeightsTest {
         for (int n : new int[]{MicroKernel.NR, 2 * MicroKernel.NR + 5, 3}) {
             MemorySegment w = RandomWeights.of(type, n, k, seed++);
             PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, false);
-            for (int m : new int[]{2, 6, 13, 40}) {
+            for (int m : new int[]{2, 4, 6, 8, 9, 13, 40}) { // RowBlocks: 4, 4, 6, 4+4, 6+4 padded, 6+4+4 padded, 4x6+4x4
                 float[] x = RandomWeights.activations(m * k, seed++);
                 float[] fast = new float[m * n + 3], slow = new float[m * n + 3];
                 packed.gemm(x, 0, fast, 3, m, POOL, true);
