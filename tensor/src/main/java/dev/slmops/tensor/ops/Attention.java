@@ -67,15 +67,9 @@ public final class Attention {
             int qo = qOff + (i * p.nHeads() + h) * hd, oo = outOff + (i * p.nHeads() + h) * hd;
             int kvHead = (h / group) * hd;
             if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
-            float[] w = new float[to - from];
-            for (int pos = from; pos < to; pos++) {
-                float logit = dot(q, qo, k, pos * kvRow + kvHead, hd) * p.scale();
-                if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
-                w[pos - from] = logit;
-            }
-            Softmax.apply(w, 0, w.length);
-            java.util.Arrays.fill(out, oo, oo + hd, 0f);
-            for (int pos = from; pos < to; pos++) axpy(w[pos - from], v, pos * kvRow + kvHead, out, oo, hd);
+            // the whole cache as one page
+            DecodeHead.attend(q, qo, new float[][]{k}, new float[][]{v}, Integer.MAX_VALUE, kvRow, kvHead, hd, from, to,
+                    p.scale(), p.softCap(), out, oo);
         });
     }
 

@@ -71,26 +71,9 @@ public final class PagedAttention {
         if (p.slidingWindow() > 0) from = Math.max(from, t - p.slidingWindow() + 1);
         int to = Math.min(kvEnd, t + 1);
         if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
-        int qo = qOff + h * hd, oo = outOff + h * hd;
-        int kvHead = (h / group) * hd;
-        float[] w = WEIGHTS.atLeast(to - from); // this head's logits, then its attention weights
-        for (int pos = from; pos < to; pos++) {
-            float logit = Attention.dot(q, qo, kPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, hd) * p.scale();
-            if (p.softCap() > 0) logit = (float) (p.softCap() * Math.tanh(logit / p.softCap()));
-            w[pos - from] = logit;
-        }
-        Softmax.apply(w, 0, to - from);
-        java.util.Arrays.fill(out, oo, oo + hd, 0f);
-        for (int pos = from; pos < to; pos++) {
-            Attention.axpy(w[pos - from], vPages[pos / pageRows], (pos % pageRows) * kvRow + kvHead, out, oo, hd);
-        }
+        DecodeHead.attend(q, qOff + h * hd, kPages, vPages, pageRows, kvRow, (h / group) * hd, hd, from, to,
+                p.scale(), p.softCap(), out, outOff + h * hd);
     }
-
-    /**
-     * Per thread, one head's attention weights over its keys (grown on demand, reused: a fresh array per head, query
-     * and layer was most of a batched decode step's garbage, 2.5 MB per step at 8 sequences).
-     */
-    private static final ThreadScratch WEIGHTS = new ThreadScratch();
 
     /**
      * The calling thread's gathered keys and values (grown on demand, reused: a prefill gathers each layer's pages,
