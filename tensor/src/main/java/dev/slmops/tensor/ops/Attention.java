@@ -58,6 +58,7 @@ public final class Attention {
             attendBlock(p, q, qOff, nQuery, firstQueryPos, k, v, kvStart, kvEnd, out, outOff, pool);
             return;
         }
+        float[][] kPage = {k}, vPage = {v}; // the whole cache as one page
         pool.parallelFor(nQuery * p.nHeads(), task -> {
             int i = task / p.nHeads(), h = task % p.nHeads();
             int t = firstQueryPos + i;
@@ -67,8 +68,7 @@ public final class Attention {
             int qo = qOff + (i * p.nHeads() + h) * hd, oo = outOff + (i * p.nHeads() + h) * hd;
             int kvHead = (h / group) * hd;
             if (to <= from) throw new IllegalArgumentException("query at position " + t + " sees no key in [" + kvStart + ", " + kvEnd + ")");
-            // the whole cache as one page
-            DecodeHead.attend(q, qo, new float[][]{k}, new float[][]{v}, Integer.MAX_VALUE, kvRow, kvHead, hd, from, to,
+            DecodeHead.attend(q, qo, kPage, vPage, Integer.MAX_VALUE, kvRow, kvHead, hd, from, to,
                     p.scale(), p.softCap(), out, oo);
         });
     }
