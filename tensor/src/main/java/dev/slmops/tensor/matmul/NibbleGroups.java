@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The 4- and 5-bit families (Q4_0, Q4_1, Q4_K; Q5_0, Q5_1, Q5_K) for the int8 decode GEMV (AVX2), rows interleaved
+ * The 4- and 5-bit families (Q4_0, Q4_1, Q4_K; Q5_0, Q5_1, Q5_K) for the int8 decode GEMV (256-bit vectors), rows interleaved
  * in groups of eight so one pass computes eight outputs with the vector lanes as rows: no horizontal sum per row,
  * each activation quant loaded once for eight rows, one contiguous stream of weights (as llama.cpp's CPU backend
  * repacks Q4_0/Q4_K into 8-row blocks). Same values as {@link Q4Rows}/{@link Q5Rows} (W = q * scale + offset per
@@ -66,7 +66,7 @@ final class NibbleGroups extends PackedWeights {
         this.nb = cols / 32;
     }
 
-    /** Whether this layout serves {@code type} here: the int8 GEMVs are on and vectors are 256 bits. */
+    /** Whether this layout serves {@code type} here: the int8 GEMVs are on. */
     static boolean applies(DType type, boolean int8) {
         return int8 && Int8Activations.ENABLED && switch (type) {
             case Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K -> true;
@@ -396,7 +396,7 @@ final class NibbleGroups extends PackedWeights {
     @Override
     void panel(int p, int k0, int kc, float[] dst) {
         int nr = MicroKernel.NR;
-        boolean vector = VectorPath.ENABLED && VectorPath.L == G;
+        boolean vector = VectorPath.ENABLED;
         IntVector lowShift = vector ? IntVector.fromArray(Int8Activations.I8, LOW_SHIFT, 0) : null;
         IntVector highRotation = vector ? IntVector.fromArray(Int8Activations.I8, HIGH_ROTATION, 0) : null;
         for (int gi = 0; gi < nr / G; gi++) {
