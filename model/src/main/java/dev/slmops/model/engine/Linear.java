@@ -66,6 +66,16 @@ public final class Linear implements Projection {
         return dtype;
     }
 
+    /** Whether {@link #row} reads from a repacked copy (else the rows are only in the file). */
+    boolean readsRows() {
+        return packed != null;
+    }
+
+    /** Row n of W [out, in] as floats into dst[off .. off + in), from the repacked copy (see {@link #readsRows}). */
+    void row(int n, float[] dst, int off) {
+        packed.row(n, dst, off);
+    }
+
     /** y[T, out] = x[T, in] W^T + b, on the pool's threads. */
     @Override
     public void forward(float[] x, int rows, float[] y, WorkerPool pool) {

@@ -99,12 +99,15 @@ public final class ModelWeights {
         }
         Vec outputNorm = b.vector("model.norm.weight", D);
         Projection output = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
+        if (c.tieEmbeddings()) embedding = b.afterTiedOutput(embedding, output);
         return new ModelWeights(c, embedding, outputNorm, output, layers);
     }
 
     /** Inference weights: {@link Linear} over the stored matrices, vectors as F32 arrays, the embedding as stored. */
     private static final class InferenceBinder implements WeightBinder {
         private final WeightSource src;
+        /** The tied output when it was made from the embedding table (not from a file's own lm_head.weight). */
+        private Linear outputOverEmbedding;
 
         InferenceBinder(WeightSource src) {
             this.src = src;
@@ -140,7 +143,20 @@ public final class ModelWeights {
             StoredTensor head = src.find("lm_head.weight").orElse(null);
             StoredTensor t = head != null ? head : src.require("model.embed_tokens.weight");
             expectShape(src, t, vocab, dim);
-            return new Linear("lm_head", t, null);
+            Linear output = new Linear("lm_head", t, null);
+            if (head == null) outputOverEmbedding = output;
+            return output;
+        }
+
+        /**
+         * Where the output repacked the embedding table itself, lookups read its rows from that copy (the same
+         * values): the table's file pages would otherwise come back into the resident set with every lookup (with
+         * the kernel's fault-around, 64 KiB a lookup), on top of the copy.
+         */
+        @Override
+        public Embedding afterTiedOutput(Embedding embedding, Projection tiedOutput) {
+            return tiedOutput == outputOverEmbedding && outputOverEmbedding.readsRows()
+                    ? embedding.readingRowsFrom(outputOverEmbedding::row) : embedding;
         }
     }
 

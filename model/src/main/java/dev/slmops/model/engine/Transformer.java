@@ -104,9 +104,21 @@ public final class Transformer {
         return forward(List.of(new SequenceInput(cache, tokens, allLogits, adapter)))[0];
     }
 
+    /**
+     * One sequence, the last token's logits [V] written into {@code logits} (a [V] array the caller keeps across
+     * calls, as a decode loop does; a fresh one when null): a decode step then allocates no [V] array (600 KiB
+     * per token for qwen2.5-0.5b: garbage that a young collection finds alive now and then, and promotes).
+     */
+    public float[] forwardInto(KvCache cache, int[] tokens, LoraAdapter adapter, float[] logits) {
+        if (logits != null && logits.length != c.vocabSize()) {
+            throw new IllegalArgumentException("logits must hold " + c.vocabSize() + " floats, not " + logits.length);
+        }
+        return forward(List.of(new SequenceInput(cache, tokens, false, adapter)), false, logits)[0];
+    }
+
     /** A batch; returns per input its logits, [T_i, V] flattened when allLogits else [1, V]. */
     public float[][] forward(List<SequenceInput> inputs) {
-        return forward(inputs, false);
+        return forward(inputs, false, null);
     }
 
     /**
@@ -116,10 +128,11 @@ public final class Transformer {
      * not grow under load; [T, V] logits (allLogits) are still fresh arrays.
      */
     public float[][] forwardReusingLogits(List<SequenceInput> inputs) {
-        return forward(inputs, true);
+        return forward(inputs, true, null);
     }
 
-    private float[][] forward(List<SequenceInput> inputs, boolean reuseLogits) {
+    /** into: one sequence's [V] logits array to fill (reuseLogits false), or null. */
+    private float[][] forward(List<SequenceInput> inputs, boolean reuseLogits, float[] into) {
         int rows = 0;
         for (SequenceInput in : inputs) {
             if (in.tokens.length == 0) throw new IllegalArgumentException("a sequence input needs at least one token");
@@ -151,7 +164,7 @@ public final class Transformer {
         Batch batch = new Batch(rows, pos, seqStart, caches, RowAdapters.perSequence(seqStart, adapters), observer);
 
         synchronized (this) { // the activation buffers are this instance's: one forward at a time
-            return forwardRows(inputs, batch, tokens, reuseLogits);
+            return forwardRows(inputs, batch, tokens, reuseLogits, into);
         }
     }
 
@@ -184,7 +197,8 @@ public final class Transformer {
 
     private Scratch scratch;
 
-    private float[][] forwardRows(List<SequenceInput> inputs, Batch batch, int[] tokens, boolean reuseLogits) {
+    private float[][] forwardRows(List<SequenceInput> inputs, Batch batch, int[] tokens, boolean reuseLogits,
+                                  float[] into) {
         final int rows = batch.rows(), D = c.hiddenSize();
         if (scratch == null || scratch.rows < rows) scratch = new Scratch(c, w.layers[0].qkv != null, rows);
         Scratch sc = scratch;
@@ -220,7 +234,7 @@ public final class Transformer {
         // generation, and the server's RSS, by tens of MiB a second under load)
         boolean direct = n == 1 && !reuseLogits; // the one result array is the matmul's output
         if (!direct && (sc.logits == null || sc.logits.length < (long) total * V)) sc.logits = new float[total * V];
-        float[] logits = direct ? new float[total * V] : sc.logits;
+        float[] logits = !direct ? sc.logits : into != null && into.length == total * V ? into : new float[total * V];
         if (batch.observer() != null) batch.observer().seen(-1, MatmulInput.OUTPUT_IN, h, total, D);
         LoraProjection.forward(w.output, RowAdapters.perSequence(outStart, adapters), h, total, logits, pool);
         if (c.finalSoftcap() > 0) Ops.softcap(logits, total * V, c.finalSoftcap());

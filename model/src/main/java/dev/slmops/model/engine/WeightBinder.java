@@ -22,4 +22,12 @@ public interface WeightBinder {
 
     /** The output projection [vocab, dim] of a model with tied embeddings (over the embedding table). */
     Projection tiedOutput(int vocab, int dim);
+
+    /**
+     * The embedding the model keeps once its tied output projection exists: by default the one bound; inference
+     * reads the rows from the output's repacked copy, so the file's pages of the table are not kept resident too.
+     */
+    default Embedding afterTiedOutput(Embedding embedding, Projection tiedOutput) {
+        return embedding;
+    }
 }

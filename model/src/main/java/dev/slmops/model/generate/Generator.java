@@ -88,7 +88,7 @@ public final class Generator {
         float[] masked = null;   // [V] the constrained copy of logits, when there is a constraint
         for (int from = 0; from < prompt.length; from += PREFILL_CHUNK) {
             int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + PREFILL_CHUNK));
-            logits = model.forward(cache, chunk, false, adapter);
+            logits = model.forwardInto(cache, chunk, adapter, logits); // one [V] array for the whole call
         }
         long t1 = System.nanoTime();
         FinishReason finish = FinishReason.LENGTH;
@@ -127,7 +127,7 @@ public final class Generator {
                 break;
             }
             if (count == params.maxTokens() || cache.length() >= cache.capacity()) break;
-            logits = model.forward(cache, new int[]{token}, false, adapter);
+            logits = model.forwardInto(cache, new int[]{token}, adapter, logits);
         }
         if (finish != FinishReason.STOP || !stops.stopped()) {
             String tail = stops.finish(decoder.flush());

@@ -85,7 +85,9 @@ final class NibbleGroups extends PackedWeights {
         int bs = type.blockSize, subs = bs / 32, blocksPerRow = cols / bs;
         int[] q = new int[bs];
         float[] sc = new float[subs], of = new float[subs];
+        ReadBehind behind = new ReadBehind(src, srcOffset);
         for (int r = 0; r < rows; r++) {
+            behind.readUpTo(srcOffset + (long) r * blocksPerRow * type.blockBytes);
             int g = r / G, lr = r % G;
             for (int blk = 0; blk < blocksPerRow; blk++) {
                 AffineBlocks.decode(type, src, srcOffset, (long) r * blocksPerRow + blk, q, sc, of);
@@ -105,6 +107,7 @@ final class NibbleGroups extends PackedWeights {
                 }
             }
         }
+        behind.finish(srcOffset + (long) rows * blocksPerRow * type.blockBytes);
         return new NibbleGroups(type, rows, cols, nib, fifth, scale, offset);
     }
 

@@ -44,18 +44,22 @@ final class PanelWeights extends PackedWeights {
     static PanelWeights from(DType type, MemorySegment src, long offset, int rows, int cols) {
         int panels = (rows + NR - 1) / NR;
         int size = Math.toIntExact((long) panels * cols * NR);
+        ReadBehind behind = new ReadBehind(src, offset);
         if (type == DType.F32) {
             float[] w = new float[size];
             for (int n = 0; n < rows; n++) {
                 long rowAt = offset + 4L * n * cols;
+                behind.readUpTo(rowAt);
                 int base = (n / NR) * cols * NR + n % NR;
                 for (int k = 0; k < cols; k++) w[base + k * NR] = src.get(FLOAT, rowAt + 4L * k);
             }
+            behind.finish(offset + 4L * rows * cols);
             return new PanelWeights(type, rows, cols, w, null);
         }
         short[] w = new short[size];
         for (int n = 0; n < rows; n++) {
             long rowAt = offset + 2L * n * cols;
+            behind.readUpTo(rowAt);
             int base = (n / NR) * cols * NR + n % NR;
             for (int k = 0; k < cols; k++) {
                 short h = src.get(HALF, rowAt + 2L * k);
@@ -67,6 +71,7 @@ final class PanelWeights extends PackedWeights {
                 w[base + k * NR] = h;
             }
         }
+        behind.finish(offset + 2L * rows * cols);
         return new PanelWeights(type, rows, cols, null, w);
     }
 

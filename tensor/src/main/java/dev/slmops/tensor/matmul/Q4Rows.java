@@ -53,7 +53,9 @@ final class Q4Rows extends PackedWeights {
         int bs = type.blockSize;
         int[] q = new int[bs];
         float[] sc = new float[bs / 32], of = new float[bs / 32];
+        ReadBehind behind = new ReadBehind(src, srcOffset);
         for (int blk = 0; blk < n / bs; blk++) {
+            behind.readUpTo(srcOffset + blk * type.blockBytes);
             AffineBlocks.decode(type, src, srcOffset, blk, q, sc, of);
             for (int sub = 0; sub < bs / 32; sub++) {
                 int b = blk * (bs / 32) + sub;
@@ -62,6 +64,7 @@ final class Q4Rows extends PackedWeights {
                 for (int j = 0; j < 16; j++) nib[16 * b + j] = (byte) (q[32 * sub + j] | (q[32 * sub + j + 16] << 4));
             }
         }
+        behind.finish(srcOffset + (long) (n / bs) * type.blockBytes);
         return new Q4Rows(type, rows, cols, nib, scale, offset, int8);
     }
 

@@ -61,7 +61,9 @@ final class Q5Rows extends PackedWeights {
         int bs = type.blockSize;
         int[] q = new int[bs];
         float[] sc = new float[bs / 32], of = new float[bs / 32];
+        ReadBehind behind = new ReadBehind(src, srcOffset);
         for (int blk = 0; blk < n / bs; blk++) {
+            behind.readUpTo(srcOffset + blk * type.blockBytes);
             AffineBlocks.decode(type, src, srcOffset, blk, q, sc, of);
             for (int sub = 0; sub < bs / 32; sub++) {
                 int b = blk * (bs / 32) + sub;
@@ -77,6 +79,7 @@ final class Q5Rows extends PackedWeights {
                 high[b] = h;
             }
         }
+        behind.finish(srcOffset + (long) (n / bs) * type.blockBytes);
         return new Q5Rows(type, rows, cols, nib, high, scale, offset, int8);
     }
 

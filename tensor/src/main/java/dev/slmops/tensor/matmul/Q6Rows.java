@@ -39,8 +39,10 @@ final class Q6Rows extends PackedWeights {
         int n = Math.multiplyExact(rows, cols);
         byte[] q = new byte[n];
         float[] s = new float[n / 16];
+        ReadBehind behind = new ReadBehind(src, offset);
         for (int blk = 0; blk < n / 256; blk++) {
             long b = offset + 210L * blk;
+            behind.readUpTo(b);
             float d = Float.float16ToFloat(src.get(RowPacking.HALF, b + 208));
             for (int i = 0; i < 16; i++) s[16 * blk + i] = d * src.get(ValueLayout.JAVA_BYTE, b + 192 + i);
             int o = 256 * blk;
@@ -57,6 +59,7 @@ final class Q6Rows extends PackedWeights {
                 }
             }
         }
+        behind.finish(offset + 210L * (n / 256));
         return new Q6Rows(rows, cols, q, s, int8);
     }
 

@@ -37,11 +37,14 @@ final class Q8Rows extends PackedWeights {
         int n = Math.multiplyExact(rows, cols);
         byte[] q = new byte[n];
         float[] d = new float[n / 32];
+        ReadBehind behind = new ReadBehind(src, offset);
         for (int b = 0; b < n / 32; b++) {
             long at = offset + 34L * b;
+            behind.readUpTo(at);
             d[b] = Float.float16ToFloat(src.get(RowPacking.HALF, at));
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at + 2, q, 32 * b, 32);
         }
+        behind.finish(offset + 34L * (n / 32));
         return new Q8Rows(rows, cols, q, d, int8);
     }
 

@@ -127,6 +127,25 @@ class PackedWeightsTest {
         }
     }
 
+    /** row(n) is the stored row dequantized (the same numbers; a zero's sign may differ) in every layout (int8 ones included) and every panel slot. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void rowIsTheStoredRowDequantized(DType type) {
+        int n = 37, k = type.blockSize == 1 ? 401 : type.blockSize == 32 ? 416 : 512; // k past one KC slab
+        MemorySegment w = RandomWeights.of(type, n, k, 7);
+        for (boolean int8 : new boolean[]{false, true}) {
+            PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, int8);
+            for (int r = 0; r < n; r++) {
+                float[] want = new float[k], got = new float[k + 3];
+                dev.slmops.tensor.quant.Dequantize.toFloat(type, w, type.bytesFor((long) r * k), want, 0, k);
+                packed.row(r, got, 3);
+                for (int i = 0; i < k; i++) { // == : q * d - 8d is +0 where (q - 8) * d is -0, the same number
+                    if (got[3 + i] != want[i]) fail(type + " " + packed + " row " + r + " [" + i + "]: " + got[3 + i] + " != " + want[i]);
+                }
+            }
+        }
+    }
+
     @Test
     void publicMatmulDispatchesAndChecksShapes() {
         MemorySegment w = RandomWeights.of(DType.Q8_0, 70, 64, 9);

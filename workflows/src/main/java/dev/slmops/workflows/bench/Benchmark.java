@@ -125,9 +125,10 @@ public final class Benchmark {
     private static void decode(LoadedModel m, KvCache cache, int[] tokens) {
         cache.truncate(0);
         int[] one = new int[1];
+        float[] logits = null; // one [V] array for the run, as a generation loop keeps
         for (int t : tokens) {
             one[0] = t;
-            m.transformer().forward(cache, one, false);
+            logits = m.transformer().forwardInto(cache, one, null, logits);
         }
     }
 
