@@ -6,31 +6,34 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
 /**
- * The 4- and 5-bit families (Q4_0, Q4_1, Q4_K; Q5_0, Q5_1, Q5_K) for the int8 decode GEMV (256-bit vectors), rows interleaved
- * in groups of eight so one pass computes eight outputs with the vector lanes as rows: no horizontal sum per row,
- * each activation quant loaded once for eight rows, one contiguous stream of weights (as llama.cpp's CPU backend
- * repacks Q4_0/Q4_K into 8-row blocks). Same values as {@link Q4Rows}/{@link Q5Rows} (W = q * scale + offset per
- * 32-element sub-block, q unsigned: 0..15, or 0..31 with a fifth bit); only the layout and the order of the float
- * sums differ.
+ * The 4- and 5-bit families (Q4_0, Q4_1, Q4_K; Q5_0, Q5_1, Q5_K) for the int8 decode GEMV, rows interleaved in
+ * groups of G (8 on AVX2, 16 on AVX-512: the int lanes of the widest vector) so one pass computes G outputs with the
+ * vector lanes as rows: no horizontal sum per row, each activation quant loaded once for G rows, one contiguous
+ * stream of weights (as llama.cpp's CPU backend repacks Q4_0/Q4_K into 8-row blocks). Same values as
+ * {@link Q4Rows}/{@link Q5Rows} (W = q * scale + offset per 32-element sub-block, q unsigned: 0..15, or 0..31 with a
+ * fifth bit); only the layout and the order of the float sums differ.
  *
  * <pre>
- *   group g = rows 8g .. 8g+7 (the last group padded with zero rows), sub-block b = k / 32 (nb = K / 32 per row)
- *   nib   [G][nb][8 chunks][16 bytes]  chunk c, byte lane L (row r = L / 2, parity e = L % 2):
+ *   group g = rows Gg .. Gg+G-1 (the last group padded with zero rows), sub-block b = k / 32 (nb = K / 32 per row)
+ *   nib   [groups][nb][8 chunks][2G bytes]  chunk c, byte lane L (row r = L / 2, parity e = L % 2):
  *                                      low nibble  = q[r][32b + 2c + e] & 15        (k in 0..15 of the block)
  *                                      high nibble = q[r][32b + 16 + 2c + e] & 15   (k in 16..31)
- *   fifth [G][nb][8 chunks]  (5-bit types) one int per chunk: the fifth bit of the low-nibble value of (r, e) at
- *                            bit 4 + r + 16e, of the high-nibble value at bit (12 + r + 16e) mod 32. Shifted right
- *                            by r (rotated by 8 + r) in int lane r, both land on bits 4 and 20: bit 4 of short
- *                            lanes 2r and 2r+1, where the nibbles sit widened.
- *   scale [G][nb][8]    per row of the group
- *   offset[G][nb][8]    per row (null for Q4_0 / Q5_0: -8 / -16 times the scale)
+ *   fifth [groups][nb][8 chunks][G/8 ints]  (5-bit types) G = 8: one int per chunk, the fifth bit of the low-nibble
+ *                            value of (r, e) at bit 4 + r + 16e, of the high-nibble value at bit (12 + r + 16e) mod 32;
+ *                            shifted right by r (rotated by 8 + r) in int lane r, both land on bits 4 and 20: bit 4 of
+ *                            short lanes 2r and 2r+1, where the nibbles sit widened. G = 16: an int for the low values
+ *                            and one for the high, each at bit (4 + r + 16e) mod 32, both rotated right by r.
+ *   scale [groups][nb][G]    per row of the group
+ *   offset[groups][nb][G]    per row (null for Q4_0 / Q5_0: -8 / -16 times the scale)
  * </pre>
  *
- * <p>GEMV per group and sub-block: a chunk widened to 16 shorts holds (row, parity) lanes; multiplied by the
+ * <p>GEMV per group and sub-block: a chunk widened to 2G shorts holds (row, parity) lanes; multiplied by the
  * broadcast pair (xq[2c], xq[2c+1]) (low nibbles) or (xq[16+2c], xq[17+2c]) (high) and summed over chunks in 16-bit
  * lanes, then adjacent lanes pair-summed give the integer dot q_r . xq_b of each row in int lane r. 4-bit: 16 products
  * of at most 15 * 127 per lane (30480 < 2^15), summed over all 8 chunks; 5-bit: 31 * 127, so over 4 chunks at a time.
@@ -38,14 +41,35 @@ import java.lang.foreign.MemorySegment;
  * the end), y_r = acc_r + off_r. The integer dots are exact; the float sums run block by block per row.
  */
 final class NibbleGroups extends PackedWeights {
-    /** Rows per group: the float lanes of a 256-bit vector. */
-    static final int G = 8;
+    /**
+     * Rows per group: 8 (256-bit vectors), or 16 on AVX-512 with {@code -Dslmops.nibbleRows16=true} (a chunk is then
+     * 32 bytes, widened to 32 shorts: twice the weights per instruction). Measured on a Zen 5, 2 threads, qwen2.5-0.5b:
+     * Q4_0 decode 46-55 -> 79-109 tokens/s (llama.cpp 87), but Q4_K_M 36-47 -> 17 (its Q5_0 and Q4_K matrices; not
+     * understood yet), so it stays opt-in. The tests pass either way.
+     */
+    static final int G = Boolean.getBoolean("slmops.nibbleRows16") && IntVector.SPECIES_PREFERRED.length() >= 16 ? 16 : 8;
+    /** Bytes of one chunk: (row, parity) pairs. */
+    private static final int CHUNK = 2 * G;
+    static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * CHUNK));
+    static final VectorSpecies<Short> SG = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * CHUNK));
+    static final VectorSpecies<Integer> IG = VectorSpecies.of(int.class, VectorShape.forBitSize(32 * G));
+    static final VectorSpecies<Float> FG = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * G));
     /** Mask of bits 4 and 20: bit 4 of both short halves of an int lane. */
     private static final int FIFTH_BITS = 0x0010_0010;
-    /** Per int lane r: the right shift that brings a low-nibble value's fifth bit to bit 4 (+16e). */
-    private static final int[] LOW_SHIFT = {0, 1, 2, 3, 4, 5, 6, 7};
+    /**
+     * Fifth-bit words per chunk: with 8 rows one int holds the chunk's 32 fifth bits; with 16 rows there are 64,
+     * in two ints (low-nibble values, high-nibble values).
+     */
+    private static final int FIFTH_WORDS = G == 8 ? 1 : 2;
+    /**
+     * 16 rows: per short lane 2r + e, the bit of (r, e) in a fifth-bit word read as shorts (1 << r); a lane whose bit
+     * is set gets 16 (a compare and a blend; variable shifts by r would not fit one int for 16 rows without rotation).
+     */
+    private static final short[] ROW_BIT = rowBits();
+    /** Per int lane r: the shift (rotation) that brings a low-nibble value's fifth bit to bit 4 (+16e). */
+    private static final int[] LOW_SHIFT = rotations(false);
     /** Per int lane r: the right rotation that brings a high-nibble value's fifth bit to bit 4 (+16e). */
-    private static final int[] HIGH_ROTATION = {8, 9, 10, 11, 12, 13, 14, 15};
+    private static final int[] HIGH_ROTATION = rotations(true);
 
     private final byte[] nib;
     /** Fifth bits, or null for the 4-bit types. */
@@ -69,7 +93,8 @@ final class NibbleGroups extends PackedWeights {
     /** Whether this layout serves {@code type} here: the int8 GEMVs are on. */
     static boolean applies(DType type, boolean int8) {
         return int8 && Int8Activations.ENABLED && switch (type) {
-            case Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K -> true;
+            case Q4_0, Q4_1, Q4_K -> true;
+            case Q5_0, Q5_1, Q5_K -> true;
             default -> false;
         };
     }
@@ -79,7 +104,7 @@ final class NibbleGroups extends PackedWeights {
         int groups = (rows + G - 1) / G, nb = cols / 32;
         int groupBlocks = Math.multiplyExact(groups, nb);
         byte[] nib = new byte[Math.multiplyExact(groupBlocks, G * 16)];
-        int[] fifth = five ? new int[groupBlocks * 8] : null;
+        int[] fifth = five ? new int[groupBlocks * 8 * FIFTH_WORDS] : null;
         float[] scale = new float[groupBlocks * G];
         float[] offset = type == DType.Q4_0 || type == DType.Q5_0 ? null : new float[groupBlocks * G];
         int bs = type.blockSize, subs = bs / 32, blocksPerRow = cols / bs;
@@ -98,9 +123,11 @@ final class NibbleGroups extends PackedWeights {
                     for (int c = 0; c < 8; c++) {
                         for (int e = 0; e < 2; e++) {
                             int lo = q[32 * sub + 2 * c + e], hi = q[32 * sub + 16 + 2 * c + e];
-                            nib[gb * G * 16 + 16 * c + 2 * lr + e] = (byte) ((lo & 15) | ((hi & 15) << 4));
+                            nib[gb * G * 16 + CHUNK * c + 2 * lr + e] = (byte) ((lo & 15) | ((hi & 15) << 4));
                             if (five) {
-                                fifth[gb * 8 + c] |= ((lo >>> 4) << lowBit(lr, e)) | ((hi >>> 4) << highBit(lr, e));
+                                int word = (gb * 8 + c) * FIFTH_WORDS;
+                                fifth[word] |= (lo >>> 4) << lowBit(lr, e);
+                                fifth[word + FIFTH_WORDS - 1] |= (hi >>> 4) << highBit(lr, e);
                             }
                         }
                     }
@@ -111,14 +138,35 @@ final class NibbleGroups extends PackedWeights {
         return new NibbleGroups(type, rows, cols, nib, fifth, scale, offset);
     }
 
-    /** Bit of a chunk's fifth-bit word for the low-nibble value of row r, parity e. */
+    /**
+     * Bit of a chunk's (low-value) fifth-bit word for the low-nibble value of row r, parity e: 8 rows share one
+     * word with the high values (bits 4..11 and 20..27 low, the rest high); 16 rows fill a word each.
+     */
     private static int lowBit(int r, int e) {
-        return 4 + r + 16 * e;
+        return G == 8 ? 4 + r + 16 * e : r + 16 * e;
     }
 
-    /** The same for the high-nibble value. */
+    /** The same for the high-nibble value, in the chunk's last fifth-bit word. */
     private static int highBit(int r, int e) {
-        return (12 + r + 16 * e) & 31;
+        return G == 8 ? (12 + r + 16 * e) & 31 : r + 16 * e;
+    }
+
+    private static short[] rowBits() {
+        short[] bits = new short[2 * G];
+        for (int l = 0; l < 2 * G; l++) bits[l] = (short) (1 << (l / 2));
+        return bits;
+    }
+
+    /** 16 rows: 16 in the short lanes whose bit is set in the fifth-bit word {@code word}, else 0. */
+    private static ShortVector fifthBits(int word, ShortVector rowBit) {
+        ShortVector h = IntVector.broadcast(IG, word).reinterpretAsShorts();
+        return ShortVector.zero(SG).blend((short) 16, h.and(rowBit).compare(VectorOperators.NE, (short) 0));
+    }
+
+    private static int[] rotations(boolean high) {
+        int[] by = new int[G];
+        for (int r = 0; r < G; r++) by[r] = ((high ? highBit(r, 0) : lowBit(r, 0)) - 4) & 31;
+        return by;
     }
 
     @Override
@@ -162,15 +210,15 @@ final class NibbleGroups extends PackedWeights {
         }
     }
 
-    /** out[r] = row 8g + r . x for the 8 rows of group g, 4-bit quants (vector lanes = rows; see the class comment). */
+    /** out[r] = row Gg + r . x for the G rows of group g, 4-bit quants (vector lanes = rows; see the class comment). */
     private void groupDot4(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
-        FloatVector acc = FloatVector.zero(Int8Activations.F8), off = acc;
+        FloatVector acc = FloatVector.zero(FG), off = acc;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
             int base = (gb0 + b) * G * 16, xp = 16 * b;
-            ShortVector s = ShortVector.zero(Int8Activations.S16);
+            ShortVector s = ShortVector.zero(SG);
             for (int c = 0; c < 8; c++) {
-                ShortVector w = widen(base + 16 * c);
+                ShortVector w = widen(base + CHUNK * c);
                 s = s.add(w.and((short) 0xF).mul(pair(pairs, xp + c))).add(w.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, xp + 8 + c)));
             }
             FloatVector dot = (FloatVector) Int8Activations.pairSums(s).convert(VectorOperators.I2F, 0);
@@ -202,7 +250,7 @@ final class NibbleGroups extends PackedWeights {
         return prep;
     }
 
-    /** Groups [g0, g1) for activation rows r0 .. r0+g-1 (g = 4 or 2); out: 32 floats, the rows' 8 outputs each. */
+    /** Groups [g0, g1) for activation rows r0 .. r0+g-1 (g = 4 or 2); out: 4G floats, the rows' G outputs each. */
     @Override
     void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int g0, int g1, float[] out) {
         Object[] prep = (Object[]) activations;
@@ -219,7 +267,7 @@ final class NibbleGroups extends PackedWeights {
     /**
      * {@link #groupDot4} of group g for four activation rows at once: each chunk is widened and split into its
      * nibbles once for the four rows (the single-row kernel does it per row), then each row's products and sums are
-     * the single-row kernel's, in its order: the same bits. out[8r .. 8r+8) = row r's eight outputs.
+     * the single-row kernel's, in its order: the same bits. out[Gr .. Gr+G) = row r's G outputs.
      *
      * <p>The block and group ends spell out {@link #blockScale}, {@link #blockOffset}, {@link #finish} and
      * {@link Int8Activations#pairSums} instead of calling them: in a method this large C2 stops inlining its own
@@ -231,14 +279,14 @@ final class NibbleGroups extends PackedWeights {
         float[] d0 = p0.xq().d(), d1 = p1.xq().d(), d2 = p2.xq().d(), d3 = p3.xq().d();
         float[] t0 = p0.xq().sum(), t1 = p1.xq().sum(), t2 = p2.xq().sum(), t3 = p3.xq().sum();
         float[] offsets = offset != null ? offset : scale;
-        FloatVector acc0 = FloatVector.zero(Int8Activations.F8), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        FloatVector acc0 = FloatVector.zero(FG), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         FloatVector off0 = acc0, off1 = acc0, off2 = acc0, off3 = acc0;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
             int base = (gb0 + b) * G * 16, xp = 16 * b;
-            ShortVector s0 = ShortVector.zero(Int8Activations.S16), s1 = s0, s2 = s0, s3 = s0;
+            ShortVector s0 = ShortVector.zero(SG), s1 = s0, s2 = s0, s3 = s0;
             for (int c = 0; c < 8; c++) {
-                ShortVector w = widen(base + 16 * c);
+                ShortVector w = widen(base + CHUNK * c);
                 ShortVector lo = w.and((short) 0xF), hi = w.lanewise(VectorOperators.LSHR, 4);
                 int l = xp + c, h = xp + 8 + c;
                 s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
@@ -247,8 +295,8 @@ final class NibbleGroups extends PackedWeights {
                 s3 = s3.add(lo.mul(pair(x3, l))).add(hi.mul(pair(x3, h)));
             }
             int at = (gb0 + b) * G;
-            FloatVector sc = FloatVector.fromArray(Int8Activations.F8, scale, at);
-            FloatVector of = FloatVector.fromArray(Int8Activations.F8, offsets, at);
+            FloatVector sc = FloatVector.fromArray(FG, scale, at);
+            FloatVector of = FloatVector.fromArray(FG, offsets, at);
             IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
             IntVector i2 = s2.reinterpretAsInts(), i3 = s3.reinterpretAsInts();
             acc0 = ((FloatVector) i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16)
@@ -259,10 +307,10 @@ final class NibbleGroups extends PackedWeights {
                     .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d2[b]), acc2);
             acc3 = ((FloatVector) i3.lanewise(VectorOperators.ASHR, 16).add(i3.lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d3[b]), acc3);
-            off0 = of.fma(FloatVector.broadcast(Int8Activations.F8, t0[b]), off0);
-            off1 = of.fma(FloatVector.broadcast(Int8Activations.F8, t1[b]), off1);
-            off2 = of.fma(FloatVector.broadcast(Int8Activations.F8, t2[b]), off2);
-            off3 = of.fma(FloatVector.broadcast(Int8Activations.F8, t3[b]), off3);
+            off0 = of.fma(FloatVector.broadcast(FG, t0[b]), off0);
+            off1 = of.fma(FloatVector.broadcast(FG, t1[b]), off1);
+            off2 = of.fma(FloatVector.broadcast(FG, t2[b]), off2);
+            off3 = of.fma(FloatVector.broadcast(FG, t3[b]), off3);
         }
         if (offset == null) {
             off0 = off0.mul(offsetPerScale);
@@ -281,28 +329,28 @@ final class NibbleGroups extends PackedWeights {
         int[] x0 = p0.pairs(), x1 = p1.pairs();
         float[] d0 = p0.xq().d(), d1 = p1.xq().d(), t0 = p0.xq().sum(), t1 = p1.xq().sum();
         float[] offsets = offset != null ? offset : scale;
-        FloatVector acc0 = FloatVector.zero(Int8Activations.F8), acc1 = acc0, off0 = acc0, off1 = acc0;
+        FloatVector acc0 = FloatVector.zero(FG), acc1 = acc0, off0 = acc0, off1 = acc0;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
             int base = (gb0 + b) * G * 16, xp = 16 * b;
-            ShortVector s0 = ShortVector.zero(Int8Activations.S16), s1 = s0;
+            ShortVector s0 = ShortVector.zero(SG), s1 = s0;
             for (int c = 0; c < 8; c++) {
-                ShortVector w = widen(base + 16 * c);
+                ShortVector w = widen(base + CHUNK * c);
                 ShortVector lo = w.and((short) 0xF), hi = w.lanewise(VectorOperators.LSHR, 4);
                 int l = xp + c, h = xp + 8 + c;
                 s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
                 s1 = s1.add(lo.mul(pair(x1, l))).add(hi.mul(pair(x1, h)));
             }
             int at = (gb0 + b) * G;
-            FloatVector sc = FloatVector.fromArray(Int8Activations.F8, scale, at);
-            FloatVector of = FloatVector.fromArray(Int8Activations.F8, offsets, at);
+            FloatVector sc = FloatVector.fromArray(FG, scale, at);
+            FloatVector of = FloatVector.fromArray(FG, offsets, at);
             IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
             acc0 = ((FloatVector) i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), acc0);
             acc1 = ((FloatVector) i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), acc1);
-            off0 = of.fma(FloatVector.broadcast(Int8Activations.F8, t0[b]), off0);
-            off1 = of.fma(FloatVector.broadcast(Int8Activations.F8, t1[b]), off1);
+            off0 = of.fma(FloatVector.broadcast(FG, t0[b]), off0);
+            off1 = of.fma(FloatVector.broadcast(FG, t1[b]), off1);
         }
         if (offset == null) {
             off0 = off0.mul(offsetPerScale);
@@ -314,20 +362,28 @@ final class NibbleGroups extends PackedWeights {
 
     /** {@link #groupDot4} for 5-bit quants: the fifth bits ORed in as bit 4, and 16-bit sums over 4 chunks at a time. */
     private void groupDot5(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
-        FloatVector acc = FloatVector.zero(Int8Activations.F8), off = acc;
-        IntVector lowShift = IntVector.fromArray(Int8Activations.I8, LOW_SHIFT, 0);
-        IntVector highRotation = IntVector.fromArray(Int8Activations.I8, HIGH_ROTATION, 0);
+        FloatVector acc = FloatVector.zero(FG), off = acc;
+        IntVector lowShift = IntVector.fromArray(IG, LOW_SHIFT, 0);
+        IntVector highRotation = IntVector.fromArray(IG, HIGH_ROTATION, 0);
+        ShortVector rowBit = ShortVector.fromArray(SG, ROW_BIT, 0);
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
-            int base = (gb0 + b) * G * 16, xp = 16 * b, fb = (gb0 + b) * 8;
-            IntVector dot = IntVector.zero(Int8Activations.I8);
+            int base = (gb0 + b) * G * 16, xp = 16 * b, fb = (gb0 + b) * 8 * FIFTH_WORDS;
+            IntVector dot = IntVector.zero(IG);
             for (int half = 0; half < 8; half += 4) {
-                ShortVector s = ShortVector.zero(Int8Activations.S16);
+                ShortVector s = ShortVector.zero(SG);
                 for (int c = half; c < half + 4; c++) {
-                    ShortVector w = widen(base + 16 * c);
-                    IntVector h = IntVector.broadcast(Int8Activations.I8, fifth[fb + c]);
-                    ShortVector lo5 = h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS).reinterpretAsShorts();
-                    ShortVector hi5 = h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS).reinterpretAsShorts();
+                    ShortVector w = widen(base + CHUNK * c);
+                    int word = fb + c * FIFTH_WORDS;
+                    ShortVector lo5, hi5;
+                    if (G == 8) {
+                        IntVector h = IntVector.broadcast(IG, fifth[word]);
+                        lo5 = h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS).reinterpretAsShorts();
+                        hi5 = h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS).reinterpretAsShorts();
+                    } else {
+                        lo5 = fifthBits(fifth[word], rowBit);
+                        hi5 = fifthBits(fifth[word + 1], rowBit);
+                    }
                     s = s.add(w.and((short) 0xF).or(lo5).mul(pair(pairs, xp + c)))
                             .add(w.lanewise(VectorOperators.LSHR, 4).or(hi5).mul(pair(pairs, xp + 8 + c)));
                 }
@@ -339,26 +395,24 @@ final class NibbleGroups extends PackedWeights {
         finish(acc, off, out, 0);
     }
 
-    /** The 16 nibble bytes of a chunk widened to 16 shorts (0..255: both nibbles). */
+    /** The 2G nibble bytes of a chunk widened to 2G shorts (0..255: both nibbles). */
     private ShortVector widen(int at) {
-        return (ShortVector) ByteVector.fromArray(Int8Activations.B16, nib, at)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, Int8Activations.S16, 0);
+        return (ShortVector) ByteVector.fromArray(BG, nib, at).convertShape(VectorOperators.ZERO_EXTEND_B2S, SG, 0);
     }
 
     /** (xq[2i], xq[2i+1]) in every pair of short lanes. */
     private static ShortVector pair(int[] pairs, int i) {
-        return IntVector.broadcast(Int8Activations.I8, pairs[i]).reinterpretAsShorts();
+        return IntVector.broadcast(IG, pairs[i]).reinterpretAsShorts();
     }
 
-    /** acc + dot * (scale of group sub-block gb * d): the rows' scales are 8 floats in a row. */
+    /** acc + dot * (scale of group sub-block gb * d): the rows' scales are G floats in a row. */
     private FloatVector blockScale(int gb, FloatVector dot, float d, FloatVector acc) {
-        return dot.fma(FloatVector.fromArray(Int8Activations.F8, scale, gb * G).mul(d), acc);
+        return dot.fma(FloatVector.fromArray(FG, scale, gb * G).mul(d), acc);
     }
 
     /** off + offset (or the scale, for Q4_0/Q5_0) of group sub-block gb * the block sum of x. */
     private FloatVector blockOffset(int gb, float xsum, FloatVector off) {
-        return FloatVector.fromArray(Int8Activations.F8, offset != null ? offset : scale, gb * G)
-                .fma(FloatVector.broadcast(Int8Activations.F8, xsum), off);
+        return FloatVector.fromArray(FG, offset != null ? offset : scale, gb * G).fma(FloatVector.broadcast(FG, xsum), off);
     }
 
     private void finish(FloatVector acc, FloatVector off, float[] out, int at) {
@@ -384,24 +438,28 @@ final class NibbleGroups extends PackedWeights {
     /** The unsigned quant of row r (in group sub-block gb), element j of the sub-block. */
     private int quant(int gb, int r, int j) {
         int c = (j % 16) / 2, e = j % 2;
-        int v = nib[gb * G * 16 + 16 * c + 2 * r + e] & 0xFF;
+        int v = nib[gb * G * 16 + CHUNK * c + 2 * r + e] & 0xFF;
         int q = j < 16 ? v & 0xF : v >>> 4;
-        if (fifth != null) q |= ((fifth[gb * 8 + c] >>> (j < 16 ? lowBit(r, e) : highBit(r, e))) & 1) << 4;
+        if (fifth != null) {
+            int word = (gb * 8 + c) * FIFTH_WORDS + (j < 16 ? 0 : FIFTH_WORDS - 1);
+            q |= ((fifth[word] >>> (j < 16 ? lowBit(r, e) : highBit(r, e))) & 1) << 4;
+        }
         return q;
     }
 
     /**
      * F32 panel dst[kc][NR] of rows NR*p.. over k0..k0+kc (multiples of 32), zeros past the last row: q * scale +
-     * offset (a multiply then an add, as Q4Rows/Q5Rows and ggml round it). One widened chunk, read as 8 ints (lane =
-     * row), holds four k's of all eight rows of a group: low nibble of byte 2r (k = 2c), of byte 2r+1 (k = 2c+1), and
-     * the high nibbles (k = 16+2c, 17+2c), each an 8-float run of the panel.
+     * offset (a multiply then an add, as Q4Rows/Q5Rows and ggml round it). One widened chunk, read as G ints (lane =
+     * row), holds four k's of all G rows of a group: low nibble of byte 2r (k = 2c), of byte 2r+1 (k = 2c+1), and
+     * the high nibbles (k = 16+2c, 17+2c), each a G-float run of the panel.
      */
     @Override
     void panel(int p, int k0, int kc, float[] dst) {
         int nr = MicroKernel.NR;
         boolean vector = VectorPath.ENABLED;
-        IntVector lowShift = vector ? IntVector.fromArray(Int8Activations.I8, LOW_SHIFT, 0) : null;
-        IntVector highRotation = vector ? IntVector.fromArray(Int8Activations.I8, HIGH_ROTATION, 0) : null;
+        IntVector lowShift = vector ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
+        IntVector highRotation = vector ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
+        ShortVector rowBit = vector ? ShortVector.fromArray(SG, ROW_BIT, 0) : null;
         for (int gi = 0; gi < nr / G; gi++) {
             int g = (p * nr) / G + gi;
             if (g * G >= rows) { // past the last row: zeros
@@ -411,16 +469,22 @@ final class NibbleGroups extends PackedWeights {
             for (int kb = 0; kb < kc; kb += 32) {
                 int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + gi * G;
                 if (vector) {
-                    FloatVector sv = FloatVector.fromArray(Int8Activations.F8, scale, gb * G);
-                    FloatVector ov = offset != null ? FloatVector.fromArray(Int8Activations.F8, offset, gb * G)
+                    FloatVector sv = FloatVector.fromArray(FG, scale, gb * G);
+                    FloatVector ov = offset != null ? FloatVector.fromArray(FG, offset, gb * G)
                             : sv.mul(offsetPerScale);
                     for (int c = 0; c < 8; c++) {
-                        IntVector w = widen(gb * G * 16 + 16 * c).reinterpretAsInts();
+                        IntVector w = widen(gb * G * 16 + CHUNK * c).reinterpretAsInts();
                         IntVector lo = w.and(0x000F_000F), hi = w.lanewise(VectorOperators.LSHR, 4).and(0x000F_000F);
                         if (fifth != null) {
-                            IntVector h = IntVector.broadcast(Int8Activations.I8, fifth[gb * 8 + c]);
-                            lo = lo.or(h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS));
-                            hi = hi.or(h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS));
+                            int word = (gb * 8 + c) * FIFTH_WORDS;
+                            if (G == 8) {
+                                IntVector h = IntVector.broadcast(IG, fifth[word]);
+                                lo = lo.or(h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS));
+                                hi = hi.or(h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS));
+                            } else {
+                                lo = lo.or(fifthBits(fifth[word], rowBit).reinterpretAsInts());
+                                hi = hi.or(fifthBits(fifth[word + 1], rowBit).reinterpretAsInts());
+                            }
                         }
                         panelRun(lo.and(0xFFFF), sv, ov, dst, d0 + (2 * c) * nr);
                         panelRun(lo.lanewise(VectorOperators.LSHR, 16), sv, ov, dst, d0 + (2 * c + 1) * nr);
