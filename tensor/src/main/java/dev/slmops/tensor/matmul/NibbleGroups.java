@@ -42,12 +42,12 @@ import java.lang.foreign.MemorySegment;
  */
 final class NibbleGroups extends PackedWeights {
     /**
-     * Rows per group: 8 (256-bit vectors), or 16 on AVX-512 with {@code -Dslmops.nibbleRows16=true} (a chunk is then
-     * 32 bytes, widened to 32 shorts: twice the weights per instruction). Measured on a Zen 5, 2 threads, qwen2.5-0.5b:
-     * Q4_0 decode 46-55 -> 79-109 tokens/s (llama.cpp 87), but Q4_K_M 36-47 -> 17 (its Q5_0 and Q4_K matrices; not
-     * understood yet), so it stays opt-in. The tests pass either way.
+     * Rows per group: the int lanes of the widest vector, 8 on AVX2, 16 on AVX-512 (a chunk is then 32 bytes, widened
+     * to 32 shorts: twice the weights per instruction; {@code -Dslmops.nibbleRows16=false} keeps 8). One thread, Zen 5,
+     * ns per weight: Q4_0 4864x896 0.032 -> 0.017, Q5_0 0.049 -> 0.034, Q4_K 896x4864 0.040 -> 0.028.
      */
-    static final int G = Boolean.getBoolean("slmops.nibbleRows16") && IntVector.SPECIES_PREFERRED.length() >= 16 ? 16 : 8;
+    static final int G = !"false".equals(System.getProperty("slmops.nibbleRows16"))
+            && IntVector.SPECIES_PREFERRED.length() >= 16 ? 16 : 8;
     /** Bytes of one chunk: (row, parity) pairs. */
     private static final int CHUNK = 2 * G;
     static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * CHUNK));
@@ -212,6 +212,7 @@ final class NibbleGroups extends PackedWeights {
 
     /** out[r] = row Gg + r . x for the G rows of group g, 4-bit quants (vector lanes = rows; see the class comment). */
     private void groupDot4(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
+        float[] offsets = offset != null ? offset : scale;
         FloatVector acc = FloatVector.zero(FG), off = acc;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
@@ -221,11 +222,16 @@ final class NibbleGroups extends PackedWeights {
                 ShortVector w = widen(base + CHUNK * c);
                 s = s.add(w.and((short) 0xF).mul(pair(pairs, xp + c))).add(w.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, xp + 8 + c)));
             }
-            FloatVector dot = (FloatVector) Int8Activations.pairSums(s).convert(VectorOperators.I2F, 0);
-            acc = blockScale(gb0 + b, dot, xd[b], acc);
-            off = blockOffset(gb0 + b, xsum[b], off);
+            IntVector si = s.reinterpretAsInts(); // pair sums, spelled out: see pairSumsNotShared
+            FloatVector dot = (FloatVector) si.lanewise(VectorOperators.ASHR, 16)
+                    .add(si.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            // the block and group ends spelled out (see helpersNotCalled)
+            int at = (gb0 + b) * G;
+            acc = dot.fma(FloatVector.fromArray(FG, scale, at).mul(xd[b]), acc);
+            off = FloatVector.fromArray(FG, offsets, at).fma(FloatVector.broadcast(FG, xsum[b]), off);
         }
-        finish(acc, off, out, 0);
+        if (offset == null) off = off.mul(offsetPerScale);
+        acc.add(off).intoArray(out, 0);
     }
 
     /**
@@ -269,9 +275,8 @@ final class NibbleGroups extends PackedWeights {
      * nibbles once for the four rows (the single-row kernel does it per row), then each row's products and sums are
      * the single-row kernel's, in its order: the same bits. out[Gr .. Gr+G) = row r's G outputs.
      *
-     * <p>The block and group ends spell out {@link #blockScale}, {@link #blockOffset}, {@link #finish} and
-     * {@link Int8Activations#pairSums} instead of calling them: in a method this large C2 stops inlining its own
-     * small methods (NodeCountInliningCutoff; the Vector API's are force-inlined), and a vector passed to a call
+     * <p>The block and group ends are spelled out, with {@link Int8Activations#pairSums}, instead of calling helpers:
+     * in a method this large C2 stops inlining its own small methods (NodeCountInliningCutoff; the Vector API's are force-inlined), and a vector passed to a call
      * that is not inlined is boxed on every loop iteration (measured: 3.5x slower).
      */
     private void groupDot4Rows4(int g, Prep p0, Prep p1, Prep p2, Prep p3, float[] out) {
@@ -362,6 +367,7 @@ final class NibbleGroups extends PackedWeights {
 
     /** {@link #groupDot4} for 5-bit quants: the fifth bits ORed in as bit 4, and 16-bit sums over 4 chunks at a time. */
     private void groupDot5(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
+        float[] offsets = offset != null ? offset : scale;
         FloatVector acc = FloatVector.zero(FG), off = acc;
         IntVector lowShift = IntVector.fromArray(IG, LOW_SHIFT, 0);
         IntVector highRotation = IntVector.fromArray(IG, HIGH_ROTATION, 0);
@@ -387,13 +393,27 @@ final class NibbleGroups extends PackedWeights {
                     s = s.add(w.and((short) 0xF).or(lo5).mul(pair(pairs, xp + c)))
                             .add(w.lanewise(VectorOperators.LSHR, 4).or(hi5).mul(pair(pairs, xp + 8 + c)));
                 }
-                dot = dot.add(Int8Activations.pairSums(s));
+                IntVector si = s.reinterpretAsInts(); // pair sums, spelled out: see pairSumsNotShared
+                dot = dot.add(si.lanewise(VectorOperators.ASHR, 16).add(si.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
             }
-            acc = blockScale(gb0 + b, (FloatVector) dot.convert(VectorOperators.I2F, 0), xd[b], acc);
-            off = blockOffset(gb0 + b, xsum[b], off);
+            // the block and group ends spelled out (see helpersNotCalled)
+            int at = (gb0 + b) * G;
+            acc = ((FloatVector) dot.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FG, scale, at).mul(xd[b]), acc);
+            off = FloatVector.fromArray(FG, offsets, at).fma(FloatVector.broadcast(FG, xsum[b]), off);
         }
-        finish(acc, off, out, 0);
+        if (offset == null) off = off.mul(offsetPerScale);
+        acc.add(off).intoArray(out, 0);
     }
+
+    /*
+     * helpersNotCalled / pairSumsNotShared: the kernels here spell out their block ends, group ends and
+     * Int8Activations.pairSums instead of calling helpers that take vectors. Where C2 does not inline such a helper
+     * (its inlining budget runs out in these methods), the vector is boxed, and the Vector API methods the helper's
+     * own compiled body calls see every caller's shapes: with 256-bit vectors from the Q8_0/Q6_K kernels and 512-bit
+     * ones from here (16-row groups) they are no longer intrinsified and run lane by lane (measured, Zen 5:
+     * qwen2.5-0.5b Q4_K_M decode 45 -> 12 tokens/s, 80% of the time in AbstractVector.convert0; then 52 with
+     * pairSums spelled out, the rest in FloatVector.add called from the group end).
+     */
 
     /** The 2G nibble bytes of a chunk widened to 2G shorts (0..255: both nibbles). */
     private ShortVector widen(int at) {
@@ -403,21 +423,6 @@ final class NibbleGroups extends PackedWeights {
     /** (xq[2i], xq[2i+1]) in every pair of short lanes. */
     private static ShortVector pair(int[] pairs, int i) {
         return IntVector.broadcast(IG, pairs[i]).reinterpretAsShorts();
-    }
-
-    /** acc + dot * (scale of group sub-block gb * d): the rows' scales are G floats in a row. */
-    private FloatVector blockScale(int gb, FloatVector dot, float d, FloatVector acc) {
-        return dot.fma(FloatVector.fromArray(FG, scale, gb * G).mul(d), acc);
-    }
-
-    /** off + offset (or the scale, for Q4_0/Q5_0) of group sub-block gb * the block sum of x. */
-    private FloatVector blockOffset(int gb, float xsum, FloatVector off) {
-        return FloatVector.fromArray(FG, offset != null ? offset : scale, gb * G).fma(FloatVector.broadcast(FG, xsum), off);
-    }
-
-    private void finish(FloatVector acc, FloatVector off, float[] out, int at) {
-        if (offset == null) off = off.mul(offsetPerScale);
-        acc.add(off).intoArray(out, at);
     }
 
     /** The vector kernels' arithmetic one row at a time, in the same order (their reference). */
@@ -486,10 +491,15 @@ final class NibbleGroups extends PackedWeights {
                                 hi = hi.or(fifthBits(fifth[word + 1], rowBit).reinterpretAsInts());
                             }
                         }
-                        panelRun(lo.and(0xFFFF), sv, ov, dst, d0 + (2 * c) * nr);
-                        panelRun(lo.lanewise(VectorOperators.LSHR, 16), sv, ov, dst, d0 + (2 * c + 1) * nr);
-                        panelRun(hi.and(0xFFFF), sv, ov, dst, d0 + (16 + 2 * c) * nr);
-                        panelRun(hi.lanewise(VectorOperators.LSHR, 16), sv, ov, dst, d0 + (17 + 2 * c) * nr);
+                        // q * scale + offset, four G-float runs (spelled out: see helpersNotCalled)
+                        ((FloatVector) lo.and(0xFFFF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                                .intoArray(dst, d0 + (2 * c) * nr);
+                        ((FloatVector) lo.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                                .intoArray(dst, d0 + (2 * c + 1) * nr);
+                        ((FloatVector) hi.and(0xFFFF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                                .intoArray(dst, d0 + (16 + 2 * c) * nr);
+                        ((FloatVector) hi.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                                .intoArray(dst, d0 + (17 + 2 * c) * nr);
                     }
                 } else {
                     for (int r = 0; r < G; r++) {
@@ -499,9 +509,5 @@ final class NibbleGroups extends PackedWeights {
                 }
             }
         }
-    }
-
-    private static void panelRun(IntVector q, FloatVector scale, FloatVector offset, float[] dst, int at) {
-        ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(scale).add(offset).intoArray(dst, at);
     }
 }
