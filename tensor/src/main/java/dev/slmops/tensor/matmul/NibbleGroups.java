@@ -411,7 +411,7 @@ final class NibbleGroups extends PackedWeights {
      * (its inlining budget runs out in these methods), the vector is boxed, and the Vector API methods the helper's
      * own compiled body calls see every caller's shapes: with 256-bit vectors from the Q8_0/Q6_K kernels and 512-bit
      * ones from here (16-row groups) they are no longer intrinsified and run lane by lane (measured, Zen 5:
-     * qwen2.5-0.5b Q4_K_M decode 45 -> 12 tokens/s, 80% of the time in AbstractVector.convert0; then 52 with
+     * qwen2.5-0.5b Q4_K_M decode 45 -> 12 tokens/s, AbstractVector.convert0 the top frame; then 52 with
      * pairSums spelled out, the rest in FloatVector.add called from the group end).
      */
 
