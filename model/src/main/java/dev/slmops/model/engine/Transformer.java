@@ -234,7 +234,7 @@ public final class Transformer {
         // generation, and the server's RSS, by tens of MiB a second under load)
         boolean direct = n == 1 && !reuseLogits; // the one result array is the matmul's output
         if (!direct && (sc.logits == null || sc.logits.length < (long) total * V)) sc.logits = new float[total * V];
-        float[] logits = !direct ? sc.logits : into != null && into.length == total * V ? into : new float[total * V];
+        float[] logits = !direct ? sc.logits : into != null ? into : new float[total * V]; // into: [V], checked
         if (batch.observer() != null) batch.observer().seen(-1, MatmulInput.OUTPUT_IN, h, total, D);
         LoraProjection.forward(w.output, RowAdapters.perSequence(outStart, adapters), h, total, logits, pool);
         if (c.finalSoftcap() > 0) Ops.softcap(logits, total * V, c.finalSoftcap());

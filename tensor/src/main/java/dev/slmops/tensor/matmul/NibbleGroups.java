@@ -28,7 +28,8 @@ import java.lang.foreign.MemorySegment;
  *                            value of (r, e) at bit 4 + r + 16e, of the high-nibble value at bit (12 + r + 16e) mod 32;
  *                            shifted right by r (rotated by 8 + r) in int lane r, both land on bits 4 and 20: bit 4 of
  *                            short lanes 2r and 2r+1, where the nibbles sit widened. G = 16: an int for the low values
- *                            and one for the high, each at bit (4 + r + 16e) mod 32, both rotated right by r.
+ *                            and one for the high, each with the bit of (r, e) at r + 16e: read as shorts, lane
+ *                            2r + e holds it at bit r, and a compare and a blend make it bit 4.
  *   scale [groups][nb][G]    per row of the group
  *   offset[groups][nb][G]    per row (null for Q4_0 / Q5_0: -8 / -16 times the scale)
  * </pre>
@@ -66,10 +67,10 @@ final class NibbleGroups extends PackedWeights {
      * is set gets 16 (a compare and a blend; variable shifts by r would not fit one int for 16 rows without rotation).
      */
     private static final short[] ROW_BIT = rowBits();
-    /** Per int lane r: the shift (rotation) that brings a low-nibble value's fifth bit to bit 4 (+16e). */
-    private static final int[] LOW_SHIFT = rotations(false);
-    /** Per int lane r: the right rotation that brings a high-nibble value's fifth bit to bit 4 (+16e). */
-    private static final int[] HIGH_ROTATION = rotations(true);
+    /** 8 rows: per int lane r, the right shift that brings a low-nibble value's fifth bit to bit 4 (+16e). */
+    private static final int[] LOW_SHIFT = {0, 1, 2, 3, 4, 5, 6, 7};
+    /** 8 rows: per int lane r, the right rotation that brings a high-nibble value's fifth bit to bit 4 (+16e). */
+    private static final int[] HIGH_ROTATION = {8, 9, 10, 11, 12, 13, 14, 15};
 
     private final byte[] nib;
     /** Fifth bits, or null for the 4-bit types. */
@@ -93,8 +94,7 @@ final class NibbleGroups extends PackedWeights {
     /** Whether this layout serves {@code type} here: the int8 GEMVs are on. */
     static boolean applies(DType type, boolean int8) {
         return int8 && Int8Activations.ENABLED && switch (type) {
-            case Q4_0, Q4_1, Q4_K -> true;
-            case Q5_0, Q5_1, Q5_K -> true;
+            case Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K -> true;
             default -> false;
         };
     }
@@ -157,16 +157,13 @@ final class NibbleGroups extends PackedWeights {
         return bits;
     }
 
-    /** 16 rows: 16 in the short lanes whose bit is set in the fifth-bit word {@code word}, else 0. */
-    private static ShortVector fifthBits(int word, ShortVector rowBit) {
+    /**
+     * 16 rows: 16 in the short lanes whose bit is set in the fifth-bit word {@code word}, else 0 (takes no vector:
+     * see helpersNotCalled; the row bits are one L1 load).
+     */
+    private static ShortVector fifthBits(int word) {
         ShortVector h = IntVector.broadcast(IG, word).reinterpretAsShorts();
-        return ShortVector.zero(SG).blend((short) 16, h.and(rowBit).compare(VectorOperators.NE, (short) 0));
-    }
-
-    private static int[] rotations(boolean high) {
-        int[] by = new int[G];
-        for (int r = 0; r < G; r++) by[r] = ((high ? highBit(r, 0) : lowBit(r, 0)) - 4) & 31;
-        return by;
+        return ShortVector.zero(SG).blend((short) 16, h.and(ShortVector.fromArray(SG, ROW_BIT, 0)).compare(VectorOperators.NE, (short) 0));
     }
 
     @Override
@@ -279,8 +276,9 @@ final class NibbleGroups extends PackedWeights {
      * the single-row kernel's, in its order: the same bits. out[Gr .. Gr+G) = row r's G outputs.
      *
      * <p>The block and group ends are spelled out, with {@link Int8Activations#pairSums}, instead of calling helpers:
-     * in a method this large C2 stops inlining its own small methods (NodeCountInliningCutoff; the Vector API's are force-inlined), and a vector passed to a call
-     * that is not inlined is boxed on every loop iteration (measured: 3.5x slower).
+     * in a method this large C2 stops inlining its own small methods (NodeCountInliningCutoff; the Vector API's are
+     * force-inlined), and a vector passed to a call that is not inlined is boxed on every loop iteration (measured:
+     * 3.5x slower). See also helpersNotCalled.
      */
     private void groupDot4Rows4(int g, Prep p0, Prep p1, Prep p2, Prep p3, float[] out) {
         int[] x0 = p0.pairs(), x1 = p1.pairs(), x2 = p2.pairs(), x3 = p3.pairs();
@@ -372,9 +370,8 @@ final class NibbleGroups extends PackedWeights {
     private void groupDot5(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
         float[] offsets = offset != null ? offset : scale;
         FloatVector acc = FloatVector.zero(FG), off = acc;
-        IntVector lowShift = IntVector.fromArray(IG, LOW_SHIFT, 0);
-        IntVector highRotation = IntVector.fromArray(IG, HIGH_ROTATION, 0);
-        ShortVector rowBit = ShortVector.fromArray(SG, ROW_BIT, 0);
+        IntVector lowShift = G == 8 ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
+        IntVector highRotation = G == 8 ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
             int base = (gb0 + b) * G * 16, xp = 16 * b, fb = (gb0 + b) * 8 * FIFTH_WORDS;
@@ -390,8 +387,8 @@ final class NibbleGroups extends PackedWeights {
                         lo5 = h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS).reinterpretAsShorts();
                         hi5 = h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS).reinterpretAsShorts();
                     } else {
-                        lo5 = fifthBits(fifth[word], rowBit);
-                        hi5 = fifthBits(fifth[word + 1], rowBit);
+                        lo5 = fifthBits(fifth[word]);
+                        hi5 = fifthBits(fifth[word + 1]);
                     }
                     s = s.add(w.and((short) 0xF).or(lo5).mul(pair(pairs, xp + c)))
                             .add(w.lanewise(VectorOperators.LSHR, 4).or(hi5).mul(pair(pairs, xp + 8 + c)));
@@ -465,9 +462,8 @@ final class NibbleGroups extends PackedWeights {
     void panel(int p, int k0, int kc, float[] dst) {
         int nr = MicroKernel.NR;
         boolean vector = VectorPath.ENABLED;
-        IntVector lowShift = vector ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
-        IntVector highRotation = vector ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
-        ShortVector rowBit = vector ? ShortVector.fromArray(SG, ROW_BIT, 0) : null;
+        IntVector lowShift = vector && G == 8 ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
+        IntVector highRotation = vector && G == 8 ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
         for (int gi = 0; gi < nr / G; gi++) {
             int g = (p * nr) / G + gi;
             if (g * G >= rows) { // past the last row: zeros
@@ -490,8 +486,8 @@ final class NibbleGroups extends PackedWeights {
                                 lo = lo.or(h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS));
                                 hi = hi.or(h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS));
                             } else {
-                                lo = lo.or(fifthBits(fifth[word], rowBit).reinterpretAsInts());
-                                hi = hi.or(fifthBits(fifth[word + 1], rowBit).reinterpretAsInts());
+                                lo = lo.or(fifthBits(fifth[word]).reinterpretAsInts());
+                                hi = hi.or(fifthBits(fifth[word + 1]).reinterpretAsInts());
                             }
                         }
                         // q * scale + offset, four G-float runs (spelled out: see helpersNotCalled)

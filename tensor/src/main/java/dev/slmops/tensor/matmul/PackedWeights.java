@@ -338,22 +338,26 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /**
      * Row n of W as floats, W[n][0 .. K) into {@code dst[off .. off + K)}: the values the GEMM multiplies, taken
-     * from its F32 panels (a panel holds NR rows: the other rows' work is wasted, fine for a row now and then). They
+     * from its F32 panels (a panel holds NR rows: the other rows' work is wasted; row-major layouts override this
+     * with their direct row dequantization). They
      * equal the stored matrix dequantized ({@link dev.slmops.tensor.quant.Dequantize}; only a zero's sign may differ:
      * q * d - 8d is +0 where (q - 8) * d is -0), so a tied
      * embedding table can read its rows here instead of from the file's pages (which would then stay resident).
      */
-    public final void row(int n, float[] dst, int off) {
+    public void row(int n, float[] dst, int off) {
         java.util.Objects.checkIndex(n, rows);
         java.util.Objects.checkFromIndexSize(off, cols, dst.length);
         int nr = MicroKernel.NR, j = n % nr;
-        float[] slab = new float[Math.min(KC, cols) * nr];
+        float[] slab = ROW_SLAB.atLeast(Math.min(KC, cols) * nr);
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int kc = Math.min(KC, cols - k0);
             panel(n / nr, k0, kc, slab);
             for (int k = 0; k < kc; k++) dst[off + k0 + k] = slab[k * nr + j];
         }
     }
+
+    /** {@link #row}'s panel slab, per calling thread. */
+    private static final dev.slmops.tensor.parallel.ThreadScratch ROW_SLAB = new dev.slmops.tensor.parallel.ThreadScratch();
 
     /** Number of NR-row panels, the last one possibly partial. */
     final int panels() {

@@ -207,6 +207,13 @@ final class Q4Rows extends PackedWeights {
         RowPacking.fillPanel(rows, p, kc, dst, (r, tile, off) -> dequantizeRow(r * cols + k0, kc, tile, off));
     }
 
+    @Override
+    public void row(int n, float[] dst, int off) {
+        java.util.Objects.checkIndex(n, rows);
+        java.util.Objects.checkFromIndexSize(off, cols, dst.length);
+        dequantizeRow(n * cols, cols, dst, off);
+    }
+
     /**
      * tile[off + k] = q * scale + offset of element {@code first + k} for k < kc (first and kc multiples of 32):
      * a multiply then an add, as the scalar twin and ggml do (no fused rounding).

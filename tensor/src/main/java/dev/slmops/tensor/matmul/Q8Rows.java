@@ -153,6 +153,13 @@ final class Q8Rows extends PackedWeights {
     }
 
     @Override
+    public void row(int n, float[] dst, int off) {
+        java.util.Objects.checkIndex(n, rows);
+        java.util.Objects.checkFromIndexSize(off, cols, dst.length);
+        dequantizeRow(q, d, n * cols, cols, dst, off);
+    }
+
+    @Override
     void panel(int p, int k0, int kc, float[] dst) {
         RowPacking.fillPanel(rows, p, kc, dst, (r, tile, off) -> dequantizeRow(q, d, r * cols + k0, kc, tile, off));
     }
