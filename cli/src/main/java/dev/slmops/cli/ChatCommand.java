@@ -37,7 +37,7 @@ final class ChatCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (LoadedModel m = run.load()) {
-            Generator generator = run.generator(m);
+            Generator generator = m.generator();
             if (m.chatTemplate().isFallback()) {
                 System.err.println("note: the model has no chat template; using the ChatML fallback");
             }

@@ -38,7 +38,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (LoadedModel m = run.load()) {
             String text = chat ? ChatPrompts.userTurn(m, prompt) : prompt;
             int[] ids = m.tokenizer().encode(text, !chat);
-            Generator.Result r = run.generator(m).generate(ids, params, m.newCache(), (piece, token, lp) -> {
+            Generator.Result r = m.generator().generate(ids, params, m.newCache(), (piece, token, lp) -> {
                 if (lp != null) {
                     out.printf(Locale.ROOT, "%s\t[%d logprob %.4f]%n", piece, token, lp.logprob());
                 } else {

@@ -23,16 +23,14 @@ final class RunOptions {
             + "adapter_model.safetensors) or a GGUF LoRA file, e.g. what slmops finetune wrote.")
     java.nio.file.Path adapter;
 
-    /** The model's generator, under --adapter when given. */
-    dev.slmops.model.generate.Generator generator(LoadedModel m) throws java.io.IOException {
-        if (adapter == null) return m.generator();
-        if (!java.nio.file.Files.exists(adapter)) throw new IllegalArgumentException("--adapter " + adapter + ": no such file or directory");
-        dev.slmops.model.lora.LoraAdapter a = dev.slmops.model.lora.LoraFiles.load(adapter, m.config());
-        a.checkFits(m.config());
-        return new dev.slmops.model.generate.Generator(m.transformer(), m.tokenizer(), a);
-    }
-
+    /**
+     * The model, under --adapter when given: its LoRA pairs applied unmerged by {@link LoadedModel#generator()} and
+     * its modules_to_save bound in place of the base's tensors.
+     */
     LoadedModel load() throws java.io.IOException {
-        return LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads, KvCache.Type.parse(kvType)));
+        if (adapter != null && !java.nio.file.Files.exists(adapter)) {
+            throw new IllegalArgumentException("--adapter " + adapter + ": no such file or directory");
+        }
+        return LoadedModel.load(Models.resolve(model), new LoadedModel.Options(ctx, threads, KvCache.Type.parse(kvType)), adapter);
     }
 }

@@ -93,6 +93,15 @@ final class ServeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--adapter " + spec + ": " + p + " does not exist (expected a PEFT "
                         + "adapter directory or a GGUF LoRA file)");
             }
+            if (dev.slmops.model.format.peft.PeftAdapterFiles.isAdapterDir(p)) {
+                List<String> saved = dev.slmops.model.format.peft.PeftAdapterFiles.modulesToSave(p);
+                if (!saved.isEmpty()) {
+                    throw new IllegalArgumentException("--adapter " + spec + ": the adapter saves whole modules "
+                            + "(modules_to_save: " + String.join(", ", saved) + "), which a server applying adapters per "
+                            + "request cannot swap in; merge it (slmops merge --model " + all.get(base) + " --adapter " + p
+                            + " --output DIR) and serve DIR as a model, or use generate/chat --adapter");
+                }
+            }
             all.put(spec.substring(0, eq), p);
         }
         ServeOptions o = new ServeOptions(all, host, port, key, maxBatch, queue, duration("--ttl", ttl),

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.slmops.model.format.JsonFiles;
 import dev.slmops.model.load.LoadedModel;
 import dev.slmops.model.lora.LoraAdapter;
-import dev.slmops.model.lora.LoraFiles;
 import dev.slmops.workflows.eval.AnswerMetric;
 import dev.slmops.workflows.eval.TaskAccuracy;
 import dev.slmops.workflows.eval.TaskItems;
@@ -61,7 +60,7 @@ final class TaskEvalCommand implements Callable<Integer> {
         TaskAccuracy.Options options = new TaskAccuracy.Options(m, maxTokens, batch);
         try (LoadedModel model = run.load()) {
             Path adapter = run.adapter;
-            LoraAdapter lora = adapter == null ? null : LoraFiles.load(adapter, model.config());
+            LoraAdapter lora = model.adapter();
             List<TaskItems.Item> items = TaskItems.read(data, model.tokenizer(), model.chatTemplate(), chat, limit);
             System.err.printf(Locale.ROOT, "eval: %d questions from %s%s, metric %s, greedy, at most %d tokens%n",
                     items.size(), data, adapter == null ? "" : " under adapter " + adapter, m.label(), maxTokens);

@@ -242,7 +242,26 @@ class FinetuneEndToEndTest {
                     trainingLoss, mergedLoss, baseLoss);
             assertThat(Math.abs(trainingLoss - mergedLoss) / Math.abs(mergedLoss)).isLessThan(1e-4);
             assertThat(Math.abs(baseLoss - mergedLoss)).as("training changed the model").isGreaterThan(1e-3);
+
+            // Loaded under the adapter as PeftModel.from_pretrained does: the pairs unmerged, the saved head and norms
+            // bound in place of the base's; the merged model's loss.
+            try (LoadedModel under = LoadedModel.load(model, new LoadedModel.Options(128, 2), out.resolve("adapter"))) {
+                assertThat(under.adapter().savedTensors()).isEmpty();
+                double underLoss = lossSum(under.transformer().forward(under.newCache(), tokens, true, under.adapter()), tokens, V);
+                System.out.printf("modules_to_save: under the adapter, unmerged %.6f%n", underLoss);
+                assertThat(Math.abs(underLoss - mergedLoss) / Math.abs(mergedLoss)).isLessThan(1e-5);
+            }
         }
+        String[] gen = {"generate", "--model", model.toString(), "-p", "What is two plus two?", "--temp", "0", "-n", "6"};
+        CliTest.Run viaAdapter = CliTest.run(concat(gen, "--adapter", out.resolve("adapter").toString()));
+        CliTest.Run viaMerged = CliTest.run("generate", "--model", out.resolve("merged").toString(), "-p",
+                "What is two plus two?", "--temp", "0", "-n", "6");
+        assertThat(viaAdapter.exit()).as(viaAdapter.err()).isZero();
+        assertThat(viaAdapter.out()).isEqualTo(viaMerged.out());
+        // a server applies adapters per request and cannot swap whole modules: refused at start, saying what to do
+        CliTest.Run serve = CliTest.run("serve", "--model", "m=" + model, "--adapter", "m:saved=" + out.resolve("adapter"));
+        assertThat(serve.exit()).isEqualTo(2);
+        assertThat(serve.err()).contains("modules_to_save: lm_head, norm").contains("slmops merge");
 
         // the output now holds a finished run: refused without --force, replaced with it
         List<String> again = List.of("finetune", "--model", model.toString(), "--data", data.toString(), "--seq-len", "32",

@@ -239,6 +239,14 @@ public record ModelConfig(
                 c.finalSoftcap);
     }
 
+    /** This configuration with its own output projection (lm_head.weight) instead of the tied embedding. */
+    public ModelConfig untied() {
+        return new ModelConfig(arch, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
+                ropeDims, ropeTheta, ropeLocalTheta, ropeScaling, rmsNormEps, contextLength, false, attentionBias, qkNorm,
+                slidingWindow, slidingLayers, activation, normPlusOne, sandwichNorms, embeddingScale, attentionScale,
+                attnSoftcap, finalSoftcap);
+    }
+
     private static float[] vectorOf(GgufFile gguf, String name, int n) throws ModelFileException {
         StoredTensor t = gguf.tensor(name);
         if (t.elementCount() != n) {

@@ -5,7 +5,10 @@ import dev.slmops.model.chat.ChatTemplate;
 import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.engine.ModelWeights;
 import dev.slmops.model.engine.Transformer;
+import dev.slmops.model.engine.WeightSource;
 import dev.slmops.model.generate.Generator;
+import dev.slmops.model.lora.LoraAdapter;
+import dev.slmops.model.lora.LoraFiles;
 import dev.slmops.model.tokenizer.Tokenizer;
 import dev.slmops.tensor.parallel.WorkerPool;
 
@@ -22,6 +25,7 @@ public final class LoadedModel implements AutoCloseable {
     private final WorkerPool pool;
     private final int contextLength;
     private final KvCache.Type kvType;
+    private final LoraAdapter adapter; // null: the base model alone
 
     /**
      * @param contextLength tokens of context to plan for (0: the model's own, capped at 4096 to bound KV memory)
@@ -44,18 +48,38 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     private LoadedModel(ModelFiles files, Transformer transformer, WorkerPool pool, int contextLength,
-                        KvCache.Type kvType) {
+                        KvCache.Type kvType, LoraAdapter adapter) {
         this.files = files;
         this.transformer = transformer;
         this.pool = pool;
         this.contextLength = contextLength;
         this.kvType = kvType;
+        this.adapter = adapter;
     }
 
     public static LoadedModel load(Path path, Options options) throws IOException {
+        return load(path, options, null);
+    }
+
+    /**
+     * Loads the model under a LoRA adapter (PEFT directory or GGUF LoRA file; null: none), as PEFT's
+     * {@code PeftModel.from_pretrained} does: the low-rank pairs stay unmerged ({@link #adapter()}, which
+     * {@link #generator()} applies), and the adapter's whole tensors ({@code modules_to_save}: a trained head, norms,
+     * an embedding) are bound in place of the base's. A saved {@code lm_head} of a tied model unties it. A serving
+     * process that mixes adapters per request cannot do the latter: it loads adapters with {@link LoraFiles}.
+     */
+    public static LoadedModel load(Path path, Options options, Path adapterPath) throws IOException {
         ModelFiles files = ModelFiles.open(path);
         try {
             ModelConfig c = files.config();
+            LoraAdapter adapter = null;
+            WeightSource source = files.weights();
+            if (adapterPath != null) {
+                AdapterOverlay under = AdapterOverlay.of(c, source, LoraFiles.load(adapterPath, c));
+                c = under.config();
+                source = under.weights();
+                adapter = under.pairs();
+            }
             int ctx = options.contextLength() > 0 ? options.contextLength() : Math.min(c.contextLength(), 4096);
             if (ctx > c.contextLength()) {
                 throw new IllegalArgumentException("a context of " + ctx + " tokens exceeds the model's "
@@ -64,10 +88,10 @@ public final class LoadedModel implements AutoCloseable {
             if (options.threads() < 0) throw new IllegalArgumentException("threads must be >= 0, got " + options.threads());
             files.tokenizer(); // fail early on a missing or unreadable tokenizer
             WorkerPool pool = options.threads() > 0 ? new WorkerPool(options.threads()) : WorkerPool.ofAvailableProcessors();
-            ModelWeights weights = ModelWeights.bind(c, files.weights());
+            ModelWeights weights = ModelWeights.bind(c, source);
             // The matrices now live repacked on the heap; only embedding rows are read from the file from here on.
             files.releaseResidentPages();
-            return new LoadedModel(files, new Transformer(weights, ctx, pool), pool, ctx, options.kvType());
+            return new LoadedModel(files, new Transformer(weights, ctx, pool), pool, ctx, options.kvType(), adapter);
         } catch (IOException | RuntimeException e) {
             files.close();
             throw e;
@@ -78,8 +102,14 @@ public final class LoadedModel implements AutoCloseable {
         return files;
     }
 
+    /** The configuration the weights were bound with (untied when an adapter saved its own lm_head). */
     public ModelConfig config() {
-        return files.config();
+        return transformer.config();
+    }
+
+    /** The LoRA adapter the model was loaded under, its pairs applied unmerged (whole tensors already bound); null if none. */
+    public LoraAdapter adapter() {
+        return adapter;
     }
 
     public Tokenizer tokenizer() {
@@ -109,7 +139,7 @@ public final class LoadedModel implements AutoCloseable {
 
     /** A fresh KV cache holding the whole planned context, of the options' KV type. */
     public KvCache newCache() {
-        return new KvCache(files.config(), contextLength, kvType);
+        return new KvCache(transformer.config(), contextLength, kvType);
     }
 
     /** The element type of the caches {@link #newCache} makes. */
@@ -117,8 +147,9 @@ public final class LoadedModel implements AutoCloseable {
         return kvType;
     }
 
+    /** A generator over the model, under the adapter it was loaded with. */
     public Generator generator() {
-        return new Generator(transformer, tokenizer());
+        return adapter == null ? new Generator(transformer, tokenizer()) : new Generator(transformer, tokenizer(), adapter);
     }
 
     @Override

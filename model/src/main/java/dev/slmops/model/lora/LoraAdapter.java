@@ -169,6 +169,14 @@ public final class LoraAdapter {
     }
 
     /**
+     * The same low-rank pairs (the same buffers, so a trainer's updates show) without the whole tensors, for a model
+     * that bound those in place of its own (LoadedModel under an adapter). Keeps modules_to_save's names.
+     */
+    public LoraAdapter withoutSavedTensors() {
+        return new LoraAdapter(name, rank, alpha, rsLora, targetModules, modules, Map.of(), modulesToSave);
+    }
+
+    /**
      * Checks the adapter against a model: every module exists there with the same shape. Throws
      * IllegalArgumentException naming the first mismatch.
      */

@@ -53,6 +53,11 @@ public final class ServedModel implements AutoCloseable {
             try {
                 LoraAdapter a = LoraFiles.load(path, model.config());
                 a.checkFits(model.config());
+                if (!a.savedTensors().isEmpty()) {
+                    throw new IllegalArgumentException("it saves whole modules (modules_to_save: "
+                            + String.join(", ", a.modulesToSave()) + "), which cannot be swapped in per request: merge it "
+                            + "into the base (slmops merge) and serve the result as a model");
+                }
                 return a;
             } catch (IOException | RuntimeException e) {
                 throw new ApiError(500, "server_error", "adapter_load_failed", "model",

@@ -46,6 +46,20 @@ public final class PeftAdapterFiles {
         return Files.isRegularFile(dir.resolve(CONFIG));
     }
 
+    /** modules_to_save of an adapter directory's config, read without its weights (empty when none). */
+    public static List<String> modulesToSave(Path dir) throws IOException {
+        Path configPath = dir.resolve(CONFIG);
+        return modulesToSave(JsonFiles.parse(Files.readAllBytes(configPath), configPath.toString()));
+    }
+
+    private static List<String> modulesToSave(JsonNode cfg) {
+        List<String> out = new ArrayList<>();
+        JsonNode mts = cfg.path("modules_to_save");
+        if (mts.isArray()) mts.forEach(t -> out.add(t.asText()));
+        else if (mts.isTextual()) out.add(mts.asText());
+        return out;
+    }
+
     /** Reads an adapter directory; the adapter is named after the directory. */
     public static LoraAdapter read(Path dir) throws IOException {
         return read(dir, dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
@@ -87,10 +101,7 @@ public final class PeftAdapterFiles {
         if (tm.isArray()) tm.forEach(t -> targets.add(t.asText()));
         else if (tm.isTextual()) targets.add(tm.asText());
         Map<String, Double> alphaPattern = doubles(cfg.path("alpha_pattern"));
-        List<String> modulesToSave = new ArrayList<>();
-        JsonNode mts = cfg.path("modules_to_save");
-        if (mts.isArray()) mts.forEach(t -> modulesToSave.add(t.asText()));
-        else if (mts.isTextual()) modulesToSave.add(mts.asText());
+        List<String> modulesToSave = modulesToSave(cfg);
 
         Path weightsPath = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(weightsPath)) {
