@@ -5,12 +5,16 @@
 # (r=16, all seven projections) and full fine-tuning, in slmops (TrainStepBench) and in PyTorch (Debian's
 # /usr/bin/python3 with python3-torch, float32). For the PyTorch runs OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
 # unset together so OpenBLAS picks its own kernel for the CPU. Prints tokens/s, the ratio, and each side's achieved
-# GFLOPS against the machine's FP32 peak (PEAK_GFLOPS, default 2 cores x 2 FMA x 8 lanes x 2 x 3 GHz = 192).
+# GFLOPS against the machine's FP32 peak (PEAK_GFLOPS; default threads x 2 FMA units x lanes x 2 x 3.3 GHz, with 16
+# lanes where /proc/cpuinfo lists avx512f and 8 otherwise: 422 on two AVX-512 cores, 211 on two AVX2 ones).
 # A benchmark, not a test: timings on a shared machine are noisy; compare the two sides of one run only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEQ="${1:-512}" THREADS="${2:-2}" STEPS="${3:-5}"
-PEAK="${PEAK_GFLOPS:-192}"
+LANES=8
+grep -qw avx512f /proc/cpuinfo 2>/dev/null && LANES=16
+PEAK="${PEAK_GFLOPS:-$(awk -v t="$THREADS" -v l="$LANES" 'BEGIN { printf "%.0f", t * 2 * l * 2 * 3.3 }')}"
+echo "FP32 peak assumed: $PEAK GFLOPS ($THREADS threads, $LANES-lane FMA; PEAK_GFLOPS overrides)"
 . scripts/lib/jdk.sh
 # Debian's python3-torch multiplies through libblas.so.3, whichever BLAS update-alternatives selects: with only the
 # reference BLAS (package libblas3) installed it runs ~5 GFLOPS and PyTorch steps ~10x slower (measured here: LoRA
