@@ -3,7 +3,7 @@
 # sequences per step (what llama-server --parallel C does) on the same GGUF and threads, in the same run.
 #
 #   scripts/bench-serve.sh [--clients 8,32] [--duration 300] [--warmup 30] [--threads 2] [--max-tokens 128]
-#                          [--prompt-tokens 32] [--model FILE.gguf] [--no-llama 1]
+#                          [--prompt-tokens 32] [--model FILE.gguf] [--no-llama 1] [--kv-type f32|f16]
 #
 # Without --model it makes, once, .cache/bench/qwen2.5-0.5b-q8_0.gguf (random weights; llama.cpp's quantizer).
 # Prints a markdown table: aggregate generated tokens/s, TTFT p50/p99, errors, RSS after warm-up and at the end

@@ -56,6 +56,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "Context length per model (default: the model's, at most 4096).")
     int ctx;
 
+    @Option(names = "--kv-type", defaultValue = "f32", description = "KV cache element type of every sequence: f32 (default) "
+            + "or f16 (half the memory, llama-server's default).")
+    String kvType;
+
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "Compute threads per model (default: all cores).")
     int threads;
 
@@ -106,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         ServeOptions o = new ServeOptions(all, host, port, key, maxBatch, queue, duration("--ttl", ttl),
                 ctx, threads, maxBody, maxTokens, 8, 256, duration("--idle-timeout", idleTimeout),
-                noCache ? null : ModelCache.defaultCache().root());
+                noCache ? null : ModelCache.defaultCache().root(), dev.slmops.model.engine.KvCache.Type.parse(kvType));
         OpenAiServer server;
         try {
             server = OpenAiServer.start(o);

@@ -61,7 +61,7 @@ public final class OpenAiServer implements AutoCloseable {
                 : new CachedModels(new ModelCache(options.modelCache()));
         this.models = new ModelManager(options.models(), cached, new ModelManager.Settings(options.contextLength(),
                 options.threads(), options.maxBatch(), options.maxQueue(), options.prefillRowsPerStep(),
-                options.idleTtl()), metrics);
+                options.idleTtl(), options.kvType()), metrics);
         metrics.watch(models);
         this.generations = new Generations(models, new GenerationRequest.Limits(options.maxTokensCap(), options.maxN()),
                 formats);

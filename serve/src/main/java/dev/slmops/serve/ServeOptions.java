@@ -1,5 +1,6 @@
 package dev.slmops.serve;
 
+import dev.slmops.model.engine.KvCache;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -25,11 +26,21 @@ import java.util.Map;
  * @param idleTimeout        a connection silent this long is closed (slow clients cannot hold threads forever)
  * @param modelCache         root of the model cache whose aliases and pulled models requests may also name
  *                           (null: only the configured models)
+ * @param kvType             element type of the sequences' KV caches (F32; F16 halves their memory, as llama-server's
+ *                           default)
  */
 public record ServeOptions(Map<String, Path> models, String host, int port, String apiKey, int maxBatch, int maxQueue,
                            Duration idleTtl, int contextLength, int threads, long maxBodyBytes, int maxTokensCap,
                            int maxN, int prefillRowsPerStep, Duration idleTimeout,
-                           Path modelCache) {
+                           Path modelCache, KvCache.Type kvType) {
+
+    /** Options with F32 KV caches. */
+    public ServeOptions(Map<String, Path> models, String host, int port, String apiKey, int maxBatch, int maxQueue,
+                        Duration idleTtl, int contextLength, int threads, long maxBodyBytes, int maxTokensCap,
+                        int maxN, int prefillRowsPerStep, Duration idleTimeout, Path modelCache) {
+        this(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads, maxBodyBytes, maxTokensCap,
+                maxN, prefillRowsPerStep, idleTimeout, modelCache, KvCache.Type.F32);
+    }
 
     public ServeOptions {
         models = new LinkedHashMap<>(models);
@@ -39,6 +50,7 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
         if (maxTokensCap < 1) throw new IllegalArgumentException("the max_tokens cap must be >= 1");
         if (maxN < 1) throw new IllegalArgumentException("the n limit must be >= 1");
         if (apiKey != null && apiKey.isBlank()) apiKey = null;
+        if (kvType == null) kvType = KvCache.Type.F32;
     }
 
     public static ServeOptions defaults(Map<String, Path> models) {
@@ -48,16 +60,21 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
 
     public ServeOptions withPort(int p) {
         return new ServeOptions(models, host, p, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType);
     }
 
     public ServeOptions withModelCache(Path root) {
         return new ServeOptions(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, root);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, root, kvType);
     }
 
     public ServeOptions withApiKey(String key) {
         return new ServeOptions(models, host, port, key, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType);
+    }
+
+    public ServeOptions withKvType(KvCache.Type type) {
+        return new ServeOptions(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, type);
     }
 }

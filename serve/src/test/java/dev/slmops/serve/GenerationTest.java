@@ -82,6 +82,22 @@ class GenerationTest {
     }
 
     @Test
+    void f16KvCachesGiveTheGeneratorsF16Text() throws Exception {
+        try (OpenAiServer f16 = OpenAiServer.start(TestServer.options().withKvType(KvCache.Type.F16));
+             LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1, KvCache.Type.F16))) {
+            for (String prompt : List.of("Once upon a time", "numbers 1 2 3")) {
+                TestServer.Reply r = TestServer.post(f16.port(), "/v1/completions", "{\"model\":\"tiny\",\"prompt\":\""
+                        + prompt + "\",\"max_tokens\":24,\"temperature\":0," + NO_EOS + "}", null);
+                assertThat(r.status()).as(r.body()).isEqualTo(200);
+                SamplingParams greedy = SamplingParams.greedy(24).toBuilder().logitBias(Map.of(2, -100f)).build();
+                Generator.Result alone = m.generator().generate(m.tokenizer().encode(prompt, true), greedy, m.newCache(), null);
+                assertThat(r.json().at("/choices/0/text").asText()).as(prompt).isEqualTo(alone.text());
+            }
+            assertThat(f16.models().loadedModels().getFirst().scheduler().kvType()).isEqualTo(KvCache.Type.F16);
+        }
+    }
+
+    @Test
     void streamedTextEqualsTheWholeResponse() {
         String fields = "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}],\"max_tokens\":30,\"seed\":9,"
                 + NO_EOS;

@@ -29,7 +29,7 @@ public final class ModelManager implements AutoCloseable {
 
     /** How each model is loaded and scheduled. */
     public record Settings(int contextLength, int threads, int maxBatch, int maxQueue, int prefillRowsPerStep,
-                           Duration idleTtl) {
+                           Duration idleTtl, dev.slmops.model.engine.KvCache.Type kvType) {
     }
 
     /** A configured model and whether it is loaded now. */
@@ -140,7 +140,7 @@ public final class ModelManager implements AutoCloseable {
                         "The model '" + name + "' could not be loaded: " + e.getMessage());
             }
             Scheduler scheduler = new Scheduler(name, lm.transformer(), lm.pool(), lm.tokenizer(), lm.contextLength(),
-                    settings.maxBatch(), settings.maxQueue(), settings.prefillRowsPerStep(), observer);
+                    settings.maxBatch(), settings.maxQueue(), settings.prefillRowsPerStep(), settings.kvType(), observer);
             m = new ServedModel(name, lm, scheduler);
             loaded.put(name, m);
             return m;

@@ -54,9 +54,10 @@ public final class Scheduler implements AutoCloseable {
      * @param maxBatch           sequences decoded together at most
      * @param maxQueue           sequences waiting for a place at most (beyond: 429)
      * @param prefillRowsPerStep prompt tokens prefilled per step at most (bounds the others' inter-token latency)
+     * @param kvType             element type of the sequences' KV caches
      */
     public Scheduler(String name, Transformer model, WorkerPool pool, Tokenizer tokenizer, int contextLength,
-                     int maxBatch, int maxQueue, int prefillRowsPerStep, StepObserver observer) {
+                     int maxBatch, int maxQueue, int prefillRowsPerStep, KvCache.Type kvType, StepObserver observer) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
         if (maxQueue < 1) throw new IllegalArgumentException("queue size must be >= 1, got " + maxQueue);
         this.name = name;
@@ -71,8 +72,13 @@ public final class Scheduler implements AutoCloseable {
         this.pending = new ArrayBlockingQueue<>(maxQueue);
         // Idle pages kept for reuse: two per batch slot (a sequence of up to 512 positions finds its pages ready);
         // the pages of longer sequences go back to the garbage collector when they end.
-        this.kvPages = new KvPages(model.config(), KvCache.Type.F32, KvPages.DEFAULT_PAGE_SIZE, 2 * maxBatch);
+        this.kvPages = new KvPages(model.config(), kvType, KvPages.DEFAULT_PAGE_SIZE, 2 * maxBatch);
         this.thread = Thread.ofPlatform().daemon().name("slmops-decode-" + name).start(this::loop);
+    }
+
+    /** The element type of the sequences' KV caches. */
+    public KvCache.Type kvType() {
+        return kvPages.type();
     }
 
     public int vocabSize() {

@@ -56,6 +56,7 @@ public final class ServeLoadBench {
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         int maxTokens = Integer.parseInt(a.getOrDefault("max-tokens", "128"));
         int promptTokens = Integer.parseInt(a.getOrDefault("prompt-tokens", "32"));
+        kvType = dev.slmops.model.engine.KvCache.Type.parse(a.getOrDefault("kv-type", "f32"));
         Path cache = Path.of(a.getOrDefault("cache", ".cache/bench"));
         Path gguf = a.containsKey("model") ? Path.of(a.get("model")) : makeModel(cache, threads);
 
@@ -89,10 +90,13 @@ public final class ServeLoadBench {
                   double stepMillis, double sequencesPerStep, long requests) {
     }
 
+    /** The server's KV cache type (--kv-type f32|f16). */
+    static dev.slmops.model.engine.KvCache.Type kvType = dev.slmops.model.engine.KvCache.Type.F32;
+
     static Result serve(Path gguf, int clients, int threads, int[] prompt, int maxTokens, int seconds, int warmup)
             throws Exception {
         ServeOptions o = new ServeOptions(Map.of("m", gguf), "127.0.0.1", 0, null, clients, clients * 2,
-                Duration.ZERO, prompt.length + maxTokens + 8, threads, 1 << 20, maxTokens, 1, 512, Duration.ofSeconds(60), null);
+                Duration.ZERO, prompt.length + maxTokens + 8, threads, 1 << 20, maxTokens, 1, 512, Duration.ofSeconds(60), null, kvType);
         try (OpenAiServer server = OpenAiServer.start(o)) {
             server.models().load("m");
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
