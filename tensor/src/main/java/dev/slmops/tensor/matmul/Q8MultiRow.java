@@ -35,6 +35,12 @@ final class Q8MultiRow {
     /**
      * The weight row at q[base..base+k) against activation rows r0 .. r0+3: out[outOff + j * outStride] = the dot
      * product of row r0 + j (bit-identical to its GEMV). {@code sums}: the caller's scratch of 32 floats.
+     *
+     * <p>Everything is spelled out in the loop, no helper taking or returning a vector: where C2 does not inline such
+     * a helper (this method is past its inlining budget), the vector is boxed, and with 512-bit vectors elsewhere in
+     * the process the helper's Vector API calls are no longer intrinsified (measured, Zen 5 AVX-512, smollm2-135m
+     * Q8_0: a 16-token prefill took 380 ms with helpers for the widening and the lane sums, against 8 ms per single
+     * token). See NibbleGroups' helpersNotCalled.
      */
     static void dotRows4(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
                          float[] out, int outOff, int outStride, float[] sums) {
@@ -44,13 +50,32 @@ final class Q8MultiRow {
         FloatVector a0 = FloatVector.zero(F8), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
         int sb = base / 32;
         for (int i = 0, b = 0; i < k; i += 32, b++) {
-            IntVector v0 = widenPairs(q, base + i), v1 = widenPairs(q, base + i + 16);
-            FloatVector w0 = low(v0), w1 = high(v0), w2 = low(v1), w3 = high(v1);
+            // int lane j = the little-endian 16-bit pair (q[2j], q[2j+1]) of each half block, sign-extended
+            IntVector v0 = (IntVector) ByteVector.fromArray(B16, q, base + i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I8, 0);
+            IntVector v1 = (IntVector) ByteVector.fromArray(B16, q, base + i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I8, 0);
+            // w0, w2: each pair's low byte, signed; w1, w3: its high byte
+            FloatVector w0 = (FloatVector) v0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w1 = (FloatVector) v0.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            FloatVector w2 = (FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w3 = (FloatVector) v1.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
             float s = d[sb + b];
-            FloatVector na = lanes(w0, w1, w2, w3, fa, i).fma(FloatVector.broadcast(F8, s * da[b]), a0);
-            FloatVector nb = lanes(w0, w1, w2, w3, fb, i).fma(FloatVector.broadcast(F8, s * db[b]), b0);
-            FloatVector nc = lanes(w0, w1, w2, w3, fc, i).fma(FloatVector.broadcast(F8, s * dc[b]), c0);
-            FloatVector ne = lanes(w0, w1, w2, w3, fe, i).fma(FloatVector.broadcast(F8, s * de[b]), e0);
+            // per row, lane j = w0 x[j] + w1 x[j+8] + w2 x[j+16] + w3 x[j+24] (exact: see the class comment)
+            FloatVector na = w3.fma(FloatVector.fromArray(F8, fa, i + 24), w2.fma(FloatVector.fromArray(F8, fa, i + 16),
+                    w1.fma(FloatVector.fromArray(F8, fa, i + 8), w0.mul(FloatVector.fromArray(F8, fa, i)))))
+                    .fma(FloatVector.broadcast(F8, s * da[b]), a0);
+            FloatVector nb = w3.fma(FloatVector.fromArray(F8, fb, i + 24), w2.fma(FloatVector.fromArray(F8, fb, i + 16),
+                    w1.fma(FloatVector.fromArray(F8, fb, i + 8), w0.mul(FloatVector.fromArray(F8, fb, i)))))
+                    .fma(FloatVector.broadcast(F8, s * db[b]), b0);
+            FloatVector nc = w3.fma(FloatVector.fromArray(F8, fc, i + 24), w2.fma(FloatVector.fromArray(F8, fc, i + 16),
+                    w1.fma(FloatVector.fromArray(F8, fc, i + 8), w0.mul(FloatVector.fromArray(F8, fc, i)))))
+                    .fma(FloatVector.broadcast(F8, s * dc[b]), c0);
+            FloatVector ne = w3.fma(FloatVector.fromArray(F8, fe, i + 24), w2.fma(FloatVector.fromArray(F8, fe, i + 16),
+                    w1.fma(FloatVector.fromArray(F8, fe, i + 8), w0.mul(FloatVector.fromArray(F8, fe, i)))))
+                    .fma(FloatVector.broadcast(F8, s * de[b]), e0);
             a0 = a1; a1 = na; b0 = b1; b1 = nb; c0 = c1; c1 = nc; e0 = e1; e1 = ne;
         }
         // per row acc0 + acc1, lane by lane, into the caller's scratch (an array made here per output row, or a
@@ -62,7 +87,7 @@ final class Q8MultiRow {
         for (int j = 0; j < 4; j++) out[outOff + j * outStride] = MultiRowActivations.treeSum8(sums, 8 * j);
     }
 
-    /** {@link #dotRows4} for activation rows r0, r0+1. */
+    /** {@link #dotRows4} for activation rows r0, r0+1 (spelled out alike). */
     static void dotRows2(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
                          float[] out, int outOff, int outStride, float[] sums) {
         float[] fa = xf[r0], fb = xf[r0 + 1];
@@ -70,39 +95,28 @@ final class Q8MultiRow {
         FloatVector a0 = FloatVector.zero(F8), a1 = a0, b0 = a0, b1 = a0;
         int sb = base / 32;
         for (int i = 0, b = 0; i < k; i += 32, b++) {
-            IntVector v0 = widenPairs(q, base + i), v1 = widenPairs(q, base + i + 16);
-            FloatVector w0 = low(v0), w1 = high(v0), w2 = low(v1), w3 = high(v1);
+            IntVector v0 = (IntVector) ByteVector.fromArray(B16, q, base + i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I8, 0);
+            IntVector v1 = (IntVector) ByteVector.fromArray(B16, q, base + i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I8, 0);
+            FloatVector w0 = (FloatVector) v0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w1 = (FloatVector) v0.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            FloatVector w2 = (FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w3 = (FloatVector) v1.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
             float s = d[sb + b];
-            FloatVector na = lanes(w0, w1, w2, w3, fa, i).fma(FloatVector.broadcast(F8, s * da[b]), a0);
-            FloatVector nb = lanes(w0, w1, w2, w3, fb, i).fma(FloatVector.broadcast(F8, s * db[b]), b0);
+            FloatVector na = w3.fma(FloatVector.fromArray(F8, fa, i + 24), w2.fma(FloatVector.fromArray(F8, fa, i + 16),
+                    w1.fma(FloatVector.fromArray(F8, fa, i + 8), w0.mul(FloatVector.fromArray(F8, fa, i)))))
+                    .fma(FloatVector.broadcast(F8, s * da[b]), a0);
+            FloatVector nb = w3.fma(FloatVector.fromArray(F8, fb, i + 24), w2.fma(FloatVector.fromArray(F8, fb, i + 16),
+                    w1.fma(FloatVector.fromArray(F8, fb, i + 8), w0.mul(FloatVector.fromArray(F8, fb, i)))))
+                    .fma(FloatVector.broadcast(F8, s * db[b]), b0);
             a0 = a1; a1 = na; b0 = b1; b1 = nb;
         }
         a0.add(a1).intoArray(sums, 0);
         b0.add(b1).intoArray(sums, 8);
         out[outOff] = MultiRowActivations.treeSum8(sums, 0);
         out[outOff + outStride] = MultiRowActivations.treeSum8(sums, 8);
-    }
-
-    /** Lane i = w0 x[i] + w1 x[i+8] + w2 x[i+16] + w3 x[i+24] (block at x[o..o+32)), exact: see the class comment. */
-    static FloatVector lanes(FloatVector w0, FloatVector w1, FloatVector w2, FloatVector w3, float[] x, int o) {
-        FloatVector t = w0.mul(FloatVector.fromArray(F8, x, o));
-        t = w1.fma(FloatVector.fromArray(F8, x, o + 8), t);
-        t = w2.fma(FloatVector.fromArray(F8, x, o + 16), t);
-        return w3.fma(FloatVector.fromArray(F8, x, o + 24), t);
-    }
-
-    /** 16 int8 at q[at..]: int lane i = the little-endian 16-bit pair (q[at+2i], q[at+2i+1]), sign-extended. */
-    private static IntVector widenPairs(byte[] q, int at) {
-        return (IntVector) ByteVector.fromArray(B16, q, at).reinterpretAsShorts().convertShape(VectorOperators.S2I, I8, 0);
-    }
-
-    /** The pair's first (low) byte, signed, as a float. */
-    private static FloatVector low(IntVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
-    }
-
-    /** The pair's second (high) byte, signed, as a float. */
-    private static FloatVector high(IntVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
     }
 }
