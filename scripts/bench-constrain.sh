@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 ./mvnw -q -B -pl model -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$PWD/model/target/bench.cp"
 CP="model/target/test-classes:model/target/classes:$(cat model/target/bench.cp)"
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Dslmops.project.root="$PWD" -cp "$CP" \
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector $SLMOPS_JIT_FLAGS -Dslmops.project.root="$PWD" -cp "$CP" \
   org.openjdk.jmh.Main MaskStepBench "$@"

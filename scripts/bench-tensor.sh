@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 . scripts/lib/jdk.sh
 ./mvnw -q -B -pl tensor -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="tensor/target/test-classes:tensor/target/classes:$(cat tensor/target/bench.classpath)"
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main "$@"
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector $SLMOPS_JIT_FLAGS -cp "$cp" org.openjdk.jmh.Main "$@"

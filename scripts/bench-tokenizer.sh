@@ -9,5 +9,5 @@ cd "$(dirname "$0")/.."
 ./mvnw -q -B -pl model -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$PWD/model/target/bench.cp"
 CP="model/target/test-classes:model/target/classes:$(cat model/target/bench.cp)"
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector $SLMOPS_JIT_FLAGS --enable-native-access=ALL-UNNAMED \
   -Dslmops.project.root="$PWD" -cp "$CP" dev.slmops.model.tokenizer.bench.TokenizerBenchMain "$@"

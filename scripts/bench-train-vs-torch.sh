@@ -30,7 +30,7 @@ cp="train/target/test-classes:train/target/classes:$(cat train/target/bench.clas
 declare -A JAVA TORCH FLOP JCPU TCPU
 for method in lora full; do
   log=$(mktemp)
-  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx12g -cp "$cp" dev.slmops.train.bench.TrainStepBench \
+  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector $SLMOPS_JIT_FLAGS -Xmx12g -cp "$cp" dev.slmops.train.bench.TrainStepBench \
       "$method" "$SEQ" "$THREADS" "$STEPS" 2>/dev/null > "$log"
   cat "$log"
   line=$(grep '^RESULT' "$log")

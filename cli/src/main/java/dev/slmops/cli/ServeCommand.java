@@ -125,6 +125,7 @@ final class ServeCommand implements Callable<Integer> {
         }));
         if (!lazy) server.models().load(server.models().defaultModel());
         boolean loopback = InetAddress.getByName(host).isLoopbackAddress();
+        dev.slmops.tensor.parallel.JitSettings.warning().ifPresent(w -> System.err.println("warning: " + w));
         System.err.printf(Locale.ROOT, "slmops serve: http://%s:%d/v1  models: %s%s%n", host, server.port(),
                 String.join(", ", o.models().keySet()), key == null ? "" : "  (API key required)");
         if (!loopback && key == null) {

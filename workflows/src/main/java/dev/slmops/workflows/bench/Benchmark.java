@@ -79,6 +79,7 @@ public final class Benchmark {
             int V = m.config().vocabSize();
             SplittableRandom random = new SplittableRandom(1234);
 
+            dev.slmops.tensor.parallel.JitSettings.warning().ifPresent(w -> System.err.println("warning: " + w));
             // Time to first token from a cold start: load above, then a 16-token prompt and one generated token.
             KvCache cache = m.newCache(); // one cache for every run, emptied before each
             float[] logits = model.forward(cache, randomTokens(random, 16, V), false);
