@@ -65,52 +65,75 @@ public final class ModelWeights {
         int D = c.hiddenSize(), F = c.intermediateSize(), V = c.vocabSize(), Dh = c.headDim();
         Embedding embedding = b.embedding("model.embed_tokens.weight", V, D, c.embeddingScale());
         Layer[] layers = new Layer[c.numLayers()];
-        for (int i = 0; i < layers.length; i++) {
-            String p = "model.layers." + i + ".";
-            Layer l = new Layer();
-            l.attnNorm = b.vector(p + "input_layernorm.weight", D);
-            if (c.arch() == Arch.PHI3) {
-                l.qkv = b.matrix(p + "self_attn.qkv_proj", c.qDim() + 2 * c.kvDim(), D, null);
-                l.gateUp = b.matrix(p + "mlp.gate_up_proj", 2 * F, D, null);
-            } else {
-                boolean bias = c.attentionBias();
-                l.q = b.matrix(p + "self_attn.q_proj", c.qDim(), D, bias ? b.vector(p + "self_attn.q_proj.bias", c.qDim()) : null);
-                l.k = b.matrix(p + "self_attn.k_proj", c.kvDim(), D, bias ? b.vector(p + "self_attn.k_proj.bias", c.kvDim()) : null);
-                l.v = b.matrix(p + "self_attn.v_proj", c.kvDim(), D, bias ? b.vector(p + "self_attn.v_proj.bias", c.kvDim()) : null);
-                l.gate = b.matrix(p + "mlp.gate_proj", F, D, null);
-                l.up = b.matrix(p + "mlp.up_proj", F, D, null);
-                l.qkvSplit = new Projection[] {l.q, l.k, l.v};
-                l.gateAndUp = new Projection[] {l.gate, l.up};
-            }
-            if (c.qkNorm()) {
-                l.qNorm = b.vector(p + "self_attn.q_norm.weight", Dh);
-                l.kNorm = b.vector(p + "self_attn.k_norm.weight", Dh);
-            }
-            l.o = b.matrix(p + "self_attn.o_proj", D, c.qDim(), null);
-            if (c.sandwichNorms()) {
-                l.postAttnNorm = b.vector(p + "post_attention_layernorm.weight", D);
-                l.ffnNorm = b.vector(p + "pre_feedforward_layernorm.weight", D);
-                l.postFfnNorm = b.vector(p + "post_feedforward_layernorm.weight", D);
-            } else {
-                l.ffnNorm = b.vector(p + "post_attention_layernorm.weight", D);
-            }
-            l.down = b.matrix(p + "mlp.down_proj", D, F, null);
-            layers[i] = l;
+        Vec outputNorm;
+        Projection output;
+        if (b.bindsConcurrently()) {
+            // Repacking is CPU work, each layer's and the output's independent of the others: on the common pool
+            Projection[] head = new Projection[1];
+            java.util.stream.IntStream.rangeClosed(0, layers.length).parallel().forEach(i -> {
+                if (i < layers.length) layers[i] = bindLayer(c, b, i);
+                else head[0] = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
+            });
+            outputNorm = b.vector("model.norm.weight", D);
+            output = head[0];
+        } else { // in the order the training binders lay parameters out
+            for (int i = 0; i < layers.length; i++) layers[i] = bindLayer(c, b, i);
+            outputNorm = b.vector("model.norm.weight", D);
+            output = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
         }
-        Vec outputNorm = b.vector("model.norm.weight", D);
-        Projection output = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
         if (c.tieEmbeddings()) embedding = b.afterTiedOutput(embedding, output);
         return new ModelWeights(c, embedding, outputNorm, output, layers);
+    }
+
+    /** Layer i's weights by Hugging Face name. */
+    private static Layer bindLayer(ModelConfig c, WeightBinder b, int i) {
+        int D = c.hiddenSize(), F = c.intermediateSize(), Dh = c.headDim();
+        String p = "model.layers." + i + ".";
+        Layer l = new Layer();
+        l.attnNorm = b.vector(p + "input_layernorm.weight", D);
+        if (c.arch() == Arch.PHI3) {
+            l.qkv = b.matrix(p + "self_attn.qkv_proj", c.qDim() + 2 * c.kvDim(), D, null);
+            l.gateUp = b.matrix(p + "mlp.gate_up_proj", 2 * F, D, null);
+        } else {
+            boolean bias = c.attentionBias();
+            l.q = b.matrix(p + "self_attn.q_proj", c.qDim(), D, bias ? b.vector(p + "self_attn.q_proj.bias", c.qDim()) : null);
+            l.k = b.matrix(p + "self_attn.k_proj", c.kvDim(), D, bias ? b.vector(p + "self_attn.k_proj.bias", c.kvDim()) : null);
+            l.v = b.matrix(p + "self_attn.v_proj", c.kvDim(), D, bias ? b.vector(p + "self_attn.v_proj.bias", c.kvDim()) : null);
+            l.gate = b.matrix(p + "mlp.gate_proj", F, D, null);
+            l.up = b.matrix(p + "mlp.up_proj", F, D, null);
+            l.qkvSplit = new Projection[] {l.q, l.k, l.v};
+            l.gateAndUp = new Projection[] {l.gate, l.up};
+        }
+        if (c.qkNorm()) {
+            l.qNorm = b.vector(p + "self_attn.q_norm.weight", Dh);
+            l.kNorm = b.vector(p + "self_attn.k_norm.weight", Dh);
+        }
+        l.o = b.matrix(p + "self_attn.o_proj", D, c.qDim(), null);
+        if (c.sandwichNorms()) {
+            l.postAttnNorm = b.vector(p + "post_attention_layernorm.weight", D);
+            l.ffnNorm = b.vector(p + "pre_feedforward_layernorm.weight", D);
+            l.postFfnNorm = b.vector(p + "post_feedforward_layernorm.weight", D);
+        } else {
+            l.ffnNorm = b.vector(p + "post_attention_layernorm.weight", D);
+        }
+        l.down = b.matrix(p + "mlp.down_proj", D, F, null);
+        return l;
     }
 
     /** Inference weights: {@link Linear} over the stored matrices, vectors as F32 arrays, the embedding as stored. */
     private static final class InferenceBinder implements WeightBinder {
         private final WeightSource src;
         /** The tied output when it was made from the embedding table (not from a file's own lm_head.weight). */
-        private Linear outputOverEmbedding;
+        private volatile Linear outputOverEmbedding;
 
         InferenceBinder(WeightSource src) {
             this.src = src;
+        }
+
+        /** Each matrix is repacked on its own (sources are read-only); measured load times in the commit. */
+        @Override
+        public boolean bindsConcurrently() {
+            return true;
         }
 
         @Override
