@@ -12,9 +12,9 @@ import java.util.Optional;
 /**
  * A base model under a LoRA adapter without merging, as PEFT's {@code PeftModel.from_pretrained} builds it: the
  * adapter's whole tensors ({@code modules_to_save}: a trained head, norms, an embedding) are found before the base's,
- * a saved head or embedding of a tied model unties it (the other keeps the original table), and the low-rank pairs stay apart for the engine to apply per
- * sequence. A server mixing adapters per request cannot swap whole tensors per sequence: only a model loaded this way
- * runs an adapter that saves modules.
+ * a saved head or embedding of a tied model unties it (the other keeps the original table), and the low-rank pairs
+ * stay apart for the engine to apply per sequence. A server mixing adapters per request cannot swap whole tensors per
+ * sequence: only a model loaded this way runs an adapter that saves modules.
  *
  * @param config  the base's configuration, untied when the adapter saves a tied model's head or embedding
  * @param weights the base's tensors with the adapter's saved ones in their place: bind the model over these

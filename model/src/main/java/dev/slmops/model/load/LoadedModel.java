@@ -65,8 +65,9 @@ public final class LoadedModel implements AutoCloseable {
      * Loads the model under a LoRA adapter (PEFT directory or GGUF LoRA file; null: none), as PEFT's
      * {@code PeftModel.from_pretrained} does: the low-rank pairs stay unmerged ({@link #adapter()}, which
      * {@link #generator()} applies), and the adapter's whole tensors ({@code modules_to_save}: a trained head, norms,
-     * an embedding) are bound in place of the base's. A saved {@code lm_head} of a tied model unties it. A serving
-     * process that mixes adapters per request cannot do the latter: it loads adapters with {@link LoraFiles}.
+     * an embedding) are bound in place of the base's ({@link AdapterOverlay}: a saved head or embedding of a tied
+     * model unties it). A server mixing adapters per request cannot swap whole tensors: it loads adapters with
+     * {@link LoraFiles} and refuses those that save modules.
      */
     public static LoadedModel load(Path path, Options options, Path adapterPath) throws IOException {
         ModelFiles files = ModelFiles.open(path);
