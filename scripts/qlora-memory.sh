@@ -2,7 +2,7 @@
 # Peak RSS of one QLoRA training step (Q4_0 base, LoRA r=16 on all projections, gradient checkpointing):
 #   scripts/qlora-memory.sh [shape=qwen2.5-0.5b] [seq=512] [threads]
 # Heap capped at 1 GiB (-Xmx1g): the JVM would otherwise grow its heap lazily to a quarter of RAM, and the peak
-# would measure the collector's appetite, not the step's needs. Results go in /work/notes/wire.md.
+# would measure the collector's appetite, not the step's needs. Prints the shape, the step and the peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/jdk.sh
