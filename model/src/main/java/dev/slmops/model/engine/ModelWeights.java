@@ -62,25 +62,12 @@ public final class ModelWeights {
 
     /** Binds every weight of the architecture by Hugging Face name, in the roles the forward reads. */
     public static ModelWeights bind(ModelConfig c, WeightBinder b) {
-        int D = c.hiddenSize(), F = c.intermediateSize(), V = c.vocabSize(), Dh = c.headDim();
+        int D = c.hiddenSize(), V = c.vocabSize();
         Embedding embedding = b.embedding("model.embed_tokens.weight", V, D, c.embeddingScale());
         Layer[] layers = new Layer[c.numLayers()];
-        Vec outputNorm;
-        Projection output;
-        if (b.bindsConcurrently()) {
-            // Repacking is CPU work, each layer's and the output's independent of the others: on the common pool
-            Projection[] head = new Projection[1];
-            java.util.stream.IntStream.rangeClosed(0, layers.length).parallel().forEach(i -> {
-                if (i < layers.length) layers[i] = bindLayer(c, b, i);
-                else head[0] = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
-            });
-            outputNorm = b.vector("model.norm.weight", D);
-            output = head[0];
-        } else { // in the order the training binders lay parameters out
-            for (int i = 0; i < layers.length; i++) layers[i] = bindLayer(c, b, i);
-            outputNorm = b.vector("model.norm.weight", D);
-            output = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
-        }
+        for (int i = 0; i < layers.length; i++) layers[i] = bindLayer(c, b, i);
+        Vec outputNorm = b.vector("model.norm.weight", D);
+        Projection output = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
         if (c.tieEmbeddings()) embedding = b.afterTiedOutput(embedding, output);
         return new ModelWeights(c, embedding, outputNorm, output, layers);
     }
@@ -124,16 +111,10 @@ public final class ModelWeights {
     private static final class InferenceBinder implements WeightBinder {
         private final WeightSource src;
         /** The tied output when it was made from the embedding table (not from a file's own lm_head.weight). */
-        private volatile Linear outputOverEmbedding;
+        private Linear outputOverEmbedding;
 
         InferenceBinder(WeightSource src) {
             this.src = src;
-        }
-
-        /** Each matrix is repacked on its own (sources are read-only); measured load times in the commit. */
-        @Override
-        public boolean bindsConcurrently() {
-            return true;
         }
 
         @Override

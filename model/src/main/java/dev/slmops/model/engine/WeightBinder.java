@@ -24,15 +24,6 @@ public interface WeightBinder {
     Projection tiedOutput(int vocab, int dim);
 
     /**
-     * Whether layers (and the output) may be bound on several threads at once: the binder is then thread-safe and
-     * its results do not depend on the order. Inference repacking is; the training binders lay parameters out in
-     * binding order, so they are not.
-     */
-    default boolean bindsConcurrently() {
-        return false;
-    }
-
-    /**
      * The embedding the model keeps once its tied output projection exists: by default the one bound; inference
      * reads the rows from the output's repacked copy, so the file's pages of the table are not kept resident too.
      */

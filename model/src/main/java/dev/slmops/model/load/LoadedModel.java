@@ -103,12 +103,12 @@ public final class LoadedModel implements AutoCloseable {
         return files;
     }
 
-    /** The configuration the weights were bound with (untied when an adapter saved its own lm_head). */
+    /** The configuration the weights were bound with (untied where an adapter saved a tied head or embedding). */
     public ModelConfig config() {
         return transformer.config();
     }
 
-    /** The LoRA adapter the model was loaded under, its pairs applied unmerged (whole tensors already bound); null if none. */
+    /** The LoRA adapter the model was loaded under, its pairs unmerged (whole tensors already bound); or null. */
     public LoraAdapter adapter() {
         return adapter;
     }
@@ -150,7 +150,8 @@ public final class LoadedModel implements AutoCloseable {
 
     /** A generator over the model, under the adapter it was loaded with. */
     public Generator generator() {
-        return adapter == null ? new Generator(transformer, tokenizer()) : new Generator(transformer, tokenizer(), adapter);
+        return adapter == null ? new Generator(transformer, tokenizer())
+                : new Generator(transformer, tokenizer(), adapter);
     }
 
     @Override

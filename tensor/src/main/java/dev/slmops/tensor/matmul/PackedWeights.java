@@ -339,10 +339,10 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     /**
      * Row n of W as floats, W[n][0 .. K) into {@code dst[off .. off + K)}: the values the GEMM multiplies, taken
      * from its F32 panels (a panel holds NR rows: the other rows' work is wasted; row-major layouts override this
-     * with their direct row dequantization). They
-     * equal the stored matrix dequantized ({@link dev.slmops.tensor.quant.Dequantize}; only a zero's sign may differ:
-     * q * d - 8d is +0 where (q - 8) * d is -0), so a tied
-     * embedding table can read its rows here instead of from the file's pages (which would then stay resident).
+     * with their direct row dequantization). They equal the stored matrix dequantized
+     * ({@link dev.slmops.tensor.quant.Dequantize}; only a zero's sign may differ: q * d - 8d is +0 where (q - 8) * d
+     * is -0), so a tied embedding table can read its rows here instead of from the file's pages (which would then
+     * stay resident).
      */
     public void row(int n, float[] dst, int off) {
         java.util.Objects.checkIndex(n, rows);
