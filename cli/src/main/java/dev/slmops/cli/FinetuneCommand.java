@@ -419,6 +419,6 @@ final class FinetuneCommand implements Callable<Integer> {
         List<Path> old = new ArrayList<>(CheckpointStore.list(output));
         old.add(output.resolve(dev.slmops.train.loop.Trainer.BEST_MODEL_DIR));
         for (String n : OUTPUTS) old.add(output.resolve(n));
-        for (Path p : old) dev.slmops.train.checkpoint.AtomicFiles.deleteTree(p);
+        for (Path p : old) dev.slmops.train.checkpoint.AtomicFiles.remove(p);
     }
 }

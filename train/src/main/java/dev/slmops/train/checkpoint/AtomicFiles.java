@@ -108,6 +108,21 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Removes a published file or directory so that a kill at any instant leaves it either whole under its name or
+     * gone: it is first renamed to a {@value #TEMP_PREFIX} name (which {@link #removeLeftovers} clears), then deleted.
+     * Deleting a checkpoint in place could leave its trainer_state.json without its tensors.bin, still listed as a
+     * checkpoint. A missing path is a no-op.
+     */
+    public static void remove(Path target) throws IOException {
+        if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        Path parent = target.toAbsolutePath().getParent();
+        Path doomed = parent.resolve(TEMP_PREFIX + target.getFileName() + "-" + System.nanoTime());
+        Files.move(target, doomed, StandardCopyOption.ATOMIC_MOVE);
+        forceDirectory(parent);
+        deleteTree(doomed);
+    }
+
     /** Deletes a directory tree (see {@link SafeFiles#deleteTree}). */
     public static void deleteTree(Path root) throws IOException {
         SafeFiles.deleteTree(root);

@@ -151,7 +151,7 @@ public final class CheckpointStore {
     public static void prune(Path root, int keep) throws IOException {
         if (keep <= 0) return;
         List<Path> all = list(root);
-        for (int i = 0; i < all.size() - keep; i++) AtomicFiles.deleteTree(all.get(i));
+        for (int i = 0; i < all.size() - keep; i++) AtomicFiles.remove(all.get(i));
     }
 
     static long stepOf(Path dir) {

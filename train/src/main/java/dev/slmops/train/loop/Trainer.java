@@ -205,7 +205,7 @@ public final class Trainer {
         Path best = outputDir.resolve(BEST_MODEL_DIR);
         if (!Files.isDirectory(best) || CheckpointStore.readState(best).globalStep() == state.bestStep()) return state;
         progress.message("best-model/ came from steps after this checkpoint; it is dropped and the best is tracked afresh");
-        AtomicFiles.deleteTree(best);
+        AtomicFiles.remove(best);
         return withEval(state, Double.NaN, -1, 0);
     }
 
