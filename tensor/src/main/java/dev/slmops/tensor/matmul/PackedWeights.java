@@ -228,8 +228,19 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             return;
         }
         for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
-        if (m > 1 && java.util.Arrays.stream(ws).allMatch(w -> QuantRowsBatch.applies(w, m))) {
-            for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
+        if (m > 1 && Arrays.stream(ws).allMatch(w -> QuantRowsBatch.applies(w, m))) {
+            if (Arrays.stream(ws).anyMatch(w -> w.roundsInput(m))) { // float paths on rounded x (int8 turned off)
+                for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
+                return;
+            }
+            // batched decode: q/k/v (gate/up) of one family prepare x once (int8 rounding), as gemvAll does for one row
+            Object[][] prep = new Object[ws.length][];
+            for (int i = 0; i < ws.length; i++) {
+                for (int j = 0; j < i && prep[i] == null; j++) if (sharesGemvPrep(ws[j], ws[i])) prep[i] = prep[j];
+                if (prep[i] == null) prep[i] = QuantRowsBatch.prepare(ws[i], x, xOffset, m, pool);
+                QuantRowsBatch.matmul(ws[i], x, xOffset, prep[i], ys[i], 0, m, pool, VectorPath.ENABLED,
+                        QuantRowsBatch.MULTI_ROW);
+            }
             return;
         }
         // one loop over all GEMVs needs one x: round it once if they round alike, else each matmul rounds its own

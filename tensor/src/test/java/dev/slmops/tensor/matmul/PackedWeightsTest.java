@@ -100,11 +100,18 @@ class PackedWeightsTest {
         }
     }
 
-    /** Prefill q/k/v through matmulAll (x rounded once, all panels in one loop) gives each matmul's own bits. */
+    /**
+     * q/k/v through matmulAll gives each matmul's own bits: a prefill (x rounded once, all panels in one loop) and
+     * a batched decode of 8 rows (quantized weights: x prepared once for the three, {@link QuantRowsBatch#prepare}).
+     */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F16", "Q8_0", "Q4_0", "Q4_K"})
-    void matmulAllOfManyRowsGivesEachMatmulsBits(DType type) {
-        int k = type.blockSize == 256 ? 512 : 416, m = 41;
+    void matmulAllOfPrefillAndBatchedDecodeGivesEachMatmulsBits(DType type) {
+        for (int m : new int[] {8, 41}) matmulAllGivesEachMatmulsBits(type, m);
+    }
+
+    private static void matmulAllGivesEachMatmulsBits(DType type, int m) {
+        int k = type.blockSize == 256 ? 512 : 416;
         int[] ns = {3 * MicroKernel.NR, MicroKernel.NR + 7, 2 * MicroKernel.NR};
         long seed = 900;
         PackedWeights[] ws = new PackedWeights[ns.length];
@@ -121,7 +128,7 @@ class PackedWeightsTest {
             ws[i].matmul(x, 0, alone, 0, m, POOL);
             for (int j = 0; j < alone.length; j++) {
                 if (Float.floatToRawIntBits(alone[j]) != Float.floatToRawIntBits(ys[i][j])) {
-                    fail(type + " weight " + i + ": y[" + j + "] matmulAll " + ys[i][j] + " != matmul " + alone[j]);
+                    fail(type + " m=" + m + " weight " + i + ": y[" + j + "] matmulAll " + ys[i][j] + " != matmul " + alone[j]);
                 }
             }
         }
