@@ -75,6 +75,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--lazy", description = "Load even the default model on first use instead of at start.")
     boolean lazy;
 
+    @Option(names = "--no-warmup", description = "Skip the warm-up run at load (a few throwaway decode passes, as "
+            + "llama-server runs one, so that the first request does not wait for the JIT to compile the kernels).")
+    boolean noWarmup;
+
     @Option(names = "--no-cache", description = "Serve only the --model models; by default requests may also name "
             + "the model cache's aliases and pulled hub ids (never a path).")
     boolean noCache;
@@ -110,7 +114,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         ServeOptions o = new ServeOptions(all, host, port, key, maxBatch, queue, duration("--ttl", ttl),
                 ctx, threads, maxBody, maxTokens, 8, 256, duration("--idle-timeout", idleTimeout),
-                noCache ? null : ModelCache.defaultCache().root(), dev.slmops.model.engine.KvCache.Type.parse(kvType));
+                noCache ? null : ModelCache.defaultCache().root(), dev.slmops.model.engine.KvCache.Type.parse(kvType),
+                !noWarmup);
         OpenAiServer server;
         try {
             server = OpenAiServer.start(o);

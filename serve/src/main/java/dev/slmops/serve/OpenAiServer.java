@@ -61,7 +61,7 @@ public final class OpenAiServer implements AutoCloseable {
                 : new CachedModels(new ModelCache(options.modelCache()));
         this.models = new ModelManager(options.models(), cached, new ModelManager.Settings(options.contextLength(),
                 options.threads(), options.maxBatch(), options.maxQueue(), options.prefillRowsPerStep(),
-                options.idleTtl(), options.kvType()), metrics);
+                options.idleTtl(), options.kvType(), options.warmUp()), metrics);
         metrics.watch(models);
         this.generations = new Generations(models, new GenerationRequest.Limits(options.maxTokensCap(), options.maxN()),
                 formats);

@@ -28,13 +28,24 @@ import java.util.Map;
  *                           (null: only the configured models)
  * @param kvType             element type of the sequences' KV caches (F32; F16 halves their memory, as llama-server's
  *                           default)
+ * @param warmUp             run each model once on throwaway sequences when it loads, so that the first request does
+ *                           not wait for the JIT ({@link dev.slmops.model.load.LoadedModel#warmUp}; `slmops serve` does,
+ *                           unless --no-warmup)
  */
 public record ServeOptions(Map<String, Path> models, String host, int port, String apiKey, int maxBatch, int maxQueue,
                            Duration idleTtl, int contextLength, int threads, long maxBodyBytes, int maxTokensCap,
                            int maxN, int prefillRowsPerStep, Duration idleTimeout,
-                           Path modelCache, KvCache.Type kvType) {
+                           Path modelCache, KvCache.Type kvType, boolean warmUp) {
 
-    /** Options with F32 KV caches. */
+    /** Options without a warm-up run at load. */
+    public ServeOptions(Map<String, Path> models, String host, int port, String apiKey, int maxBatch, int maxQueue,
+                        Duration idleTtl, int contextLength, int threads, long maxBodyBytes, int maxTokensCap,
+                        int maxN, int prefillRowsPerStep, Duration idleTimeout, Path modelCache, KvCache.Type kvType) {
+        this(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads, maxBodyBytes, maxTokensCap,
+                maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType, false);
+    }
+
+    /** Options with F32 KV caches and no warm-up run. */
     public ServeOptions(Map<String, Path> models, String host, int port, String apiKey, int maxBatch, int maxQueue,
                         Duration idleTtl, int contextLength, int threads, long maxBodyBytes, int maxTokensCap,
                         int maxN, int prefillRowsPerStep, Duration idleTimeout, Path modelCache) {
@@ -60,21 +71,26 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
 
     public ServeOptions withPort(int p) {
         return new ServeOptions(models, host, p, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType, warmUp);
     }
 
     public ServeOptions withModelCache(Path root) {
         return new ServeOptions(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, root, kvType);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, root, kvType, warmUp);
     }
 
     public ServeOptions withApiKey(String key) {
         return new ServeOptions(models, host, port, key, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType, warmUp);
+    }
+
+    public ServeOptions withWarmUp(boolean warm) {
+        return new ServeOptions(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, kvType, warm);
     }
 
     public ServeOptions withKvType(KvCache.Type type) {
         return new ServeOptions(models, host, port, apiKey, maxBatch, maxQueue, idleTtl, contextLength, threads,
-                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, type);
+                maxBodyBytes, maxTokensCap, maxN, prefillRowsPerStep, idleTimeout, modelCache, type, warmUp);
     }
 }

@@ -97,6 +97,22 @@ class GenerationTest {
         }
     }
 
+    /** A server that warms each model up at load (slmops serve's default) serves what the Generator alone gives. */
+    @Test
+    void aWarmedUpModelServesTheGeneratorsText() throws Exception {
+        try (OpenAiServer warm = OpenAiServer.start(TestServer.options().withWarmUp(true));
+             LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1))) {
+            assertThat(TestServer.post(warm.port(), "/v1/models/load", "{\"model\":\"tiny\"}", null).status()).isEqualTo(200);
+            String prompt = "Once upon a time";
+            TestServer.Reply r = TestServer.post(warm.port(), "/v1/completions", "{\"model\":\"tiny\",\"prompt\":\""
+                    + prompt + "\",\"max_tokens\":24,\"temperature\":0," + NO_EOS + "}", null);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            SamplingParams greedy = SamplingParams.greedy(24).toBuilder().logitBias(Map.of(2, -100f)).build();
+            Generator.Result alone = m.generator().generate(m.tokenizer().encode(prompt, true), greedy, m.newCache(), null);
+            assertThat(r.json().at("/choices/0/text").asText()).isEqualTo(alone.text());
+        }
+    }
+
     @Test
     void streamedTextEqualsTheWholeResponse() {
         String fields = "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}],\"max_tokens\":30,\"seed\":9,"

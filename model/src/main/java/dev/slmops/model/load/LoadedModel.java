@@ -148,6 +148,46 @@ public final class LoadedModel implements AutoCloseable {
         return kvType;
     }
 
+    /** Prompt tokens per sequence, and decode passes, of {@link #warmUp}. */
+    private static final int WARM_UP_PROMPT = 20, WARM_UP_PASSES = 8;
+
+    /**
+     * Runs the engine on throwaway sequences so that the JIT has compiled its kernels before the first real request
+     * (a server's warm-up run, as llama-server does one at start): one pass over {@code sequences} prompts of 20
+     * tokens together (the GEMM path from 64 rows), 8 decode passes of all of them (the batched kernels), then 4
+     * of one sequence (the GEMVs); fewer on a context shorter than 80. Nothing is kept: the caches are dropped and
+     * the model is as loaded. Measured, qwen2.5-0.5b Q4_0, 2 threads, Zen 5, `slmops serve`: the warm-up adds ~4 s
+     * to the start (mostly C2 compiling the kernels), and the first request, an 8-token completion of a 16-token
+     * prompt, takes 0.7 s instead of 3.0 s. 16 passes instead of 8 changed neither.
+     *
+     * @param sequences sequences decoded together (a server's batch size; 1..8 are useful)
+     * @param kvType    the element type the real requests' caches will use (their kernels differ)
+     */
+    public void warmUp(int sequences, KvCache.Type kvType) {
+        if (sequences < 1) throw new IllegalArgumentException("warm-up needs at least 1 sequence, got " + sequences);
+        int prompt = Math.min(WARM_UP_PROMPT, Math.max(1, contextLength / 4));
+        int passes = Math.min(WARM_UP_PASSES, Math.max(1, contextLength / 4));
+        int vocab = transformer.config().vocabSize();
+        java.util.List<KvCache> caches = new java.util.ArrayList<>();
+        java.util.List<Transformer.SequenceInput> in = new java.util.ArrayList<>();
+        for (int s = 0; s < sequences; s++) {
+            int[] tokens = new int[prompt];
+            for (int i = 0; i < prompt; i++) tokens[i] = (31 * s + 7 * i + 1) % vocab;
+            KvCache cache = new KvCache(transformer.config(), prompt + passes + passes / 2, kvType);
+            caches.add(cache);
+            in.add(new Transformer.SequenceInput(cache, tokens, false, adapter));
+        }
+        transformer.forward(in);
+        for (int p = 0; p < passes; p++) {
+            in.clear();
+            for (int s = 0; s < sequences; s++) {
+                in.add(new Transformer.SequenceInput(caches.get(s), new int[] {(p + s) % vocab}, false, adapter));
+            }
+            transformer.forwardReusingLogits(in);
+        }
+        for (int p = 0; p < passes / 2; p++) transformer.forward(caches.get(0), new int[] {p % vocab}, false, adapter);
+    }
+
     /** A generator over the model, under the adapter it was loaded with. */
     public Generator generator() {
         return adapter == null ? new Generator(transformer, tokenizer())

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Several sequences in one forward call (what the server's continuous batching does) give each sequence the
@@ -44,6 +45,23 @@ class BatchedSequencesTest {
             assertThat(both[1]).hasSize(b.length * V);
             assertThat(ca2.length()).isEqualTo(a.length + 1);
             assertThat(cb2.length()).isEqualTo(b.length);
+        }
+    }
+
+    /** A warm-up run (a server's, at load) leaves nothing behind: the logits after it are the logits before. */
+    @org.junit.jupiter.api.Test
+    void warmUpLeavesTheModelAsLoaded(@TempDir Path tmp) throws Exception {
+        Path dir = TokenizerForInit.writeModel(new ModelInit.Options(ModelInit.shapeConfig("tiny-llama"), DType.F32, 3, 0.1),
+                null, tmp.resolve("m"), false);
+        int[] prompt = {5, 17, 99, 42, 7};
+        for (int context : new int[] {128, 8}) { // 8: shorter warm-up sequences than its 20 prompt tokens
+            try (LoadedModel m = LoadedModel.load(dir, new LoadedModel.Options(context, 2))) {
+                float[] before = m.transformer().forward(m.newCache(), prompt, true);
+                m.warmUp(4, KvCache.Type.F32);
+                m.warmUp(1, KvCache.Type.F16);
+                assertThat(m.transformer().forward(m.newCache(), prompt, true)).containsExactly(before);
+                assertThatThrownBy(() -> m.warmUp(0, KvCache.Type.F32)).hasMessageContaining("at least 1 sequence");
+            }
         }
     }
 

@@ -29,7 +29,11 @@ public final class ModelManager implements AutoCloseable {
 
     /** How each model is loaded and scheduled. */
     public record Settings(int contextLength, int threads, int maxBatch, int maxQueue, int prefillRowsPerStep,
-                           Duration idleTtl, dev.slmops.model.engine.KvCache.Type kvType) {
+                           Duration idleTtl, dev.slmops.model.engine.KvCache.Type kvType, boolean warmUp) {
+        public Settings(int contextLength, int threads, int maxBatch, int maxQueue, int prefillRowsPerStep,
+                        Duration idleTtl, dev.slmops.model.engine.KvCache.Type kvType) {
+            this(contextLength, threads, maxBatch, maxQueue, prefillRowsPerStep, idleTtl, kvType, false);
+        }
     }
 
     /** A configured model and whether it is loaded now. */
@@ -138,6 +142,14 @@ public final class ModelManager implements AutoCloseable {
             } catch (Exception e) {
                 throw new ApiError(500, "server_error", "model_load_failed", "model",
                         "The model '" + name + "' could not be loaded: " + e.getMessage());
+            }
+            try {
+                // the batch the scheduler will run (up to 4 sequences: enough for the batched kernels to compile)
+                if (settings.warmUp()) lm.warmUp(Math.max(1, Math.min(4, settings.maxBatch())), settings.kvType());
+            } catch (RuntimeException e) {
+                lm.close();
+                throw new ApiError(500, "server_error", "model_load_failed", "model",
+                        "The model '" + name + "' loaded but its warm-up run failed: " + e.getMessage());
             }
             Scheduler scheduler = new Scheduler(name, lm.transformer(), lm.pool(), lm.tokenizer(), lm.contextLength(),
                     settings.maxBatch(), settings.maxQueue(), settings.prefillRowsPerStep(), settings.kvType(), observer);
