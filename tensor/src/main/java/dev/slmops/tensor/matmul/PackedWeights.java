@@ -229,7 +229,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         }
         for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
         if (m > 1 && Arrays.stream(ws).allMatch(w -> QuantRowsBatch.applies(w, m))) {
-            if (Arrays.stream(ws).anyMatch(w -> w.roundsInput(m))) { // float paths on rounded x (int8 turned off)
+            if (Arrays.stream(ws).anyMatch(w -> w.roundsInput(m))) { // int8 turned off: x rounded first, as matmul
                 for (int i = 0; i < ws.length; i++) ws[i].matmul(x, xOffset, ys[i], 0, m, pool);
                 return;
             }
