@@ -14,6 +14,8 @@ import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A model ready to run in-process: its files, weights bound to the fast kernels, tokenizer and a worker pool.
@@ -167,13 +169,13 @@ public final class LoadedModel implements AutoCloseable {
         if (sequences < 1) throw new IllegalArgumentException("warm-up needs at least 1 sequence, got " + sequences);
         int prompt = Math.min(WARM_UP_PROMPT, Math.max(1, contextLength / 4));
         int passes = Math.min(WARM_UP_PASSES, Math.max(1, contextLength / 4));
-        int vocab = transformer.config().vocabSize();
-        java.util.List<KvCache> caches = new java.util.ArrayList<>();
-        java.util.List<Transformer.SequenceInput> in = new java.util.ArrayList<>();
+        int vocab = config().vocabSize();
+        List<KvCache> caches = new ArrayList<>();
+        List<Transformer.SequenceInput> in = new ArrayList<>();
         for (int s = 0; s < sequences; s++) {
             int[] tokens = new int[prompt];
             for (int i = 0; i < prompt; i++) tokens[i] = (31 * s + 7 * i + 1) % vocab;
-            KvCache cache = new KvCache(transformer.config(), prompt + passes + passes / 2, kvType);
+            KvCache cache = new KvCache(config(), prompt + passes + passes / 2, kvType);
             caches.add(cache);
             in.add(new Transformer.SequenceInput(cache, tokens, false, adapter));
         }
