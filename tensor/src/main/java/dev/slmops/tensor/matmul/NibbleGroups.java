@@ -30,8 +30,9 @@ import java.lang.foreign.MemorySegment;
  *                            short lanes 2r and 2r+1, where the nibbles sit widened. G = 16: an int for the low values
  *                            and one for the high, each with the bit of (r, e) at r + 16e: read as shorts, lane
  *                            2r + e holds it at bit r, and a compare and a blend make it bit 4.
- *   scale [groups][nb][G]    per row of the group
- *   offset[groups][nb][G]    per row (null for Q4_0 / Q5_0: -8 / -16 times the scale)
+ *   scale [groups][nb][G]    per row of the group: F16 bits for Q4_0/Q4_1/Q5_0/Q5_1 (the file's own), floats for
+ *                            the K-quants (d * sc)
+ *   offset[groups][nb][G]    per row, stored as the scale (none for Q4_0 / Q5_0: -8 / -16 times the scale)
  * </pre>
  *
  * <p>GEMV per group and sub-block: a chunk widened to 2G shorts holds (row, parity) lanes; multiplied by the
@@ -55,6 +56,15 @@ final class NibbleGroups extends PackedWeights {
     static final VectorSpecies<Short> SG = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * CHUNK));
     static final VectorSpecies<Integer> IG = VectorSpecies.of(int.class, VectorShape.forBitSize(32 * G));
     static final VectorSpecies<Float> FG = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * G));
+    /** G F16 scales. */
+    static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * G));
+    /**
+     * F16 to float in a vector: a half h sign-extended to an int, shifted left 13, keeps its sign at bit 31 and its
+     * exponent and mantissa at bits 27..13 under this mask; read as a float that is h * 2^-112 (subnormals too), so
+     * a multiply by {@link #HALF_SCALE} gives h exactly (finite halves only: see halves()).
+     */
+    private static final int HALF_BITS = 0x8FFF_E000;
+    private static final float HALF_SCALE = 0x1p112f;
     /** Mask of bits 4 and 20: bit 4 of both short halves of an int lane. */
     private static final int FIFTH_BITS = 0x0010_0010;
     /**
@@ -75,18 +85,32 @@ final class NibbleGroups extends PackedWeights {
     private final byte[] nib;
     /** Fifth bits, or null for the 4-bit types. */
     private final int[] fifth;
+    /** Per-row scales as floats (the K-quants: d * sc is not an F16 value), or null where {@link #scale16} holds them. */
     private final float[] scale;
-    /** Per-row offsets, or null for Q4_0/Q5_0 (offset = {@link #offsetPerScale} * scale). */
+    /**
+     * Q4_0/Q4_1/Q5_0/Q5_1: the scales as the file's F16 bits (exact; the kernels widen 16 at a time), a quarter of the
+     * bytes a decode step reads per weight where floats were a fifth (Q4_0: 0.5 + 0.0625 instead of 0.5 + 0.125).
+     */
+    private final short[] scale16;
+    /** Per-row offsets of the K-quants as floats, or null. */
     private final float[] offset;
+    /** Per-row offsets of Q4_1/Q5_1 as F16 bits, or null (Q4_0/Q5_0: {@link #offsetPerScale} * scale). */
+    private final short[] offset16;
+    /** Q4_0/Q5_0: the offset is {@link #offsetPerScale} times the scale, applied once at the end. */
+    private final boolean centred;
     private final float offsetPerScale;
     private final int nb;
 
-    private NibbleGroups(DType type, int rows, int cols, byte[] nib, int[] fifth, float[] scale, float[] offset) {
+    private NibbleGroups(DType type, int rows, int cols, byte[] nib, int[] fifth, float[] scale, short[] scale16,
+                         float[] offset, short[] offset16) {
         super(type, rows, cols);
         this.nib = nib;
         this.fifth = fifth;
         this.scale = scale;
+        this.scale16 = scale16;
         this.offset = offset;
+        this.offset16 = offset16;
+        this.centred = type == DType.Q4_0 || type == DType.Q5_0;
         this.offsetPerScale = type == DType.Q4_0 ? -8f : type == DType.Q5_0 ? -16f : 0f;
         this.nb = cols / 32;
     }
@@ -105,8 +129,10 @@ final class NibbleGroups extends PackedWeights {
         int groupBlocks = Math.multiplyExact(groups, nb);
         byte[] nib = new byte[Math.multiplyExact(groupBlocks, G * 16)];
         int[] fifth = five ? new int[groupBlocks * 8 * FIFTH_WORDS] : null;
+        boolean centred = type == DType.Q4_0 || type == DType.Q5_0;
+        boolean half = type != DType.Q4_K && type != DType.Q5_K; // _0/_1: d (and m) are F16 in the file
         float[] scale = new float[groupBlocks * G];
-        float[] offset = type == DType.Q4_0 || type == DType.Q5_0 ? null : new float[groupBlocks * G];
+        float[] offset = centred ? null : new float[groupBlocks * G];
         int bs = type.blockSize, subs = bs / 32, blocksPerRow = cols / bs;
         int[] q = new int[bs];
         float[] sc = new float[subs], of = new float[subs];
@@ -135,7 +161,38 @@ final class NibbleGroups extends PackedWeights {
             }
         }
         behind.finish(srcOffset + (long) rows * blocksPerRow * type.blockBytes);
-        return new NibbleGroups(type, rows, cols, nib, fifth, scale, offset);
+        short[] scale16 = half ? halves(scale) : null, offset16 = half && offset != null ? halves(offset) : null;
+        if (half && (scale16 == null || (offset != null && offset16 == null))) {
+            half = false; // an infinite or NaN scale (a broken file): keep floats, which carry it exactly
+            scale16 = null;
+            offset16 = null;
+        }
+        return new NibbleGroups(type, rows, cols, nib, fifth, half ? null : scale, scale16,
+                half ? null : offset, offset16);
+    }
+
+    /**
+     * The F16 bits of values read from F16 fields (exact), or null if one is infinite or NaN: the kernels widen F16
+     * by moving the bits into a float and multiplying by 2^112, which is exact for every finite half, subnormals
+     * included, but not for those.
+     */
+    private static short[] halves(float[] values) {
+        short[] h = new short[values.length];
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) return null;
+            h[i] = Float.floatToFloat16(values[i]);
+        }
+        return h;
+    }
+
+    /** Scale i (of the [groups][nb][G] array) as a float. */
+    private float scaleAt(int i) {
+        return scale16 != null ? Float.float16ToFloat(scale16[i]) : scale[i];
+    }
+
+    /** Offset i as a float (Q4_0/Q5_0: offsetPerScale times the scale). */
+    private float offsetAt(int i) {
+        return offset16 != null ? Float.float16ToFloat(offset16[i]) : offset != null ? offset[i] : offsetPerScale * scaleAt(i);
     }
 
     /**
@@ -209,7 +266,6 @@ final class NibbleGroups extends PackedWeights {
 
     /** out[r] = row Gg + r . x for the G rows of group g, 4-bit quants (vector lanes = rows; see the class comment). */
     private void groupDot4(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
-        float[] offsets = offset != null ? offset : scale;
         FloatVector acc = FloatVector.zero(FG), off = acc;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
@@ -224,10 +280,13 @@ final class NibbleGroups extends PackedWeights {
                     .add(si.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
             // the block and group ends spelled out (see helpersNotCalled)
             int at = (gb0 + b) * G;
-            acc = dot.fma(FloatVector.fromArray(FG, scale, at).mul(xd[b]), acc);
-            off = FloatVector.fromArray(FG, offsets, at).fma(FloatVector.broadcast(FG, xsum[b]), off);
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
+            acc = dot.fma(sc.mul(xd[b]), acc);
+            off = of.fma(FloatVector.broadcast(FG, xsum[b]), off);
         }
-        if (offset == null) off = off.mul(offsetPerScale);
+        if (centred) off = off.mul(offsetPerScale);
         acc.add(off).intoArray(out, 0);
     }
 
@@ -284,7 +343,6 @@ final class NibbleGroups extends PackedWeights {
         int[] x0 = p0.pairs(), x1 = p1.pairs(), x2 = p2.pairs(), x3 = p3.pairs();
         float[] d0 = p0.xq().d(), d1 = p1.xq().d(), d2 = p2.xq().d(), d3 = p3.xq().d();
         float[] t0 = p0.xq().sum(), t1 = p1.xq().sum(), t2 = p2.xq().sum(), t3 = p3.xq().sum();
-        float[] offsets = offset != null ? offset : scale;
         FloatVector acc0 = FloatVector.zero(FG), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         FloatVector off0 = acc0, off1 = acc0, off2 = acc0, off3 = acc0;
         int gb0 = g * nb;
@@ -301,8 +359,9 @@ final class NibbleGroups extends PackedWeights {
                 s3 = s3.add(lo.mul(pair(x3, l))).add(hi.mul(pair(x3, h)));
             }
             int at = (gb0 + b) * G;
-            FloatVector sc = FloatVector.fromArray(FG, scale, at);
-            FloatVector of = FloatVector.fromArray(FG, offsets, at);
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
             IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
             IntVector i2 = s2.reinterpretAsInts(), i3 = s3.reinterpretAsInts();
             acc0 = ((FloatVector) i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16)
@@ -318,7 +377,7 @@ final class NibbleGroups extends PackedWeights {
             off2 = of.fma(FloatVector.broadcast(FG, t2[b]), off2);
             off3 = of.fma(FloatVector.broadcast(FG, t3[b]), off3);
         }
-        if (offset == null) {
+        if (centred) {
             off0 = off0.mul(offsetPerScale);
             off1 = off1.mul(offsetPerScale);
             off2 = off2.mul(offsetPerScale);
@@ -334,7 +393,6 @@ final class NibbleGroups extends PackedWeights {
     private void groupDot4Rows2(int g, Prep p0, Prep p1, float[] out) {
         int[] x0 = p0.pairs(), x1 = p1.pairs();
         float[] d0 = p0.xq().d(), d1 = p1.xq().d(), t0 = p0.xq().sum(), t1 = p1.xq().sum();
-        float[] offsets = offset != null ? offset : scale;
         FloatVector acc0 = FloatVector.zero(FG), acc1 = acc0, off0 = acc0, off1 = acc0;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
@@ -348,8 +406,9 @@ final class NibbleGroups extends PackedWeights {
                 s1 = s1.add(lo.mul(pair(x1, l))).add(hi.mul(pair(x1, h)));
             }
             int at = (gb0 + b) * G;
-            FloatVector sc = FloatVector.fromArray(FG, scale, at);
-            FloatVector of = FloatVector.fromArray(FG, offsets, at);
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
             IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
             acc0 = ((FloatVector) i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), acc0);
@@ -358,7 +417,7 @@ final class NibbleGroups extends PackedWeights {
             off0 = of.fma(FloatVector.broadcast(FG, t0[b]), off0);
             off1 = of.fma(FloatVector.broadcast(FG, t1[b]), off1);
         }
-        if (offset == null) {
+        if (centred) {
             off0 = off0.mul(offsetPerScale);
             off1 = off1.mul(offsetPerScale);
         }
@@ -368,7 +427,6 @@ final class NibbleGroups extends PackedWeights {
 
     /** {@link #groupDot4} for 5-bit quants: the fifth bits ORed in as bit 4, and 16-bit sums over 4 chunks at a time. */
     private void groupDot5(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
-        float[] offsets = offset != null ? offset : scale;
         FloatVector acc = FloatVector.zero(FG), off = acc;
         IntVector lowShift = G == 8 ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
         IntVector highRotation = G == 8 ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
@@ -398,10 +456,13 @@ final class NibbleGroups extends PackedWeights {
             }
             // the block and group ends spelled out (see helpersNotCalled)
             int at = (gb0 + b) * G;
-            acc = ((FloatVector) dot.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FG, scale, at).mul(xd[b]), acc);
-            off = FloatVector.fromArray(FG, offsets, at).fma(FloatVector.broadcast(FG, xsum[b]), off);
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
+            acc = ((FloatVector) dot.convert(VectorOperators.I2F, 0)).fma(sc.mul(xd[b]), acc);
+            off = of.fma(FloatVector.broadcast(FG, xsum[b]), off);
         }
-        if (offset == null) off = off.mul(offsetPerScale);
+        if (centred) off = off.mul(offsetPerScale);
         acc.add(off).intoArray(out, 0);
     }
 
@@ -432,10 +493,10 @@ final class NibbleGroups extends PackedWeights {
             for (int b = 0; b < nb; b++) {
                 int gb = g * nb + b, dot = 0;
                 for (int j = 0; j < 32; j++) dot += quant(gb, r, j) * xq[32 * b + j];
-                acc = Math.fma(dot, scale[gb * G + r] * xd[b], acc);
-                off = Math.fma(offset != null ? offset[gb * G + r] : scale[gb * G + r], xsum[b], off);
+                acc = Math.fma(dot, scaleAt(gb * G + r) * xd[b], acc);
+                off = Math.fma(centred ? scaleAt(gb * G + r) : offsetAt(gb * G + r), xsum[b], off);
             }
-            if (offset == null) off *= offsetPerScale;
+            if (centred) off *= offsetPerScale;
             out[r] = acc + off;
         }
     }
@@ -473,9 +534,10 @@ final class NibbleGroups extends PackedWeights {
             for (int kb = 0; kb < kc; kb += 32) {
                 int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + gi * G;
                 if (vector) {
-                    FloatVector sv = FloatVector.fromArray(FG, scale, gb * G);
-                    FloatVector ov = offset != null ? FloatVector.fromArray(FG, offset, gb * G)
-                            : sv.mul(offsetPerScale);
+                    int at = gb * G;
+                    FloatVector sv = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+                    FloatVector ov = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                            : offset != null ? FloatVector.fromArray(FG, offset, at) : sv.mul(offsetPerScale);
                     for (int c = 0; c < 8; c++) {
                         IntVector w = widen(gb * G * 16 + CHUNK * c).reinterpretAsInts();
                         IntVector lo = w.and(0x000F_000F), hi = w.lanewise(VectorOperators.LSHR, 4).and(0x000F_000F);
@@ -502,7 +564,7 @@ final class NibbleGroups extends PackedWeights {
                     }
                 } else {
                     for (int r = 0; r < G; r++) {
-                        float s = scale[gb * G + r], o = offset != null ? offset[gb * G + r] : offsetPerScale * s;
+                        float s = scaleAt(gb * G + r), o = offsetAt(gb * G + r);
                         for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = quant(gb, r, j) * s + o;
                     }
                 }

@@ -58,4 +58,37 @@ class NibbleGroupsTest {
             }
         }
     }
+
+    /**
+     * The _0/_1 types keep their scales as the file's F16 bits and widen them in the kernels by a shift, a mask and a
+     * multiply: every finite half (subnormals, both zeros, the largest) as a Q4_0 block scale gives the panel the row
+     * layout gives from float scales; a file with an infinite scale keeps floats and still agrees.
+     */
+    @org.junit.jupiter.api.Test
+    void everyFiniteHalfScaleWidensExactly() {
+        int n = 2048, k = 32; // one block per row: 2048 scales per matrix
+        java.util.List<Short> halves = new java.util.ArrayList<>();
+        for (int h = 0; h < 1 << 16; h++) if ((h & 0x7C00) != 0x7C00) halves.add((short) h);
+        halves.add((short) 0x7C00); // +inf: the last matrix falls back to float scales
+        java.util.Random rnd = new java.util.Random(5);
+        for (int first = 0; first < halves.size(); first += n) {
+            byte[] bytes = new byte[n * DType.Q4_0.blockBytes];
+            for (int r = 0; r < n; r++) {
+                short h = halves.get(Math.min(first + r, halves.size() - 1));
+                int at = r * DType.Q4_0.blockBytes;
+                bytes[at] = (byte) h;
+                bytes[at + 1] = (byte) (h >> 8);
+                for (int j = 2; j < DType.Q4_0.blockBytes; j++) bytes[at + j] = (byte) rnd.nextInt(256);
+            }
+            MemorySegment w = MemorySegment.ofArray(bytes);
+            NibbleGroups groups = NibbleGroups.from(DType.Q4_0, w, 0, n, k);
+            PackedWeights rows = Q4Rows.from(DType.Q4_0, w, 0, n, k, true);
+            float[] a = new float[k * MicroKernel.NR], b = new float[k * MicroKernel.NR];
+            for (int p = 0; p < groups.panels(); p++) {
+                groups.panel(p, 0, k, a);
+                rows.panel(p, 0, k, b);
+                assertThat(a).as("panel " + p + " of the matrix from half " + first).containsExactly(b);
+            }
+        }
+    }
 }
