@@ -22,7 +22,7 @@ import static dev.slmops.tensor.matmul.Int8Activations.I8;
  * operations instead of 11 (2 short multiplies, an add, 4 for the pair sums, a conversion, the fused add).
  *
  * <pre>
- *   q  [.. base + k]  int8 weight quants (the row at base)      d  [.. (base + k)/32]  weight block scales
+ *   q  [.. base + k]  int8 weight quants (the row at base)      d  [.. (base + k)/32]  weight block scales (F16 bits)
  *   xf [R][K]         activation quants as floats, per 32-block in the order of {@link MultiRowActivations}
  *   xd [R][K/32]      activation block scales
  *   out               out[outOff + j * outStride] = the dot product of activation row r0 + j
@@ -42,7 +42,7 @@ final class Q8MultiRow {
      * Q8_0: a 16-token prefill took 380 ms with helpers for the widening and the lane sums, against 8 ms per single
      * token). See NibbleGroups' helpersNotCalled.
      */
-    static void dotRows4(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
+    static void dotRows4(byte[] q, short[] d, int base, int k, float[][] xf, float[][] xd, int r0,
                          float[] out, int outOff, int outStride, float[] sums) {
         float[] fa = xf[r0], fb = xf[r0 + 1], fc = xf[r0 + 2], fe = xf[r0 + 3];
         float[] da = xd[r0], db = xd[r0 + 1], dc = xd[r0 + 2], de = xd[r0 + 3];
@@ -62,7 +62,7 @@ final class Q8MultiRow {
             FloatVector w2 = (FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
                     .convert(VectorOperators.I2F, 0);
             FloatVector w3 = (FloatVector) v1.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
-            float s = d[sb + b];
+            float s = Float.float16ToFloat(d[sb + b]);
             // per row, lane j = w0 x[j] + w1 x[j+8] + w2 x[j+16] + w3 x[j+24] (exact: see the class comment)
             FloatVector na = w3.fma(FloatVector.fromArray(F8, fa, i + 24), w2.fma(FloatVector.fromArray(F8, fa, i + 16),
                     w1.fma(FloatVector.fromArray(F8, fa, i + 8), w0.mul(FloatVector.fromArray(F8, fa, i)))))
@@ -88,7 +88,7 @@ final class Q8MultiRow {
     }
 
     /** {@link #dotRows4} for activation rows r0, r0+1 (spelled out alike). */
-    static void dotRows2(byte[] q, float[] d, int base, int k, float[][] xf, float[][] xd, int r0,
+    static void dotRows2(byte[] q, short[] d, int base, int k, float[][] xf, float[][] xd, int r0,
                          float[] out, int outOff, int outStride, float[] sums) {
         float[] fa = xf[r0], fb = xf[r0 + 1];
         float[] da = xd[r0], db = xd[r0 + 1];
@@ -105,7 +105,7 @@ final class Q8MultiRow {
             FloatVector w2 = (FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
                     .convert(VectorOperators.I2F, 0);
             FloatVector w3 = (FloatVector) v1.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
-            float s = d[sb + b];
+            float s = Float.float16ToFloat(d[sb + b]);
             FloatVector na = w3.fma(FloatVector.fromArray(F8, fa, i + 24), w2.fma(FloatVector.fromArray(F8, fa, i + 16),
                     w1.fma(FloatVector.fromArray(F8, fa, i + 8), w0.mul(FloatVector.fromArray(F8, fa, i)))))
                     .fma(FloatVector.broadcast(F8, s * da[b]), a0);
