@@ -122,11 +122,16 @@ final class AttentionBlock {
             }
             if (cache != null) {                                                       // over the cache: earlier chunks too
                 int end = b.pos()[r1 - 1] + 1;
-                KvCache.View ks = cache.keys(l, end), vs = cache.values(l, end);       // (F16: the cache's own buffers)
                 if (r1 - r0 == 1) {
                     if (decoding == null) decoding = new DecodeRows(b.sequences());
-                    decoding.add(r0 * qDim, b.pos()[r0], ks, vs);
+                    if (cache.type() == KvCache.Type.F16) {                            // read as stored, widened per vector
+                        decoding.addHalf(r0 * qDim, b.pos()[r0], cache.halfKeyPages(l), cache.halfValuePages(l),
+                                cache.pageRows());
+                    } else {
+                        decoding.add(r0 * qDim, b.pos()[r0], cache.keys(l, end), cache.values(l, end));
+                    }
                 } else {
+                    KvCache.View ks = cache.keys(l, end), vs = cache.values(l, end);   // (F16: the cache's own buffers)
                     PagedAttention.attend(ap, a.q(), r0 * qDim, r1 - r0, b.pos()[r0], ks.pages(), vs.pages(),
                             ks.pageRows(), 0, end, a.att(), r0 * qDim, pool);
                 }
@@ -135,8 +140,8 @@ final class AttentionBlock {
             }
         }
         if (decoding != null) {
-            PagedAttention.attendDecode(ap, a.q(), decoding.off, decoding.pos, decoding.k, decoding.v, decoding.pageRows,
-                    a.att(), decoding.off, decoding.n, pool);
+            PagedAttention.attendDecode(ap, a.q(), decoding.off, decoding.pos, decoding.k, decoding.v, decoding.k16,
+                    decoding.v16, decoding.pageRows, a.att(), decoding.off, decoding.n, pool);
         }
         if (obs != null) obs.seen(l, Transformer.MatmulInput.ATTN_OUT, a.att(), T, qDim);
         LoraProjection.forward(lw.o, ad, a.att(), T, a.oRaw(), pool);                 // oRaw = o(att)
@@ -163,10 +168,14 @@ final class AttentionBlock {
         });
     }
 
-    /** The decoding rows of one layer: query/output offset, position and KV pages of each such sequence. */
+    /**
+     * The decoding rows of one layer: query/output offset, position and KV pages of each such sequence (F32 pages in
+     * k/v, or F16 ones in k16/v16).
+     */
     private static final class DecodeRows {
         final int[] off, pos, pageRows;
         final float[][][] k, v;
+        final short[][][] k16, v16;
         int n;
 
         DecodeRows(int capacity) {
@@ -175,6 +184,8 @@ final class AttentionBlock {
             pageRows = new int[capacity];
             k = new float[capacity][][];
             v = new float[capacity][][];
+            k16 = new short[capacity][][];
+            v16 = new short[capacity][][];
         }
 
         void add(int offset, int position, KvCache.View keys, KvCache.View values) {
@@ -183,6 +194,14 @@ final class AttentionBlock {
             pageRows[n] = keys.pageRows();
             k[n] = keys.pages();
             v[n++] = values.pages();
+        }
+
+        void addHalf(int offset, int position, short[][] keys, short[][] values, int rowsPerPage) {
+            off[n] = offset;
+            pos[n] = position;
+            pageRows[n] = rowsPerPage;
+            k16[n] = keys;
+            v16[n++] = values;
         }
     }
 

@@ -57,6 +57,8 @@ public final class KvCache {
     private final List<KvPages.Page> pages = new ArrayList<>();
     /** F32: per layer, the pages' key/value arrays in order (rebuilt when pages change), else null. */
     private float[][][] kByLayer, vByLayer;
+    /** F16: per layer, the pages' key/value F16 arrays in order (rebuilt when pages change), else null. */
+    private short[][][] k16ByLayer, v16ByLayer;
     /** F16 only: one layer's keys and values widened for attention, [allocated * Hkv * Dh] each. */
     private float[] kWide, vWide;
     private int length;
@@ -188,6 +190,15 @@ public final class KvCache {
                     vByLayer[l][p] = pages.get(p).v[l];
                 }
             }
+        } else {
+            k16ByLayer = new short[numLayers][pages.size()][];
+            v16ByLayer = new short[numLayers][pages.size()][];
+            for (int l = 0; l < numLayers; l++) {
+                for (int p = 0; p < pages.size(); p++) {
+                    k16ByLayer[l][p] = pages.get(p).k16[l];
+                    v16ByLayer[l][p] = pages.get(p).v16[l];
+                }
+            }
         }
     }
 
@@ -225,6 +236,24 @@ public final class KvCache {
         if (type == Type.F32) return new View(vByLayer[layer], pageSize);
         vWide = widen(layer, end, false, vWide);
         return new View(new float[][]{vWide}, Math.max(end, 1));
+    }
+
+    /**
+     * F16 caches: a layer's key pages as stored, F16 bits [pageRows][Hkv * Dh] each, for decode attention, which
+     * widens what it reads (one query row does not repay widening every position first); null for F32 caches.
+     */
+    short[][] halfKeyPages(int layer) {
+        return type == Type.F16 ? k16ByLayer[layer] : null;
+    }
+
+    /** Values of a layer, as {@link #halfKeyPages}. */
+    short[][] halfValuePages(int layer) {
+        return type == Type.F16 ? v16ByLayer[layer] : null;
+    }
+
+    /** Positions per page. */
+    int pageRows() {
+        return pageSize;
     }
 
     /** Test and debugging view: the key row of one position of one layer, as F32. */

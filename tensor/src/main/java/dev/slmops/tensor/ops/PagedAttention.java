@@ -49,18 +49,45 @@ public final class PagedAttention {
      */
     public static void attendDecode(Attention.Params p, float[] q, int[] qOff, int[] queryPos, float[][][] kPages,
                                     float[][][] vPages, int[] pageRows, float[] out, int[] outOff, int n, WorkerPool pool) {
+        attendDecode(p, q, qOff, queryPos, kPages, vPages, null, null, pageRows, out, outOff, n, pool);
+    }
+
+    /**
+     * {@link #attendDecode(Attention.Params, float[], int[], int[], float[][][], float[][][], int[], float[], int[],
+     * int, WorkerPool)} where a sequence's cache may be F16: sequence i reads the F32 pages kPages[i]/vPages[i], or,
+     * where those arrays or entries are null, the F16 pages kHalf[i]/vHalf[i] (widened as they are read: the same
+     * bits as on the widened pages).
+     */
+    public static void attendDecode(Attention.Params p, float[] q, int[] qOff, int[] queryPos, float[][][] kPages,
+                                    float[][][] vPages, short[][][] kHalf, short[][][] vHalf, int[] pageRows,
+                                    float[] out, int[] outOff, int n, WorkerPool pool) {
         for (int i = 0; i < n; i++) {
             int end = queryPos[i] + 1;
-            if ((end + pageRows[i] - 1) / pageRows[i] > Math.min(kPages[i].length, vPages[i].length)) {
+            boolean half = kPages == null || kPages[i] == null;
+            int held = half ? Math.min(kHalf[i].length, vHalf[i].length) : Math.min(kPages[i].length, vPages[i].length);
+            if ((end + pageRows[i] - 1) / pageRows[i] > held) {
                 throw new IndexOutOfBoundsException("KV pages of sequence " + i + " hold fewer than " + end + " positions");
             }
         }
         int heads = p.nHeads();
         pool.parallelFor(n * heads, task -> {
-            int i = task / heads;
-            oneHead(p, q, qOff[i], queryPos[i], kPages[i], vPages[i], pageRows[i], 0, queryPos[i] + 1, out, outOff[i],
-                    task % heads);
+            int i = task / heads, h = task % heads;
+            if (kPages == null || kPages[i] == null) {
+                oneHeadHalf(p, q, qOff[i], queryPos[i], kHalf[i], vHalf[i], pageRows[i], out, outOff[i], h);
+            } else {
+                oneHead(p, q, qOff[i], queryPos[i], kPages[i], vPages[i], pageRows[i], 0, queryPos[i] + 1, out,
+                        outOff[i], h);
+            }
         });
+    }
+
+    /** Head h of one query at position t over its F16 pages, keys [0, t] (or the sliding window's). */
+    private static void oneHeadHalf(Attention.Params p, float[] q, int qOff, int t, short[][] kPages, short[][] vPages,
+                                    int pageRows, float[] out, int outOff, int h) {
+        int hd = p.headDim(), group = p.nHeads() / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
+        int from = p.slidingWindow() > 0 ? Math.max(0, t - p.slidingWindow() + 1) : 0;
+        DecodeHead.attendHalf(q, qOff + h * hd, kPages, vPages, pageRows, kvRow, (h / group) * hd, hd, from, t + 1,
+                p.scale(), p.softCap(), out, outOff + h * hd);
     }
 
     /** Head h of one query at position t over paged keys [kvStart, kvEnd): logits, softmax, weighted values. */
