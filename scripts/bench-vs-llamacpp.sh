@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # slmops against llama.cpp, side by side, in one run: the same GGUF files, the same threads, the same tests.
 #
-#   scripts/bench-vs-llamacpp.sh [--quick] [--threads N (2)] [--reps R (5)]
+#   scripts/bench-vs-llamacpp.sh [--quick] [--threads N (2)] [--reps R (5)] [--kv-type f16|f32 (f16)]
 #
 # For the smollm2-135m and qwen2.5-0.5b shapes (random weights: speed does not depend on their values) it makes,
 # once, into .cache/bench/ (git-ignored):
@@ -15,6 +15,8 @@
 # then, file by file, runs `slmops bench --output json` and llama.cpp's pp/tg tests (testkit's LlamaBench: what
 # llama-bench does, through llama.cpp's C API) one after the other, and prints the markdown table with the ratios
 # slmops / llama.cpp for pp512, tg128 and peak RSS. --quick: -p 64 -n 16 -r 1 on smollm2-135m F16 only.
+# --kv-type: the KV cache type of both engines, F16 by default as llama-bench's (slmops' own default is F32: with
+# --kv-type f32 both cache F32).
 # Results (each tool's JSON, the table) go to .cache/bench/results/<time>/.
 #
 # Timings are noisy on a shared machine: look at the load average printed first, and compare ratios measured in
@@ -27,11 +29,13 @@ root="$PWD"
 quick=0
 threads=2
 reps=""
+kv=f16
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --threads) [ $# -ge 2 ] || { echo "--threads needs a value" >&2; exit 2; }; threads="$2"; shift ;;
     --reps) [ $# -ge 2 ] || { echo "--reps needs a value" >&2; exit 2; }; reps="$2"; shift ;;
+    --kv-type) [ $# -ge 2 ] || { echo "--kv-type needs f16 or f32" >&2; exit 2; }; kv="$2"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -45,6 +49,7 @@ else
 fi
 r="${reps:-$r}"
 [[ "$r" =~ ^[1-9][0-9]*$ && "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--reps and --threads take whole numbers >= 1" >&2; exit 2; }
+[[ "$kv" == f16 || "$kv" == f32 ]] || { echo "--kv-type takes f16 or f32, not $kv" >&2; exit 2; }
 
 . scripts/lib/jdk.sh
 java="$slmops_java"
@@ -101,7 +106,7 @@ mkdir -p "$out"
 {
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);" \
     "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "settings: -p $p -n $n -r $r -t $threads; llama.cpp: llama-bench defaults (-b 2048 -ub 512, F16 KV, -fa auto, poll 50)"
+  echo "settings: -p $p -n $n -r $r -t $threads, ${kv^^} KV cache on both; llama.cpp: llama-bench defaults otherwise (-b 2048 -ub 512, -fa auto, poll 50)"
 } | tee "$out/header.txt"
 rows=()
 for shape in "${shapes[@]}"; do
@@ -111,7 +116,7 @@ for shape in "${shapes[@]}"; do
     l_json="$out/$shape-$t.llama.json"
     if [ "$has_slmops_bench" = 1 ]; then
       echo "bench: slmops    $shape ${t^^}" >&2
-      if ! ./slmops bench --model "$f" -p "$p" -n "$n" -r "$r" -t "$threads" --output json >"$s_json" \
+      if ! ./slmops bench --model "$f" -p "$p" -n "$n" -r "$r" -t "$threads" --kv-type "$kv" --output json >"$s_json" \
            2>"$out/$shape-$t.slmops.log"; then
         echo "bench: slmops bench failed on $f (see $out/$shape-$t.slmops.log):" >&2
         tail -5 "$out/$shape-$t.slmops.log" >&2
@@ -120,7 +125,7 @@ for shape in "${shapes[@]}"; do
     fi
     echo "bench: llama.cpp $shape ${t^^}" >&2
     if ! "${hostjvm[@]}" dev.slmops.testkit.llama.LlamaBench --model "$f" -p "$p" -n "$n" -r "$r" -t "$threads" \
-         --output json >"$l_json" 2>"$out/$shape-$t.llama.log"; then
+         -ctk "$kv" --output json >"$l_json" 2>"$out/$shape-$t.llama.log"; then
       echo "bench: llama.cpp failed on $f (see $out/$shape-$t.llama.log):" >&2
       tail -5 "$out/$shape-$t.llama.log" >&2
       rm -f "$l_json"
