@@ -106,7 +106,7 @@ final class QuantRowsBatch {
             case Q4_0, Q4_1, Q4_K -> 5;
             case Q5_0, Q5_1, Q5_K -> 6;
             case Q6_K -> 7;
-            default -> 9; // Q8_0: int8 plus a float scale per 32
+            default -> 9; // Q8_0: int8 plus an F16 scale per 32 (8.5 bits), rounded up
         };
         return (int) Math.min(Integer.MAX_VALUE, perUnitWeights * bits / 8);
     }

@@ -52,12 +52,7 @@ final class DecodeHead {
             else for (int j = 0; j < rows; j++) w[pos - from + j] = Attention.dot(q, qo, kPages[pg], base + j * kvRow, hd);
             pos += rows;
         }
-        for (int j = 0; j < n; j++) {
-            float logit = w[j] * scale;
-            if (softCap > 0) logit = (float) (softCap * Math.tanh(logit / softCap));
-            w[j] = logit;
-        }
-        Softmax.apply(w, 0, n);
+        logitsToWeights(w, n, scale, softCap);
         java.util.Arrays.fill(out, oo, oo + hd, 0f);
         for (int pos = from; pos < to; ) { // out += w[j] v_j, page by page
             int pg = pos / pageRows, r0 = pos - pg * pageRows, rows = Math.min(pageRows - r0, to - pos);
@@ -66,6 +61,16 @@ final class DecodeHead {
             else for (int j = 0; j < rows; j++) Attention.axpy(w[pos - from + j], vPages[pg], base + j * kvRow, out, oo, hd);
             pos += rows;
         }
+    }
+
+    /** w[0 .. n): q . k dot products in, softmax(scale * dot, soft-capped) out. */
+    private static void logitsToWeights(float[] w, int n, float scale, float softCap) {
+        for (int j = 0; j < n; j++) {
+            float logit = w[j] * scale;
+            if (softCap > 0) logit = (float) (softCap * Math.tanh(logit / softCap));
+            w[j] = logit;
+        }
+        Softmax.apply(w, 0, n);
     }
 
     /** L F16 values (the lanes of {@link #F}). */
@@ -100,12 +105,7 @@ final class DecodeHead {
             dotsHalf(q, qo, kPages[pg], r0 * kvRow + kvHead, kvRow, rows, hd, w, pos - from);
             pos += rows;
         }
-        for (int j = 0; j < n; j++) {
-            float logit = w[j] * scale;
-            if (softCap > 0) logit = (float) (softCap * Math.tanh(logit / softCap));
-            w[j] = logit;
-        }
-        Softmax.apply(w, 0, n);
+        logitsToWeights(w, n, scale, softCap);
         java.util.Arrays.fill(out, oo, oo + hd, 0f);
         for (int pos = from; pos < to; ) {
             int pg = pos / pageRows, r0 = pos - pg * pageRows, rows = Math.min(pageRows - r0, to - pos);
