@@ -3,7 +3,11 @@ package dev.slmops.tensor.matmul;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 import static dev.slmops.tensor.matmul.Int8Activations.B16;
 import static dev.slmops.tensor.matmul.Int8Activations.F8;
@@ -118,5 +122,112 @@ final class Q8MultiRow {
         b0.add(b1).intoArray(sums, 8);
         out[outOff] = MultiRowActivations.treeSum8(sums, 0);
         out[outOff + outStride] = MultiRowActivations.treeSum8(sums, 8);
+    }
+
+    /*
+     * 16 lanes (AVX-512): two blocks at a time. The GEMV sums even blocks into one 8-lane accumulator and odd ones
+     * into another; here lanes 0..7 are the even block's and 8..15 the odd one's, so one 16-lane multiply-add does
+     * both blocks' work for a row, and each lane still sees the GEMV's values in the GEMV's order: the same bits.
+     */
+
+    /** Whether Q8_0 rows with K a multiple of 64 take the 16-lane kernels ({@code -Dslmops.q8Wide=false}: 8 lanes). */
+    static final boolean WIDE = FloatVector.SPECIES_PREFERRED.length() >= 16
+            && !"false".equalsIgnoreCase(System.getProperty("slmops.q8Wide"));
+    private static final VectorSpecies<Float> F16L = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16L = IntVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
+    /** The 16-byte quarters of a block pair [b.lo, b.hi, b1.lo, b1.hi] (as 4-int runs) reordered to [b.lo, b1.lo, b.hi, b1.hi]. */
+    private static final VectorShuffle<Integer> HALVES = VectorShuffle.fromValues(I16L,
+            0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15);
+    /** Lanes 8..15: the odd block's. */
+    private static final VectorMask<Float> ODD = VectorMask.fromLong(F16L, 0xFF00L);
+
+    /**
+     * {@link #dotRows4} with 16 lanes, k a multiple of 64; xf in the paired layout of {@link MultiRowActivations}
+     * and d8 its repeated scales. The same bits.
+     */
+    static void dotRows4Wide(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
+                             float[] out, int outOff, int outStride, float[] sums) {
+        float[] fa = xf[r0], fb = xf[r0 + 1], fc = xf[r0 + 2], fe = xf[r0 + 3];
+        float[] da = d8[r0], db = d8[r0 + 1], dc = d8[r0 + 2], de = d8[r0 + 3];
+        FloatVector a = FloatVector.zero(F16L), b = a, c = a, e = a;
+        int sb = base / 32;
+        for (int i = 0; i < k; i += 64) {
+            // int lane j of v0 / v1: the 16-bit pair (q[2j], q[2j+1]) of the low / high halves of block b (lanes
+            // 0..7) and b+1 (8..15), sign-extended
+            ShortVector pairs = ByteVector.fromArray(B64, q, base + i).reinterpretAsInts().rearrange(HALVES)
+                    .reinterpretAsShorts();
+            IntVector v0 = (IntVector) pairs.convertShape(VectorOperators.S2I, I16L, 0);
+            IntVector v1 = (IntVector) pairs.convertShape(VectorOperators.S2I, I16L, 1);
+            FloatVector w0 = (FloatVector) v0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w1 = (FloatVector) v0.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            FloatVector w2 = (FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w3 = (FloatVector) v1.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            int blk = sb + i / 32, p = i / 4;
+            FloatVector dw = FloatVector.broadcast(F16L, Float.float16ToFloat(d[blk]))
+                    .blend(Float.float16ToFloat(d[blk + 1]), ODD);
+            a = w3.fma(FloatVector.fromArray(F16L, fa, i + 48), w2.fma(FloatVector.fromArray(F16L, fa, i + 32),
+                    w1.fma(FloatVector.fromArray(F16L, fa, i + 16), w0.mul(FloatVector.fromArray(F16L, fa, i)))))
+                    .fma(dw.mul(FloatVector.fromArray(F16L, da, p)), a);
+            b = w3.fma(FloatVector.fromArray(F16L, fb, i + 48), w2.fma(FloatVector.fromArray(F16L, fb, i + 32),
+                    w1.fma(FloatVector.fromArray(F16L, fb, i + 16), w0.mul(FloatVector.fromArray(F16L, fb, i)))))
+                    .fma(dw.mul(FloatVector.fromArray(F16L, db, p)), b);
+            c = w3.fma(FloatVector.fromArray(F16L, fc, i + 48), w2.fma(FloatVector.fromArray(F16L, fc, i + 32),
+                    w1.fma(FloatVector.fromArray(F16L, fc, i + 16), w0.mul(FloatVector.fromArray(F16L, fc, i)))))
+                    .fma(dw.mul(FloatVector.fromArray(F16L, dc, p)), c);
+            e = w3.fma(FloatVector.fromArray(F16L, fe, i + 48), w2.fma(FloatVector.fromArray(F16L, fe, i + 32),
+                    w1.fma(FloatVector.fromArray(F16L, fe, i + 16), w0.mul(FloatVector.fromArray(F16L, fe, i)))))
+                    .fma(dw.mul(FloatVector.fromArray(F16L, de, p)), e);
+        }
+        a.intoArray(sums, 0);
+        b.intoArray(sums, 16);
+        c.intoArray(sums, 32);
+        e.intoArray(sums, 48);
+        for (int j = 0; j < 4; j++) out[outOff + j * outStride] = foldedTreeSum(sums, 16 * j);
+    }
+
+    /** {@link #dotRows4Wide} for activation rows r0, r0+1. */
+    static void dotRows2Wide(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
+                             float[] out, int outOff, int outStride, float[] sums) {
+        float[] fa = xf[r0], fb = xf[r0 + 1];
+        float[] da = d8[r0], db = d8[r0 + 1];
+        FloatVector a = FloatVector.zero(F16L), b = a;
+        int sb = base / 32;
+        for (int i = 0; i < k; i += 64) {
+            ShortVector pairs = ByteVector.fromArray(B64, q, base + i).reinterpretAsInts().rearrange(HALVES)
+                    .reinterpretAsShorts();
+            IntVector v0 = (IntVector) pairs.convertShape(VectorOperators.S2I, I16L, 0);
+            IntVector v1 = (IntVector) pairs.convertShape(VectorOperators.S2I, I16L, 1);
+            FloatVector w0 = (FloatVector) v0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w1 = (FloatVector) v0.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            FloatVector w2 = (FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w3 = (FloatVector) v1.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            int blk = sb + i / 32, p = i / 4;
+            FloatVector dw = FloatVector.broadcast(F16L, Float.float16ToFloat(d[blk]))
+                    .blend(Float.float16ToFloat(d[blk + 1]), ODD);
+            a = w3.fma(FloatVector.fromArray(F16L, fa, i + 48), w2.fma(FloatVector.fromArray(F16L, fa, i + 32),
+                    w1.fma(FloatVector.fromArray(F16L, fa, i + 16), w0.mul(FloatVector.fromArray(F16L, fa, i)))))
+                    .fma(dw.mul(FloatVector.fromArray(F16L, da, p)), a);
+            b = w3.fma(FloatVector.fromArray(F16L, fb, i + 48), w2.fma(FloatVector.fromArray(F16L, fb, i + 32),
+                    w1.fma(FloatVector.fromArray(F16L, fb, i + 16), w0.mul(FloatVector.fromArray(F16L, fb, i)))))
+                    .fma(dw.mul(FloatVector.fromArray(F16L, db, p)), b);
+        }
+        a.intoArray(sums, 0);
+        b.intoArray(sums, 16);
+        out[outOff] = foldedTreeSum(sums, 0);
+        out[outOff + outStride] = foldedTreeSum(sums, 16);
+    }
+
+    /**
+     * The GEMV's end from a 16-lane accumulator at t[o..o+16): its even-block (lanes 0..7) and odd-block (8..15)
+     * halves added lane by lane, as acc0.add(acc1), then {@link MultiRowActivations#treeSum8}'s tree, in place.
+     */
+    private static float foldedTreeSum(float[] t, int o) {
+        for (int l = 0; l < 8; l++) t[o + l] += t[o + 8 + l];
+        return MultiRowActivations.treeSum8(t, o);
     }
 }

@@ -78,7 +78,7 @@ final class Q8Rows extends PackedWeights {
 
     @Override
     Object multiRowPrepare(Object[] prep) {
-        return MultiRowActivations.of(prep);
+        return MultiRowActivations.of(prep, Q8MultiRow.WIDE && cols % 64 == 0);
     }
 
     @Override
@@ -86,8 +86,14 @@ final class Q8Rows extends PackedWeights {
         MultiRowActivations x = (MultiRowActivations) activations;
         for (int n = n0; n < n1; n++) {
             int at = yOff + r0 * rows + n;
-            if (g == 4) Q8MultiRow.dotRows4(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);
-            else Q8MultiRow.dotRows2(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);
+            if (x.d8() != null) { // 16 lanes, block pairs
+                if (g == 4) Q8MultiRow.dotRows4Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, at, rows, sums);
+                else Q8MultiRow.dotRows2Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, at, rows, sums);
+            } else if (g == 4) {
+                Q8MultiRow.dotRows4(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);
+            } else {
+                Q8MultiRow.dotRows2(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);
+            }
         }
     }
 

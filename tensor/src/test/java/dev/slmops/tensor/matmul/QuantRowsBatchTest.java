@@ -65,7 +65,8 @@ class QuantRowsBatchTest {
     /**
      * Batched decode must not change a single bit: with int8 activations, the multi-row kernels ({@link
      * Q8MultiRow} for Q8_0, {@link NibbleGroups}'
-     * 4-row kernel for Q4_0/Q4_1/Q4_K) and the blocked per-row path both give exactly what one GEMV per row
+     * 4-row kernel for Q4_0/Q4_1/Q4_K; Q8_0's 16-lane block-pair kernel where K is a multiple of 64) and the blocked
+     * per-row path both give exactly what one GEMV per row
      * gives, on awkward row counts (groups of 4, then 2, then an odd row) and K not a multiple of 256 where the type
      * allows it.
      */
@@ -73,7 +74,8 @@ class QuantRowsBatchTest {
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K"})
     void batchedDecodeIsBitIdenticalToOneGemvPerRow(DType type) {
         long seed = 101;
-        int[] ks = type.blockSize == 256 ? new int[]{256, 768} : new int[]{32, 96, 928};
+        // K a multiple of 64 (Q8_0's 16-lane kernel takes blocks in pairs) and not
+        int[] ks = type.blockSize == 256 ? new int[]{256, 768} : new int[]{32, 96, 128, 896, 928};
         for (int k : ks) {
             for (int n : new int[]{1, 5, 67}) {
                 MemorySegment w = RandomWeights.of(type, n, k, seed++);
