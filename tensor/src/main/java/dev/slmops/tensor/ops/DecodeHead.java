@@ -3,10 +3,6 @@ package dev.slmops.tensor.ops;
 import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.ThreadScratch;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,11 +19,6 @@ import jdk.incubator.vector.VectorSpecies;
  * same order as {@link Attention#dot} and {@link Attention#axpy} per key (their scalar twins): the same bits.
  * Measured, qwen2.5-0.5b shape (14 heads, 2 KV heads, head dim 64), one thread, best of 2000: 37 -> 18 us per
  * layer at 100 keys, 156 -> 97 us at 500.
- *
- * <p>F16 caches ({@link #attendHalf}): the same kernels reading the pages' F16 bits, each vector widened where it is
- * loaded (exactly: Float.float16ToFloat's values, infinities and NaNs included), so the products and sums are those
- * of the F32 path on the widened cache, bit for bit, and a step reads half the bytes. Widening the whole cache into
- * an F32 buffer before every step instead cost smollm2-135m 20% of its tg128 (2 threads, 512-token prompt).
  */
 final class DecodeHead {
     private DecodeHead() {
@@ -52,7 +43,12 @@ final class DecodeHead {
             else for (int j = 0; j < rows; j++) w[pos - from + j] = Attention.dot(q, qo, kPages[pg], base + j * kvRow, hd);
             pos += rows;
         }
-        logitsToWeights(w, n, scale, softCap);
+        for (int j = 0; j < n; j++) {
+            float logit = w[j] * scale;
+            if (softCap > 0) logit = (float) (softCap * Math.tanh(logit / softCap));
+            w[j] = logit;
+        }
+        Softmax.apply(w, 0, n);
         java.util.Arrays.fill(out, oo, oo + hd, 0f);
         for (int pos = from; pos < to; ) { // out += w[j] v_j, page by page
             int pg = pos / pageRows, r0 = pos - pg * pageRows, rows = Math.min(pageRows - r0, to - pos);
@@ -60,132 +56,6 @@ final class DecodeHead {
             if (vector) weightedSum(w, pos - from, vPages[pg], base, kvRow, rows, hd, out, oo);
             else for (int j = 0; j < rows; j++) Attention.axpy(w[pos - from + j], vPages[pg], base + j * kvRow, out, oo, hd);
             pos += rows;
-        }
-    }
-
-    /** w[0 .. n): q . k dot products in, softmax(scale * dot, soft-capped) out. */
-    private static void logitsToWeights(float[] w, int n, float scale, float softCap) {
-        for (int j = 0; j < n; j++) {
-            float logit = w[j] * scale;
-            if (softCap > 0) logit = (float) (softCap * Math.tanh(logit / softCap));
-            w[j] = logit;
-        }
-        Softmax.apply(w, 0, n);
-    }
-
-    /** L F16 values (the lanes of {@link #F}). */
-    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
-    /** L ints. */
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    /**
-     * F16 to float: a half sign-extended to an int and shifted left 13 has its sign at bit 31 and its exponent and
-     * mantissa at bits 27..13 ({@link #HALF_BITS}); read as a float that is the half times 2^-112 (subnormals too),
-     * so a multiply by 2^112 gives it exactly. An all-ones exponent (infinity, NaN) also gets bits 30..28 set: the
-     * float's exponent is then all ones too, and the multiply keeps it.
-     */
-    private static final int HALF_BITS = 0x8FFF_E000;
-    private static final int HALF_EXPONENT = 0x0F80_0000;
-    private static final int FLOAT_EXPONENT_TOP = 0x7000_0000;
-
-    /**
-     * {@link #attend} over F16 pages (kPages[p][i] the F16 bits of the F32 path's value). Without vectors (or with a
-     * head size that is not a multiple of L) the keys and values read are widened first and the F32 path runs.
-     */
-    static void attendHalf(float[] q, int qo, short[][] kPages, short[][] vPages, int pageRows, int kvRow, int kvHead,
-                           int hd, int from, int to, float scale, float softCap, float[] out, int oo) {
-        if (!(VectorPath.ENABLED && hd % L == 0)) {
-            float[][] k = widenPages(kPages, pageRows, kvRow, to), v = widenPages(vPages, pageRows, kvRow, to);
-            attend(q, qo, k, v, pageRows, kvRow, kvHead, hd, from, to, scale, softCap, out, oo);
-            return;
-        }
-        int n = to - from;
-        float[] w = WEIGHTS.atLeast(n);
-        for (int pos = from; pos < to; ) {
-            int pg = pos / pageRows, r0 = pos - pg * pageRows, rows = Math.min(pageRows - r0, to - pos);
-            dotsHalf(q, qo, kPages[pg], r0 * kvRow + kvHead, kvRow, rows, hd, w, pos - from);
-            pos += rows;
-        }
-        logitsToWeights(w, n, scale, softCap);
-        java.util.Arrays.fill(out, oo, oo + hd, 0f);
-        for (int pos = from; pos < to; ) {
-            int pg = pos / pageRows, r0 = pos - pg * pageRows, rows = Math.min(pageRows - r0, to - pos);
-            weightedSumHalf(w, pos - from, vPages[pg], r0 * kvRow + kvHead, kvRow, rows, hd, out, oo);
-            pos += rows;
-        }
-    }
-
-    /** The pages holding positions [0, to) widened to F32 (the scalar fallback's input). */
-    private static float[][] widenPages(short[][] pages, int pageRows, int kvRow, int to) {
-        int used = Math.min(pages.length, (to + pageRows - 1) / pageRows);
-        float[][] wide = new float[used][];
-        for (int p = 0; p < used; p++) {
-            int n = Math.min(pages[p].length, Math.min(pageRows, to - p * pageRows) * kvRow);
-            wide[p] = new float[pages[p].length];
-            for (int i = 0; i < n; i++) wide[p][i] = Float.float16ToFloat(pages[p][i]);
-        }
-        return wide;
-    }
-
-    /** L halves at h[at ..] as floats (see {@link #HALF_BITS}). */
-    private static FloatVector widen(short[] h, int at) {
-        IntVector bits = ((IntVector) ShortVector.fromArray(H, h, at).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 13).and(HALF_BITS);
-        bits = bits.lanewise(VectorOperators.OR, FLOAT_EXPONENT_TOP,
-                bits.and(HALF_EXPONENT).compare(VectorOperators.EQ, HALF_EXPONENT));
-        return bits.reinterpretAsFloats().mul(0x1p112f);
-    }
-
-    /** {@link #dots} with F16 keys. */
-    static void dotsHalf(float[] q, int qo, short[] k, int base, int stride, int rows, int hd, float[] w, int wOff) {
-        int j = 0;
-        for (; j + 4 <= rows; j += 4) {
-            int k0 = base + j * stride, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < hd; i += L) {
-                FloatVector qv = FloatVector.fromArray(F, q, qo + i);
-                a0 = qv.fma(widen(k, k0 + i), a0);
-                a1 = qv.fma(widen(k, k1 + i), a1);
-                a2 = qv.fma(widen(k, k2 + i), a2);
-                a3 = qv.fma(widen(k, k3 + i), a3);
-            }
-            w[wOff + j] = VectorMath.sum(a0);
-            w[wOff + j + 1] = VectorMath.sum(a1);
-            w[wOff + j + 2] = VectorMath.sum(a2);
-            w[wOff + j + 3] = VectorMath.sum(a3);
-        }
-        for (; j < rows; j++) {
-            int kj = base + j * stride;
-            FloatVector a = FloatVector.zero(F);
-            for (int i = 0; i < hd; i += L) a = FloatVector.fromArray(F, q, qo + i).fma(widen(k, kj + i), a);
-            w[wOff + j] = VectorMath.sum(a);
-        }
-    }
-
-    /** {@link #weightedSum} with F16 values. */
-    static void weightedSumHalf(float[] w, int wOff, short[] v, int base, int stride, int rows, int hd, float[] out, int oo) {
-        int i = 0;
-        for (; i + 4 * L <= hd; i += 4 * L) {
-            int o = oo + i;
-            FloatVector c0 = FloatVector.fromArray(F, out, o), c1 = FloatVector.fromArray(F, out, o + L);
-            FloatVector c2 = FloatVector.fromArray(F, out, o + 2 * L), c3 = FloatVector.fromArray(F, out, o + 3 * L);
-            for (int j = 0, at = base + i; j < rows; j++, at += stride) {
-                FloatVector wv = FloatVector.broadcast(F, w[wOff + j]);
-                c0 = widen(v, at).fma(wv, c0);
-                c1 = widen(v, at + L).fma(wv, c1);
-                c2 = widen(v, at + 2 * L).fma(wv, c2);
-                c3 = widen(v, at + 3 * L).fma(wv, c3);
-            }
-            c0.intoArray(out, o);
-            c1.intoArray(out, o + L);
-            c2.intoArray(out, o + 2 * L);
-            c3.intoArray(out, o + 3 * L);
-        }
-        for (; i < hd; i += L) {
-            FloatVector c = FloatVector.fromArray(F, out, oo + i);
-            for (int j = 0, at = base + i; j < rows; j++, at += stride) {
-                c = widen(v, at).fma(FloatVector.broadcast(F, w[wOff + j]), c);
-            }
-            c.intoArray(out, oo + i);
         }
     }
 

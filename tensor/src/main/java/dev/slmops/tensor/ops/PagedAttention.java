@@ -55,8 +55,10 @@ public final class PagedAttention {
     /**
      * {@link #attendDecode(Attention.Params, float[], int[], int[], float[][][], float[][][], int[], float[], int[],
      * int, WorkerPool)} where a sequence's cache may be F16: sequence i reads the F32 pages kPages[i]/vPages[i], or,
-     * where those arrays or entries are null, the F16 pages kHalf[i]/vHalf[i] (widened as they are read: the same
-     * bits as on the widened pages).
+     * where those arrays or entries are null, the F16 pages kHalf[i]/vHalf[i]. With any F16 sequence a task is one
+     * (sequence, KV head) and runs that head's query heads one after the other: an F16 head's keys and values are
+     * widened once into the task's F32 scratch (positions contiguous) and shared by its query heads (a group of 3
+     * in SmolLM2, 7 in Qwen2.5-0.5B), then the F32 kernels run on it: the same bits as on the widened pages.
      */
     public static void attendDecode(Attention.Params p, float[] q, int[] qOff, int[] queryPos, float[][][] kPages,
                                     float[][][] vPages, short[][][] kHalf, short[][][] vHalf, int[] pageRows,
@@ -70,24 +72,56 @@ public final class PagedAttention {
             }
         }
         int heads = p.nHeads();
-        pool.parallelFor(n * heads, task -> {
-            int i = task / heads, h = task % heads;
+        boolean anyHalf = false;
+        for (int i = 0; i < n; i++) anyHalf |= kPages == null || kPages[i] == null;
+        if (!anyHalf) {
+            pool.parallelFor(n * heads, task -> oneHead(p, q, qOff[task / heads], queryPos[task / heads],
+                    kPages[task / heads], vPages[task / heads], pageRows[task / heads], 0, queryPos[task / heads] + 1,
+                    out, outOff[task / heads], task % heads));
+            return;
+        }
+        int kvHeads = p.nKvHeads(), group = heads / kvHeads;
+        pool.parallelFor(n * kvHeads, task -> {
+            int i = task / kvHeads, g = task % kvHeads;
             if (kPages == null || kPages[i] == null) {
-                oneHeadHalf(p, q, qOff[i], queryPos[i], kHalf[i], vHalf[i], pageRows[i], out, outOff[i], h);
+                groupHalf(p, q, qOff[i], queryPos[i], kHalf[i], vHalf[i], pageRows[i], out, outOff[i], g);
             } else {
-                oneHead(p, q, qOff[i], queryPos[i], kPages[i], vPages[i], pageRows[i], 0, queryPos[i] + 1, out,
-                        outOff[i], h);
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    oneHead(p, q, qOff[i], queryPos[i], kPages[i], vPages[i], pageRows[i], 0, queryPos[i] + 1, out,
+                            outOff[i], h);
+                }
             }
         });
     }
 
-    /** Head h of one query at position t over its F16 pages, keys [0, t] (or the sliding window's). */
-    private static void oneHeadHalf(Attention.Params p, float[] q, int qOff, int t, short[][] kPages, short[][] vPages,
-                                    int pageRows, float[] out, int outOff, int h) {
+    /** Per thread, one KV head's widened keys and values [positions][headDim] (grown on demand, reused). */
+    private static final ThreadScratch HEAD_KEYS = new ThreadScratch();
+    private static final ThreadScratch HEAD_VALUES = new ThreadScratch();
+
+    /**
+     * The query heads of KV head g for one query at position t over F16 pages: keys and values [from, t] of that
+     * head widened (Float.float16ToFloat, which the JIT vectorizes) into contiguous [n][headDim] scratch, then
+     * {@link DecodeHead#attend} per query head on it.
+     */
+    private static void groupHalf(Attention.Params p, float[] q, int qOff, int t, short[][] kPages, short[][] vPages,
+                                  int pageRows, float[] out, int outOff, int g) {
         int hd = p.headDim(), group = p.nHeads() / p.nKvHeads(), kvRow = p.nKvHeads() * hd;
-        int from = p.slidingWindow() > 0 ? Math.max(0, t - p.slidingWindow() + 1) : 0;
-        DecodeHead.attendHalf(q, qOff + h * hd, kPages, vPages, pageRows, kvRow, (h / group) * hd, hd, from, t + 1,
-                p.scale(), p.softCap(), out, outOff + h * hd);
+        int from = p.slidingWindow() > 0 ? Math.max(0, t - p.slidingWindow() + 1) : 0, n = t + 1 - from;
+        float[] k = HEAD_KEYS.atLeast(n * hd), v = HEAD_VALUES.atLeast(n * hd);
+        for (int pos = from; pos <= t; pos++) {
+            int src = (pos % pageRows) * kvRow + g * hd, dst = (pos - from) * hd;
+            widen(kPages[pos / pageRows], src, k, dst, hd);
+            widen(vPages[pos / pageRows], src, v, dst, hd);
+        }
+        float[][] kp = {k}, vp = {v};
+        for (int h = g * group; h < (g + 1) * group; h++) {
+            DecodeHead.attend(q, qOff + h * hd, kp, vp, Integer.MAX_VALUE, hd, 0, hd, 0, n, p.scale(), p.softCap(),
+                    out, outOff + h * hd);
+        }
+    }
+
+    private static void widen(short[] src, int srcOff, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(src[srcOff + i]);
     }
 
     /** Head h of one query at position t over paged keys [kvStart, kvEnd): logits, softmax, weighted values. */

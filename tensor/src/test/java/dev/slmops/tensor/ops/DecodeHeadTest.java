@@ -47,45 +47,4 @@ class DecodeHeadTest {
             }
         }
     }
-
-    /**
-     * F16 pages read as stored give the bits of the F32 path on the same pages widened by Float.float16ToFloat, on
-     * random halves and on the ones the widening must not get wrong: subnormals, both zeros, the largest half, and
-     * infinities and NaNs (a value beyond the half range is stored as infinity, as llama.cpp stores it).
-     */
-    @Test
-    void halfPagesGiveTheBitsOfTheWidenedPages() {
-        Random r = new Random(9);
-        short[] special = {0x0001, (short) 0x8001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400,
-                0x7C00, (short) 0xFC00, 0x7E01};
-        for (int hd : new int[]{64, 128, 24, 17}) {
-            int kvHeads = 2, kvRow = kvHeads * hd, pageRows = 7;
-            for (int[] range : new int[][]{{0, 1}, {0, 5}, {3, 30}, {0, 41}}) {
-                for (boolean withSpecials : new boolean[]{false, true}) {
-                    int from = range[0], to = range[1], pages = (to + pageRows - 1) / pageRows;
-                    short[][] k16 = new short[pages][pageRows * kvRow], v16 = new short[pages][pageRows * kvRow];
-                    float[][] k = new float[pages][pageRows * kvRow], v = new float[pages][pageRows * kvRow];
-                    for (int pg = 0; pg < pages; pg++) {
-                        for (int i = 0; i < k16[pg].length; i++) {
-                            k16[pg][i] = Float.floatToFloat16((float) r.nextGaussian());
-                            v16[pg][i] = Float.floatToFloat16((float) r.nextGaussian());
-                            if (withSpecials && r.nextInt(4) == 0) v16[pg][i] = special[r.nextInt(special.length)];
-                            if (withSpecials && r.nextInt(8) == 0) k16[pg][i] = special[r.nextInt(8)]; // finite ones
-                            k[pg][i] = Float.float16ToFloat(k16[pg][i]);
-                            v[pg][i] = Float.float16ToFloat(v16[pg][i]);
-                        }
-                    }
-                    float[] q = new float[3 * hd];
-                    for (int i = 0; i < q.length; i++) q[i] = (float) r.nextGaussian();
-                    float[] expected = new float[hd + 2], out = new float[hd + 2];
-                    DecodeHead.attend(q, hd, k, v, pageRows, kvRow, hd, hd, from, to, 0.125f, 0f, expected, 1);
-                    DecodeHead.attendHalf(q, hd, k16, v16, pageRows, kvRow, hd, hd, from, to, 0.125f, 0f, out, 1);
-                    for (int i = 0; i < out.length; i++) {
-                        assertThat(Float.floatToIntBits(out[i])).as("hd=%d keys [%d, %d) specials %s out[%d]: %s vs %s",
-                                hd, from, to, withSpecials, i, out[i], expected[i]).isEqualTo(Float.floatToIntBits(expected[i]));
-                    }
-                }
-            }
-        }
-    }
 }

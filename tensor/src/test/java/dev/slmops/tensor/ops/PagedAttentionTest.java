@@ -86,4 +86,60 @@ class PagedAttentionTest {
         assertThatThrownBy(() -> PagedAttention.attend(p, new float[4], 0, 1, 8, new float[][]{new float[16]},
                 new float[][]{new float[16]}, 4, 0, 9, new float[4], 0, POOL)).hasMessageContaining("fewer than 9 positions");
     }
+
+    /**
+     * F16 pages (as an F16 KV cache stores them) give the bits of the same pages widened to F32, in a batch mixing
+     * F16 and F32 sequences, with grouped query heads and a sliding window, on halves that include subnormals, zeros,
+     * the largest finite half and, in values, infinities and NaNs.
+     */
+    @Test
+    void f16PagesGiveTheBitsOfTheWidenedPages() {
+        Random r = new Random(9);
+        short[] special = {0x0001, (short) 0x8001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400,
+                0x7C00, (short) 0xFC00, 0x7E01};
+        for (int window : new int[]{0, 6}) {
+            for (int headDim : new int[]{64, 24}) {
+                int n = 4, kvHeads = 2, heads = 6, kvRow = kvHeads * headDim, qRow = heads * headDim;
+                Attention.Params p = new Attention.Params(heads, kvHeads, headDim, 0.125f, window, 0f);
+                float[] q = OpsTest.gaussian(n * qRow, r.nextLong(), 2);
+                int[] qOff = new int[n], pos = new int[n], pageRows = new int[n];
+                float[][][] kp = new float[n][][], vp = new float[n][][], kMixed = new float[n][][], vMixed = new float[n][][];
+                short[][][] kh = new short[n][][], vh = new short[n][][];
+                for (int i = 0; i < n; i++) {
+                    qOff[i] = i * qRow;
+                    pos[i] = r.nextInt(40);
+                    pageRows[i] = 1 + r.nextInt(16);
+                    int pages = pos[i] / pageRows[i] + 1;
+                    kh[i] = new short[pages][pageRows[i] * kvRow];
+                    vh[i] = new short[pages][pageRows[i] * kvRow];
+                    kp[i] = new float[pages][pageRows[i] * kvRow];
+                    vp[i] = new float[pages][pageRows[i] * kvRow];
+                    for (int pg = 0; pg < pages; pg++) {
+                        for (int j = 0; j < kh[i][pg].length; j++) {
+                            kh[i][pg][j] = r.nextInt(8) == 0 ? special[r.nextInt(8)] : Float.floatToFloat16((float) r.nextGaussian());
+                            vh[i][pg][j] = r.nextInt(16) == 0 ? special[r.nextInt(special.length)]
+                                    : Float.floatToFloat16((float) r.nextGaussian());
+                            kp[i][pg][j] = Float.float16ToFloat(kh[i][pg][j]);
+                            vp[i][pg][j] = Float.float16ToFloat(vh[i][pg][j]);
+                        }
+                    }
+                    if (i % 2 == 1) { // odd sequences F32 in the mixed batch
+                        kMixed[i] = kp[i];
+                        vMixed[i] = vp[i];
+                    }
+                }
+                float[] expected = new float[n * qRow], half = new float[n * qRow], mixed = new float[n * qRow];
+                PagedAttention.attendDecode(p, q, qOff, pos, kp, vp, pageRows, expected, qOff, n, POOL);
+                PagedAttention.attendDecode(p, q, qOff, pos, null, null, kh, vh, pageRows, half, qOff, n, POOL);
+                PagedAttention.attendDecode(p, q, qOff, pos, kMixed, vMixed, kh, vh, pageRows, mixed, qOff, n, POOL);
+                for (int j = 0; j < expected.length; j++) {
+                    String what = "window " + window + " head dim " + headDim + " output " + j + ": ";
+                    assertThat(Float.floatToIntBits(half[j])).as(what + half[j] + " vs " + expected[j])
+                            .isEqualTo(Float.floatToIntBits(expected[j]));
+                    assertThat(Float.floatToIntBits(mixed[j])).as(what + "mixed " + mixed[j] + " vs " + expected[j])
+                            .isEqualTo(Float.floatToIntBits(expected[j]));
+                }
+            }
+        }
+    }
 }
