@@ -331,7 +331,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     /**
      * y[yOff + r * N + n] for the outputs n of GEMV units [u0, u1) and activation rows r in [r0, r0 + g) (g = 2 or
      * 4), x rounded to int8 ({@code activations}: from {@link #multiRowPrepare}); bit-identical to g calls of {@link
-     * #gemvRange}. {@code scratch}: 32 floats of the calling task's, for the kernels' lane sums (so that a call
+     * #gemvRange}. {@code scratch}: 128 floats of the calling task's, for the kernels' lane sums (so that a call
      * allocates nothing).
      */
     void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int u0, int u1, float[] scratch) {

@@ -188,6 +188,86 @@ final class Q8MultiRow {
         for (int j = 0; j < 4; j++) out[outOff + j * outStride] = foldedTreeSum(sums, 16 * j);
     }
 
+    /**
+     * {@link #dotRows4Wide} for two weight rows at once (at base and base + k; outputs at outOff and outOff + 1):
+     * each activation vector is loaded once for both rows. Per weight row the activations of 4 rows are 16 floats
+     * per weight (4 bytes each, against the weight's one byte): read once per weight row, they were most of the
+     * kernel's memory traffic (from L2 once K is more than ~2K). The same bits per output. {@code sums}: 128 floats.
+     */
+    static void dotRows4Wide2(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
+                              float[] out, int outOff, int outStride, float[] sums) {
+        float[] fa = xf[r0], fb = xf[r0 + 1], fc = xf[r0 + 2], fe = xf[r0 + 3];
+        float[] da = d8[r0], db = d8[r0 + 1], dc = d8[r0 + 2], de = d8[r0 + 3];
+        // {weight row}{activation row}
+        FloatVector a0 = FloatVector.zero(F16L), b0 = a0, c0 = a0, e0 = a0, a1 = a0, b1 = a0, c1 = a0, e1 = a0;
+        int sb0 = base / 32, sb1 = (base + k) / 32;
+        for (int i = 0; i < k; i += 64) {
+            ShortVector p0 = ByteVector.fromArray(B64, q, base + i).reinterpretAsInts().rearrange(HALVES)
+                    .reinterpretAsShorts();
+            ShortVector p1 = ByteVector.fromArray(B64, q, base + k + i).reinterpretAsInts().rearrange(HALVES)
+                    .reinterpretAsShorts();
+            IntVector v00 = (IntVector) p0.convertShape(VectorOperators.S2I, I16L, 0);
+            IntVector v01 = (IntVector) p0.convertShape(VectorOperators.S2I, I16L, 1);
+            IntVector v10 = (IntVector) p1.convertShape(VectorOperators.S2I, I16L, 0);
+            IntVector v11 = (IntVector) p1.convertShape(VectorOperators.S2I, I16L, 1);
+            FloatVector w00 = (FloatVector) v00.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w01 = (FloatVector) v00.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            FloatVector w02 = (FloatVector) v01.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w03 = (FloatVector) v01.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            FloatVector w10 = (FloatVector) v10.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w11 = (FloatVector) v10.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            FloatVector w12 = (FloatVector) v11.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector w13 = (FloatVector) v11.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
+            int blk = i / 32, p = i / 4;
+            FloatVector dw0 = FloatVector.broadcast(F16L, Float.float16ToFloat(d[sb0 + blk]))
+                    .blend(Float.float16ToFloat(d[sb0 + blk + 1]), ODD);
+            FloatVector dw1 = FloatVector.broadcast(F16L, Float.float16ToFloat(d[sb1 + blk]))
+                    .blend(Float.float16ToFloat(d[sb1 + blk + 1]), ODD);
+            FloatVector x0 = FloatVector.fromArray(F16L, fa, i), x1 = FloatVector.fromArray(F16L, fa, i + 16);
+            FloatVector x2 = FloatVector.fromArray(F16L, fa, i + 32), x3 = FloatVector.fromArray(F16L, fa, i + 48);
+            FloatVector xd = FloatVector.fromArray(F16L, da, p);
+            a0 = w03.fma(x3, w02.fma(x2, w01.fma(x1, w00.mul(x0)))).fma(dw0.mul(xd), a0);
+            a1 = w13.fma(x3, w12.fma(x2, w11.fma(x1, w10.mul(x0)))).fma(dw1.mul(xd), a1);
+            x0 = FloatVector.fromArray(F16L, fb, i);
+            x1 = FloatVector.fromArray(F16L, fb, i + 16);
+            x2 = FloatVector.fromArray(F16L, fb, i + 32);
+            x3 = FloatVector.fromArray(F16L, fb, i + 48);
+            xd = FloatVector.fromArray(F16L, db, p);
+            b0 = w03.fma(x3, w02.fma(x2, w01.fma(x1, w00.mul(x0)))).fma(dw0.mul(xd), b0);
+            b1 = w13.fma(x3, w12.fma(x2, w11.fma(x1, w10.mul(x0)))).fma(dw1.mul(xd), b1);
+            x0 = FloatVector.fromArray(F16L, fc, i);
+            x1 = FloatVector.fromArray(F16L, fc, i + 16);
+            x2 = FloatVector.fromArray(F16L, fc, i + 32);
+            x3 = FloatVector.fromArray(F16L, fc, i + 48);
+            xd = FloatVector.fromArray(F16L, dc, p);
+            c0 = w03.fma(x3, w02.fma(x2, w01.fma(x1, w00.mul(x0)))).fma(dw0.mul(xd), c0);
+            c1 = w13.fma(x3, w12.fma(x2, w11.fma(x1, w10.mul(x0)))).fma(dw1.mul(xd), c1);
+            x0 = FloatVector.fromArray(F16L, fe, i);
+            x1 = FloatVector.fromArray(F16L, fe, i + 16);
+            x2 = FloatVector.fromArray(F16L, fe, i + 32);
+            x3 = FloatVector.fromArray(F16L, fe, i + 48);
+            xd = FloatVector.fromArray(F16L, de, p);
+            e0 = w03.fma(x3, w02.fma(x2, w01.fma(x1, w00.mul(x0)))).fma(dw0.mul(xd), e0);
+            e1 = w13.fma(x3, w12.fma(x2, w11.fma(x1, w10.mul(x0)))).fma(dw1.mul(xd), e1);
+        }
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, 16);
+        c0.intoArray(sums, 32);
+        e0.intoArray(sums, 48);
+        a1.intoArray(sums, 64);
+        b1.intoArray(sums, 80);
+        c1.intoArray(sums, 96);
+        e1.intoArray(sums, 112);
+        for (int j = 0; j < 4; j++) {
+            out[outOff + j * outStride] = foldedTreeSum(sums, 16 * j);
+            out[outOff + 1 + j * outStride] = foldedTreeSum(sums, 64 + 16 * j);
+        }
+    }
+
     /** {@link #dotRows4Wide} for activation rows r0, r0+1. */
     static void dotRows2Wide(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
                              float[] out, int outOff, int outStride, float[] sums) {

@@ -84,7 +84,13 @@ final class Q8Rows extends PackedWeights {
     @Override
     void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int n0, int n1, float[] sums) {
         MultiRowActivations x = (MultiRowActivations) activations;
-        for (int n = n0; n < n1; n++) {
+        int n = n0;
+        if (x.d8() != null && g == 4) { // 16 lanes, two weight rows at a time
+            for (; n + 2 <= n1; n += 2) {
+                Q8MultiRow.dotRows4Wide2(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, yOff + r0 * rows + n, rows, sums);
+            }
+        }
+        for (; n < n1; n++) {
             int at = yOff + r0 * rows + n;
             if (x.d8() != null) { // 16 lanes, block pairs
                 if (g == 4) Q8MultiRow.dotRows4Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, at, rows, sums);
