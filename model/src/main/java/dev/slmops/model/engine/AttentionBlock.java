@@ -124,7 +124,7 @@ final class AttentionBlock {
                 int end = b.pos()[r1 - 1] + 1;
                 if (r1 - r0 == 1) {
                     if (decoding == null) decoding = new DecodeRows(b.sequences());
-                    if (cache.type() == KvCache.Type.F16) {                            // read as stored, widened per vector
+                    if (cache.type() == KvCache.Type.F16) {                            // widened per KV head by its task
                         decoding.addHalf(r0 * qDim, b.pos()[r0], cache.halfKeyPages(l), cache.halfValuePages(l),
                                 cache.pageRows());
                     } else {

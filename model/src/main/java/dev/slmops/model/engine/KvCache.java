@@ -21,8 +21,9 @@ import java.util.Locale;
  *
  * <p>F16 halves the cache's memory (llama.cpp's default cache type; values are rounded to nearest-even halves as
  * its F32 -> F16 copy does; a value beyond the half range becomes infinite, as there). Attention still reads F32
- * rows: each step widens the positions it attends to into one layer-sized F32 buffer per cache (grown with the
- * sequence), a conversion the JIT turns into vector half-to-float instructions.
+ * rows: a prefill widens the positions it attends to into one layer-sized F32 buffer per cache (grown with the
+ * sequence), a conversion the JIT turns into vector half-to-float instructions; a decode step hands attention the
+ * F16 pages ({@link #halfKeyPages}), whose tasks widen one KV head each.
  *
  * <p>Not thread-safe (one sequence, one decode thread); the pool it draws from is.
  */
@@ -239,8 +240,8 @@ public final class KvCache {
     }
 
     /**
-     * F16 caches: a layer's key pages as stored, F16 bits [pageRows][Hkv * Dh] each, for decode attention, which
-     * widens what it reads (one query row does not repay widening every position first); null for F32 caches.
+     * F16 caches: a layer's key pages as stored, F16 bits [pageRows][Hkv * Dh] each, for decode attention (its tasks
+     * widen a KV head each, in parallel, instead of this thread widening the whole layer first); null for F32 caches.
      */
     short[][] halfKeyPages(int layer) {
         return type == Type.F16 ? k16ByLayer[layer] : null;
