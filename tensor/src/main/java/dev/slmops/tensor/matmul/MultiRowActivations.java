@@ -7,7 +7,7 @@ package dev.slmops.tensor.matmul;
  * vectors at block offsets 0, 8, 16, 24 hold the elements that the integer kernels sum into lane i:
  * 2i, 2i+1, 2i+16 and 2i+17. Made once per call; O(M K).
  *
- * <p>For the 16-lane kernel ({@link Q8MultiRow#dotRows4Wide}) the blocks go in pairs (b even, b+1), and the four
+ * <p>For the 16-lane kernel ({@link Q8MultiRow#dotRows4Wide2}) the blocks go in pairs (b even, b+1), and the four
  * 8-float runs of the two blocks interleave: run t of block b, then run t of block b+1, for t = 0..3, so that a
  * 16-lane vector at offset 16t of the pair holds block b's run t in lanes 0..7 and block b+1's in lanes 8..15 (the
  * GEMV's two accumulators, even and odd blocks, side by side); {@code d8} repeats each block scale 8 times.

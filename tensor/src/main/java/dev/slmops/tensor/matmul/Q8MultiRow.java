@@ -143,53 +143,8 @@ final class Q8MultiRow {
     private static final VectorMask<Float> ODD = VectorMask.fromLong(F16L, 0xFF00L);
 
     /**
-     * {@link #dotRows4} with 16 lanes, k a multiple of 64; xf in the paired layout of {@link MultiRowActivations}
-     * and d8 its repeated scales. The same bits.
-     */
-    static void dotRows4Wide(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
-                             float[] out, int outOff, int outStride, float[] sums) {
-        float[] fa = xf[r0], fb = xf[r0 + 1], fc = xf[r0 + 2], fe = xf[r0 + 3];
-        float[] da = d8[r0], db = d8[r0 + 1], dc = d8[r0 + 2], de = d8[r0 + 3];
-        FloatVector a = FloatVector.zero(F16L), b = a, c = a, e = a;
-        int sb = base / 32;
-        for (int i = 0; i < k; i += 64) {
-            // int lane j of v0 / v1: the 16-bit pair (q[2j], q[2j+1]) of the low / high halves of block b (lanes
-            // 0..7) and b+1 (8..15), sign-extended
-            ShortVector pairs = ByteVector.fromArray(B64, q, base + i).reinterpretAsInts().rearrange(HALVES)
-                    .reinterpretAsShorts();
-            IntVector v0 = (IntVector) pairs.convertShape(VectorOperators.S2I, I16L, 0);
-            IntVector v1 = (IntVector) pairs.convertShape(VectorOperators.S2I, I16L, 1);
-            FloatVector w0 = (FloatVector) v0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
-                    .convert(VectorOperators.I2F, 0);
-            FloatVector w1 = (FloatVector) v0.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
-            FloatVector w2 = (FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
-                    .convert(VectorOperators.I2F, 0);
-            FloatVector w3 = (FloatVector) v1.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0);
-            int blk = sb + i / 32, p = i / 4;
-            FloatVector dw = FloatVector.broadcast(F16L, Float.float16ToFloat(d[blk]))
-                    .blend(Float.float16ToFloat(d[blk + 1]), ODD);
-            a = w3.fma(FloatVector.fromArray(F16L, fa, i + 48), w2.fma(FloatVector.fromArray(F16L, fa, i + 32),
-                    w1.fma(FloatVector.fromArray(F16L, fa, i + 16), w0.mul(FloatVector.fromArray(F16L, fa, i)))))
-                    .fma(dw.mul(FloatVector.fromArray(F16L, da, p)), a);
-            b = w3.fma(FloatVector.fromArray(F16L, fb, i + 48), w2.fma(FloatVector.fromArray(F16L, fb, i + 32),
-                    w1.fma(FloatVector.fromArray(F16L, fb, i + 16), w0.mul(FloatVector.fromArray(F16L, fb, i)))))
-                    .fma(dw.mul(FloatVector.fromArray(F16L, db, p)), b);
-            c = w3.fma(FloatVector.fromArray(F16L, fc, i + 48), w2.fma(FloatVector.fromArray(F16L, fc, i + 32),
-                    w1.fma(FloatVector.fromArray(F16L, fc, i + 16), w0.mul(FloatVector.fromArray(F16L, fc, i)))))
-                    .fma(dw.mul(FloatVector.fromArray(F16L, dc, p)), c);
-            e = w3.fma(FloatVector.fromArray(F16L, fe, i + 48), w2.fma(FloatVector.fromArray(F16L, fe, i + 32),
-                    w1.fma(FloatVector.fromArray(F16L, fe, i + 16), w0.mul(FloatVector.fromArray(F16L, fe, i)))))
-                    .fma(dw.mul(FloatVector.fromArray(F16L, de, p)), e);
-        }
-        a.intoArray(sums, 0);
-        b.intoArray(sums, 16);
-        c.intoArray(sums, 32);
-        e.intoArray(sums, 48);
-        for (int j = 0; j < 4; j++) out[outOff + j * outStride] = foldedTreeSum(sums, 16 * j);
-    }
-
-    /**
-     * {@link #dotRows4Wide} for two weight rows at once (at base and base + k; outputs at outOff and outOff + 1):
+     * {@link #dotRows4} with 16 lanes (k a multiple of 64; xf in the paired layout of {@link MultiRowActivations}, d8
+     * its repeated scales) for two weight rows at once (at base and base + k; outputs at outOff and outOff + 1):
      * each activation vector is loaded once for both rows. Per weight row the activations of 4 rows are 16 floats
      * per weight (4 bytes each, against the weight's one byte): read once per weight row, they were most of the
      * kernel's memory traffic (from L2 once K is more than ~2K). The same bits per output. {@code sums}: 128 floats.
@@ -268,7 +223,7 @@ final class Q8MultiRow {
         }
     }
 
-    /** {@link #dotRows4Wide} for activation rows r0, r0+1. */
+    /** One weight row against activation rows r0, r0+1 with 16 lanes (the layout of {@link #dotRows4Wide2}). */
     static void dotRows2Wide(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
                              float[] out, int outOff, int outStride, float[] sums) {
         float[] fa = xf[r0], fb = xf[r0 + 1];
