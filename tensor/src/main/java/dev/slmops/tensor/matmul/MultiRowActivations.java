@@ -33,12 +33,10 @@ record MultiRowActivations(float[][] xf, float[][] d, float[][] sum, float[][] d
         }
     }
 
-    /** From each row's prepared {@link Int8Activations} (prep[r], as {@link PackedWeights#gemvPrepare} made it). */
-    static MultiRowActivations of(Object[] prep) {
-        return of(prep, false);
-    }
-
-    /** The same, in the paired layout when {@code pairs} (K a multiple of 64). */
+    /**
+     * From each row's prepared {@link Int8Activations} (prep[r], as {@link PackedWeights#gemvPrepare} made it), in the
+     * paired layout when {@code pairs} (K a multiple of 64).
+     */
     static MultiRowActivations of(Object[] prep, boolean pairs) {
         int m = prep.length;
         float[][] xf = new float[m][], d = new float[m][], sum = new float[m][], d8 = pairs ? new float[m][] : null;

@@ -92,7 +92,7 @@ final class Q8Rows extends PackedWeights {
         }
         for (; n < n1; n++) {
             int at = yOff + r0 * rows + n;
-            if (x.d8() != null) { // 16 lanes, block pairs: the last of an odd count of weight rows, two rows at a time
+            if (x.d8() != null) { // 16 lanes, one weight row: every row for 2 activation rows, for 4 an odd last one
                 Q8MultiRow.dotRows2Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, at, rows, sums);
                 if (g == 4) Q8MultiRow.dotRows2Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0 + 2, y, at + 2 * rows, rows, sums);
             } else if (g == 4) {

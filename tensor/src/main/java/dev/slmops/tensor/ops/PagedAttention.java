@@ -63,17 +63,17 @@ public final class PagedAttention {
     public static void attendDecode(Attention.Params p, float[] q, int[] qOff, int[] queryPos, float[][][] kPages,
                                     float[][][] vPages, short[][][] kHalf, short[][][] vHalf, int[] pageRows,
                                     float[] out, int[] outOff, int n, WorkerPool pool) {
+        boolean anyHalf = false;
         for (int i = 0; i < n; i++) {
             int end = queryPos[i] + 1;
             boolean half = kPages == null || kPages[i] == null;
+            anyHalf |= half;
             int held = half ? Math.min(kHalf[i].length, vHalf[i].length) : Math.min(kPages[i].length, vPages[i].length);
             if ((end + pageRows[i] - 1) / pageRows[i] > held) {
                 throw new IndexOutOfBoundsException("KV pages of sequence " + i + " hold fewer than " + end + " positions");
             }
         }
         int heads = p.nHeads();
-        boolean anyHalf = false;
-        for (int i = 0; i < n; i++) anyHalf |= kPages == null || kPages[i] == null;
         if (!anyHalf) {
             pool.parallelFor(n * heads, task -> oneHead(p, q, qOff[task / heads], queryPos[task / heads],
                     kPages[task / heads], vPages[task / heads], pageRows[task / heads], 0, queryPos[task / heads] + 1,
