@@ -56,10 +56,8 @@ final class AffineBlocks {
                 float d = half(src, b), dmin = half(src, b + 2);
                 long sc = b + 4;
                 for (int i = 0; i < 8; i++) {
-                    int scl = i < 4 ? u8(src, sc + i) & 63 : (u8(src, sc + i + 4) & 0xF) | ((u8(src, sc + i - 4) >>> 6) << 4);
-                    int mn = i < 4 ? u8(src, sc + i + 4) & 63 : (u8(src, sc + i + 4) >>> 4) | ((u8(src, sc + i) >>> 6) << 4);
-                    scale[i] = d * scl;
-                    offs[i] = -(dmin * mn);
+                    scale[i] = d * subScale(src, sc, i);
+                    offs[i] = -(dmin * subMin(src, sc, i));
                 }
                 boolean five = type == DType.Q5_K;
                 long qs = b + (five ? 48 : 16), qh = b + 16;
@@ -79,5 +77,30 @@ final class AffineBlocks {
             }
             default -> throw new IllegalArgumentException(type + " is not a 4/5-bit affine type");
         }
+    }
+
+    /**
+     * The K-quants' scale fields as stored: per sub-block i of source block {@code blk}, the 6-bit scale sc[i] and
+     * min mn[i] (0..63); returns the block's F16 d and dmin bits packed as (dmin << 16) | d. Its scale and offset
+     * are then d * sc[i] and -(dmin * mn[i]) in float, as {@link #decode} forms them.
+     */
+    static int kScales(DType type, MemorySegment src, long offset, long blk, int[] sc, int[] mn) {
+        if (type != DType.Q4_K && type != DType.Q5_K) throw new IllegalArgumentException(type + " is not a K-quant");
+        long b = offset + blk * type.blockBytes;
+        for (int i = 0; i < 8; i++) {
+            sc[i] = subScale(src, b + 4, i);
+            mn[i] = subMin(src, b + 4, i);
+        }
+        return (src.get(RowPacking.HALF, b) & 0xFFFF) | (src.get(RowPacking.HALF, b + 2) << 16);
+    }
+
+    /** ggml's get_scale_min_k4, scale half: sub-block i's 6-bit scale from the 12 bytes at {@code at}. */
+    private static int subScale(MemorySegment src, long at, int i) {
+        return i < 4 ? u8(src, at + i) & 63 : (u8(src, at + i + 4) & 0xF) | ((u8(src, at + i - 4) >>> 6) << 4);
+    }
+
+    /** get_scale_min_k4, min half: sub-block i's 6-bit min. */
+    private static int subMin(MemorySegment src, long at, int i) {
+        return i < 4 ? u8(src, at + i + 4) & 63 : (u8(src, at + i + 4) >>> 4) | ((u8(src, at + i) >>> 6) << 4);
     }
 }

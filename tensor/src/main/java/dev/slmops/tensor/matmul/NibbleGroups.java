@@ -30,9 +30,11 @@ import java.lang.foreign.MemorySegment;
  *                            short lanes 2r and 2r+1, where the nibbles sit widened. G = 16: an int for the low values
  *                            and one for the high, each with the bit of (r, e) at r + 16e: read as shorts, lane
  *                            2r + e holds it at bit r, and a compare and a blend make it bit 4.
- *   scale [groups][nb][G]    per row of the group: F16 bits for Q4_0/Q4_1/Q5_0/Q5_1 (the file's own), floats for
- *                            the K-quants (d * sc)
+ *   scale [groups][nb][G]    per row of the group: F16 bits for Q4_0/Q4_1/Q5_0/Q5_1 (the file's own)
  *   offset[groups][nb][G]    per row, stored as the scale (none for Q4_0 / Q5_0: -8 / -16 times the scale)
+ *   K-quants, as the file stores them: subScale, subMin [groups][nb][G] the 6-bit sc and min per row and sub-block;
+ *                            superScale, superMin [groups][nb/8][G] the F16 d and dmin per row and 256-block;
+ *                            scale = d * sc and offset = -(dmin * min), formed in float where a kernel reads them
  * </pre>
  *
  * <p>GEMV per group and sub-block: a chunk widened to 2G shorts holds (row, parity) lanes; multiplied by the
@@ -58,6 +60,8 @@ final class NibbleGroups extends PackedWeights {
     static final VectorSpecies<Float> FG = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * G));
     /** G F16 scales. */
     static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * G));
+    /** G K-quant sub-block scales or mins (bytes, 0..63). */
+    static final VectorSpecies<Byte> BQ = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * G));
     /**
      * F16 to float in a vector: a half h sign-extended to an int, shifted left 13, keeps its sign at bit 31 and its
      * exponent and mantissa at bits 27..13 under this mask; read as a float that is h * 2^-112 (subnormals too), so
@@ -85,25 +89,43 @@ final class NibbleGroups extends PackedWeights {
     private final byte[] nib;
     /** Fifth bits, or null for the 4-bit types. */
     private final int[] fifth;
-    /** Per-row scales as floats (the K-quants: d * sc is not an F16 value), or null where {@link #scale16} holds them. */
+    /**
+     * Per-row scales as floats, or null where {@link #scale16} or {@link #subScale} holds them: only a file with an
+     * infinite or NaN scale (or K-quant d) keeps floats, which carry it exactly.
+     */
     private final float[] scale;
     /**
      * Q4_0/Q4_1/Q5_0/Q5_1: the scales as the file's F16 bits (exact; the kernels widen 16 at a time), a quarter of the
      * bytes a decode step reads per weight where floats were a fifth (Q4_0: 0.5 + 0.0625 instead of 0.5 + 0.125).
      */
     private final short[] scale16;
-    /** Per-row offsets of the K-quants as floats, or null. */
+    /** Per-row offsets as floats (see {@link #scale}), or null. */
     private final float[] offset;
     /** Per-row offsets of Q4_1/Q5_1 as F16 bits, or null (Q4_0/Q5_0: {@link #offsetPerScale} * scale). */
     private final short[] offset16;
+    /**
+     * Q4_K/Q5_K: per row and sub-block the file's 6-bit scale and min ([groups][nb][G]); per row and 256-block its F16
+     * d and dmin bits ([groups][nb/8][G]). The kernels form d * sc and -(dmin * min) in float where they read a
+     * sub-block, as ggml's dequantizer does: 0.078 bytes per weight where float scales and offsets took 0.25 (a
+     * Q4_K decode step reads 0.58 instead of 0.75 bytes per weight). Null for the other types.
+     */
+    private final byte[] subScale, subMin;
+    private final short[] superScale, superMin;
     /** Q4_0/Q5_0: the offset is {@link #offsetPerScale} times the scale, applied once at the end. */
     private final boolean centred;
     private final float offsetPerScale;
     private final int nb;
+    /** 256-blocks per row (the K-quants' d and dmin). */
+    private final int nbK;
 
     private NibbleGroups(DType type, int rows, int cols, byte[] nib, int[] fifth, float[] scale, short[] scale16,
-                         float[] offset, short[] offset16) {
+                         float[] offset, short[] offset16, KScales k) {
         super(type, rows, cols);
+        this.subScale = k == null ? null : k.subScale();
+        this.subMin = k == null ? null : k.subMin();
+        this.superScale = k == null ? null : k.superScale();
+        this.superMin = k == null ? null : k.superMin();
+        this.nbK = cols / 256;
         this.nib = nib;
         this.fifth = fifth;
         this.scale = scale;
@@ -130,11 +152,13 @@ final class NibbleGroups extends PackedWeights {
         byte[] nib = new byte[Math.multiplyExact(groupBlocks, G * 16)];
         int[] fifth = five ? new int[groupBlocks * 8 * FIFTH_WORDS] : null;
         boolean centred = type == DType.Q4_0 || type == DType.Q5_0;
-        boolean half = type != DType.Q4_K && type != DType.Q5_K; // _0/_1: d (and m) are F16 in the file
-        float[] scale = new float[groupBlocks * G];
-        float[] offset = centred ? null : new float[groupBlocks * G];
+        boolean kQuant = type == DType.Q4_K || type == DType.Q5_K;
+        boolean half = !kQuant; // _0/_1: d (and m) are F16 in the file
+        float[] scale = kQuant ? null : new float[groupBlocks * G];
+        float[] offset = centred || kQuant ? null : new float[groupBlocks * G];
+        KScales ks = kQuant ? new KScales(groupBlocks * G, Math.multiplyExact(groups, cols / 256) * G) : null;
         int bs = type.blockSize, subs = bs / 32, blocksPerRow = cols / bs;
-        int[] q = new int[bs];
+        int[] q = new int[bs], sc6 = new int[8], min6 = new int[8];
         float[] sc = new float[subs], of = new float[subs];
         ReadBehind behind = new ReadBehind(src, srcOffset);
         for (int r = 0; r < rows; r++) {
@@ -142,10 +166,21 @@ final class NibbleGroups extends PackedWeights {
             int g = r / G, lr = r % G;
             for (int blk = 0; blk < blocksPerRow; blk++) {
                 AffineBlocks.decode(type, src, srcOffset, (long) r * blocksPerRow + blk, q, sc, of);
+                if (ks != null) {
+                    int dd = AffineBlocks.kScales(type, src, srcOffset, (long) r * blocksPerRow + blk, sc6, min6);
+                    int at = (g * blocksPerRow + blk) * G + lr;
+                    ks.superScale()[at] = (short) dd;
+                    ks.superMin()[at] = (short) (dd >>> 16);
+                }
                 for (int sub = 0; sub < subs; sub++) {
                     int gb = g * nb + blk * subs + sub;
-                    scale[gb * G + lr] = sc[sub];
-                    if (offset != null) offset[gb * G + lr] = of[sub];
+                    if (ks != null) {
+                        ks.subScale()[gb * G + lr] = (byte) sc6[sub];
+                        ks.subMin()[gb * G + lr] = (byte) min6[sub];
+                    } else {
+                        scale[gb * G + lr] = sc[sub];
+                        if (offset != null) offset[gb * G + lr] = of[sub];
+                    }
                     for (int c = 0; c < 8; c++) {
                         for (int e = 0; e < 2; e++) {
                             int lo = q[32 * sub + 2 * c + e], hi = q[32 * sub + 16 + 2 * c + e];
@@ -161,6 +196,16 @@ final class NibbleGroups extends PackedWeights {
             }
         }
         behind.finish(srcOffset + (long) rows * blocksPerRow * type.blockBytes);
+        if (ks != null && !ks.finite()) { // an infinite or NaN d or dmin (a broken file): floats, as for the _0/_1 types
+            scale = new float[groupBlocks * G];
+            offset = new float[groupBlocks * G];
+            for (int i = 0; i < scale.length; i++) {
+                int at = superIndex(i, nb);
+                scale[i] = Float.float16ToFloat(ks.superScale()[at]) * ks.subScale()[i];
+                offset[i] = -(Float.float16ToFloat(ks.superMin()[at]) * ks.subMin()[i]);
+            }
+            ks = null;
+        }
         short[] scale16 = half ? halves(scale) : null, offset16 = half && offset != null ? halves(offset) : null;
         if (half && (scale16 == null || (offset != null && offset16 == null))) {
             half = false; // an infinite or NaN scale (a broken file): keep floats, which carry it exactly
@@ -168,7 +213,28 @@ final class NibbleGroups extends PackedWeights {
             offset16 = null;
         }
         return new NibbleGroups(type, rows, cols, nib, fifth, half ? null : scale, scale16,
-                half ? null : offset, offset16);
+                half ? null : offset, offset16, ks);
+    }
+
+    /** The K-quants' scale fields as stored, while packing (see {@link #subScale}). */
+    private record KScales(byte[] subScale, byte[] subMin, short[] superScale, short[] superMin) {
+        KScales(int subBlocks, int superBlocks) {
+            this(new byte[subBlocks], new byte[subBlocks], new short[superBlocks], new short[superBlocks]);
+        }
+
+        /** Whether every d and dmin is a finite half (the kernels' widening is exact for those only). */
+        boolean finite() {
+            for (int i = 0; i < superScale.length; i++) {
+                if ((superScale[i] & 0x7C00) == 0x7C00 || (superMin[i] & 0x7C00) == 0x7C00) return false;
+            }
+            return true;
+        }
+    }
+
+    /** The [groups][nb/8][G] index of the d and dmin that scale element i of a [groups][nb][G] array. */
+    private static int superIndex(int i, int nb) {
+        int gb = i / G, g = gb / nb, b = gb % nb;
+        return (g * (nb / 8) + b / 8) * G + i % G;
     }
 
     /**
@@ -187,11 +253,13 @@ final class NibbleGroups extends PackedWeights {
 
     /** Scale i (of the [groups][nb][G] array) as a float. */
     private float scaleAt(int i) {
+        if (subScale != null) return Float.float16ToFloat(superScale[superIndex(i, nb)]) * subScale[i];
         return scale16 != null ? Float.float16ToFloat(scale16[i]) : scale[i];
     }
 
     /** Offset i as a float (Q4_0/Q5_0: offsetPerScale times the scale). */
     private float offsetAt(int i) {
+        if (subMin != null) return -(Float.float16ToFloat(superMin[superIndex(i, nb)]) * subMin[i]);
         return offset16 != null ? Float.float16ToFloat(offset16[i]) : offset != null ? offset[i] : offsetPerScale * scaleAt(i);
     }
 
@@ -280,8 +348,12 @@ final class NibbleGroups extends PackedWeights {
                     .add(si.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
             // the block and group ends spelled out (see helpersNotCalled)
             int at = (gb0 + b) * G;
-            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            int atK = (g * nbK + b / 8) * G;
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                    : FloatVector.fromArray(FG, scale, at);
             FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
                     : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
             acc = dot.fma(sc.mul(xd[b]), acc);
             off = of.fma(FloatVector.broadcast(FG, xsum[b]), off);
@@ -359,8 +431,12 @@ final class NibbleGroups extends PackedWeights {
                 s3 = s3.add(lo.mul(pair(x3, l))).add(hi.mul(pair(x3, h)));
             }
             int at = (gb0 + b) * G;
-            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            int atK = (g * nbK + b / 8) * G;
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                    : FloatVector.fromArray(FG, scale, at);
             FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
                     : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
             IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
             IntVector i2 = s2.reinterpretAsInts(), i3 = s3.reinterpretAsInts();
@@ -406,8 +482,12 @@ final class NibbleGroups extends PackedWeights {
                 s1 = s1.add(lo.mul(pair(x1, l))).add(hi.mul(pair(x1, h)));
             }
             int at = (gb0 + b) * G;
-            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            int atK = (g * nbK + b / 8) * G;
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                    : FloatVector.fromArray(FG, scale, at);
             FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
                     : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
             IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
             acc0 = ((FloatVector) i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16)
@@ -456,8 +536,12 @@ final class NibbleGroups extends PackedWeights {
             }
             // the block and group ends spelled out (see helpersNotCalled)
             int at = (gb0 + b) * G;
-            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+            int atK = (g * nbK + b / 8) * G;
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                    : FloatVector.fromArray(FG, scale, at);
             FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
                     : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
             acc = ((FloatVector) dot.convert(VectorOperators.I2F, 0)).fma(sc.mul(xd[b]), acc);
             off = of.fma(FloatVector.broadcast(FG, xsum[b]), off);
@@ -535,8 +619,12 @@ final class NibbleGroups extends PackedWeights {
                 int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + gi * G;
                 if (vector) {
                     int at = gb * G;
-                    FloatVector sv = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE) : FloatVector.fromArray(FG, scale, at);
+                    int atK = (g * nbK + (k0 + kb) / 256) * G;
+                    FloatVector sv = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                            : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                            : FloatVector.fromArray(FG, scale, at);
                     FloatVector ov = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                            : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
                             : offset != null ? FloatVector.fromArray(FG, offset, at) : sv.mul(offsetPerScale);
                     for (int c = 0; c < 8; c++) {
                         IntVector w = widen(gb * G * 16 + CHUNK * c).reinterpretAsInts();

@@ -20,11 +20,12 @@ import java.util.Arrays;
  * fewer rows run as GEMVs.
  *
  * <p>Families: F32/F16/BF16 keep [N/NR][K][NR] panels (the decode kernel streams them with no horizontal sums);
- * Q8_0 keeps int8 quants and one float scale per 32; Q6_K int8 quants (q-32) and one float scale per 16;
- * Q4_0/Q4_1/Q4_K nibbles with a float scale and offset per 32; Q5_0/Q5_1/Q5_K the same plus a 32-bit plane of
- * fifth bits. Scales live in their own arrays (interleaved blocks read ~25% slower). With int8 activations (AVX2) the
- * 4- and 5-bit families keep rows interleaved in groups of 8 instead ({@link NibbleGroups}: one pass gives 8 outputs,
- * lanes = rows).
+ * Q8_0 keeps int8 quants and the file's F16 scale per 32; Q6_K int8 quants (q-32), the file's int8 scale per 16 and
+ * F16 d per 256. With int8 activations (AVX2, AVX-512) the 4- and 5-bit families keep rows interleaved in groups of
+ * 8 or 16 ({@link NibbleGroups}: one pass gives a group's outputs, lanes = rows), with the file's scale fields (F16
+ * for the _0/_1 types; 6-bit scales and mins with F16 d and dmin for the K-quants); without, row-major nibbles with
+ * a float scale and offset per 32 ({@link Q4Rows}, {@link Q5Rows}: plus a 32-bit plane of fifth bits). Scales live in
+ * their own arrays (interleaved blocks read ~25% slower).
  *
  * <p>With 256-bit vectors (AVX2) the decode GEMVs of Q8_0, Q6_K, Q5_0/Q5_1/Q5_K and Q4_0/Q4_1/Q4_K round x to
  * int8 per 32-block, as ggml does before its integer dot products, and multiply in 16-bit lanes

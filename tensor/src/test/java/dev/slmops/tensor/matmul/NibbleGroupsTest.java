@@ -91,4 +91,53 @@ class NibbleGroupsTest {
             }
         }
     }
+
+    /**
+     * The K-quants keep the file's 6-bit scales and mins with its F16 d and dmin per 256 and form d * sc and
+     * -(dmin * min) in the kernels: finite halves as d and as dmin (every subnormal and the largest exponent, one in
+     * eleven of the rest: the widening itself is the _0/_1 types', checked above for every half), with random sub-block
+     * fields, give the panel the row layout gives from float scales, and the GEMV its scalar reference's outputs; a
+     * matrix with an infinite d keeps floats and agrees.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K"})
+    void finiteHalvesAsKQuantScalesWidenExactly(DType type) {
+        int n = 2048, k = 256; // one block per row
+        java.util.List<Short> halves = new java.util.ArrayList<>();
+        for (int h = 0; h < 1 << 16; h++) {
+            int exponent = (h >> 10) & 31;
+            if (exponent != 31 && (exponent == 0 || exponent == 30 || h % 11 == 0)) halves.add((short) h);
+        }
+        halves.add((short) 0x7C00); // +inf: the last matrix falls back to float scales
+        java.util.Random rnd = new java.util.Random(7);
+        boolean five = type == DType.Q5_K;
+        for (int first = 0; first < halves.size(); first += n) {
+            byte[] bytes = new byte[n * type.blockBytes];
+            for (int r = 0; r < n; r++) {
+                short d = halves.get(Math.min(first + r, halves.size() - 1));
+                short dmin = halves.get((halves.size() - 2 - first - r + halves.size()) % (halves.size() - 1));
+                int at = r * type.blockBytes;
+                bytes[at] = (byte) d;
+                bytes[at + 1] = (byte) (d >> 8);
+                bytes[at + 2] = (byte) dmin;
+                bytes[at + 3] = (byte) (dmin >> 8);
+                for (int j = 4; j < type.blockBytes; j++) bytes[at + j] = (byte) rnd.nextInt(256);
+            }
+            MemorySegment w = MemorySegment.ofArray(bytes);
+            NibbleGroups groups = NibbleGroups.from(type, w, 0, n, k);
+            PackedWeights rows = five ? Q5Rows.from(type, w, 0, n, k, true) : Q4Rows.from(type, w, 0, n, k, true);
+            float[] a = new float[k * MicroKernel.NR], b = new float[k * MicroKernel.NR];
+            for (int p = 0; p < groups.panels(); p++) {
+                groups.panel(p, 0, k, a);
+                rows.panel(p, 0, k, b);
+                assertThat(a).as(type + " panel " + p + " of the matrix from half " + first).containsExactly(b);
+            }
+            float[] x = RandomWeights.activations(k, first);
+            float[] yVector = new float[n], yScalar = new float[n];
+            int units = 256 / NibbleGroups.G; // the first 256 rows: the scalar reference is slow
+            groups.gemvRange(x, 0, groups.gemvPrepare(x, 0), yVector, 0, 0, units, true);
+            groups.gemvRange(x, 0, groups.gemvPrepare(x, 0), yScalar, 0, 0, units, false);
+            assertThat(yVector).as(type + " GEMV of the matrix from half " + first).containsExactly(yScalar);
+        }
+    }
 }
