@@ -81,8 +81,7 @@ final class BpeTokenizer implements Tokenizer {
         for (int b = 0; b < 256; b++) {
             String key = spec.mode == Mode.BYTE_LEVEL ? String.valueOf(ByteLevel.BYTE_TO_CHAR[b])
                     : String.format("<0x%02X>", b);
-            Integer id = vocab.id(key);
-            byteToId[b] = id == null ? -1 : id;
+            byteToId[b] = vocab.id(key);
         }
         this.special = new boolean[tokens.length];
         this.tokenBytes = new byte[tokens.length][];
@@ -189,8 +188,8 @@ final class BpeTokenizer implements Tokenizer {
     int[] bpeByteLevel(String piece) {
         byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
         if (spec.ignoreMerges) {
-            Integer whole = vocab.id(ByteLevel.encode(utf8, 0, utf8.length));
-            if (whole != null) return new int[]{whole};
+            int whole = vocab.id(ByteLevel.encode(utf8, 0, utf8.length));
+            if (whole >= 0) return new int[]{whole};
         }
         int[] syms = new int[utf8.length];
         int n = 0;
@@ -206,16 +205,16 @@ final class BpeTokenizer implements Tokenizer {
     /** One piece, SentencePiece style: characters (or their byte tokens) -> merges. */
     int[] bpeByteFallback(String piece) {
         if (spec.ignoreMerges) {
-            Integer whole = vocab.id(piece);
-            if (whole != null) return new int[]{whole};
+            int whole = vocab.id(piece);
+            if (whole >= 0) return new int[]{whole};
         }
         IntList syms = new IntList(piece.length() + 4);
         for (int i = 0; i < piece.length(); ) {
             int cp = piece.codePointAt(i);
             int len = Character.charCount(cp);
-            Integer id = vocab.id(piece.substring(i, i + len));
+            int id = vocab.id(piece.substring(i, i + len));
             i += len;
-            if (id != null) {
+            if (id >= 0) {
                 syms.add(id);
                 continue;
             }

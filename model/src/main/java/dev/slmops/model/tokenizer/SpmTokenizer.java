@@ -114,8 +114,8 @@ final class SpmTokenizer implements Tokenizer {
         }
         for (int i = 0; i >= 0 && n > 0; i = next[i]) {
             String piece = s.substring(start[i], start[i] + len[i]);
-            Integer id = vocab.id(piece);
-            if (id != null) {
+            int id = vocab.id(piece);
+            if (id >= 0) {
                 out.add(id);
                 continue;
             }
@@ -130,8 +130,8 @@ final class SpmTokenizer implements Tokenizer {
     private void tryAddBigram(String s, int[] start, int[] len, int left, int right, PriorityQueue<Bigram> queue) {
         if (left < 0 || right < 0) return;
         int size = len[left] + len[right];
-        Integer id = vocab.id(s.substring(start[left], start[left] + size));
-        if (id == null) return;
+        int id = vocab.id(s.substring(start[left], start[left] + size));
+        if (id < 0) return;
         queue.add(new Bigram(left, right, scores[id], size));
     }
 
