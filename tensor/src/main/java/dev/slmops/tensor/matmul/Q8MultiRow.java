@@ -141,16 +141,27 @@ final class Q8MultiRow {
             0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15);
     /** Lanes 8..15: the odd block's. */
     private static final VectorMask<Float> ODD = VectorMask.fromLong(F16L, 0xFF00L);
+    /*
+     * The GEMV's end for two 16-lane accumulators P and Q at once: P.blend(Q, ODD) + Q.blend(P, ODD) rearranged by
+     * SWAP holds P's halves added lane by lane (acc0.add(acc1) of P's GEMV) in lanes 0..7 and Q's in 8..15; two more
+     * rearranged adds within each half (FOUR, then TWO) and a scalar add of lanes 0 and 1 (8 and 9) are
+     * MultiRowActivations.treeSum8's tree: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)). The same bits, with ~6
+     * vector operations per output where the scalar end spilled the lanes and added 15 of them one by one (~9% of a
+     * batched Q8_0 decode step, JFR).
+     */
+    private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(F16L, i -> (i + 8) & 15);
+    private static final VectorShuffle<Float> FOUR = VectorShuffle.fromOp(F16L, i -> (i & 8) | ((i + 4) & 7));
+    private static final VectorShuffle<Float> TWO = VectorShuffle.fromOp(F16L, i -> (i & 8) | ((i + 2) & 7));
 
     /**
      * {@link #dotRows4} with 16 lanes (k a multiple of 64; xf in the paired layout of {@link MultiRowActivations}, d8
      * its repeated scales) for two weight rows at once (at base and base + k; outputs at outOff and outOff + 1):
      * each activation vector is loaded once for both rows. Per weight row the activations of 4 rows are 16 floats
      * per weight (4 bytes each, against the weight's one byte): read once per weight row, they were most of the
-     * kernel's memory traffic (from L2 once K is more than ~2K). The same bits per output. {@code sums}: 128 floats.
+     * kernel's memory traffic (from L2 once K is more than ~2K). The same bits per output.
      */
     static void dotRows4Wide2(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
-                              float[] out, int outOff, int outStride, float[] sums) {
+                              float[] out, int outOff, int outStride) {
         float[] fa = xf[r0], fb = xf[r0 + 1], fc = xf[r0 + 2], fe = xf[r0 + 3];
         float[] da = d8[r0], db = d8[r0 + 1], dc = d8[r0 + 2], de = d8[r0 + 3];
         // {weight row}{activation row}
@@ -209,23 +220,33 @@ final class Q8MultiRow {
             e0 = w03.fma(x3, w02.fma(x2, w01.fma(x1, w00.mul(x0)))).fma(dw0.mul(xd), e0);
             e1 = w13.fma(x3, w12.fma(x2, w11.fma(x1, w10.mul(x0)))).fma(dw1.mul(xd), e1);
         }
-        a0.intoArray(sums, 0);
-        b0.intoArray(sums, 16);
-        c0.intoArray(sums, 32);
-        e0.intoArray(sums, 48);
-        a1.intoArray(sums, 64);
-        b1.intoArray(sums, 80);
-        c1.intoArray(sums, 96);
-        e1.intoArray(sums, 112);
-        for (int j = 0; j < 4; j++) {
-            out[outOff + j * outStride] = foldedTreeSum(sums, 16 * j);
-            out[outOff + 1 + j * outStride] = foldedTreeSum(sums, 64 + 16 * j);
-        }
+        // the GEMV's end per output, two outputs per vector (see SWAP), spelled out: helpers taking vectors box them
+        FloatVector s;
+        s = a0.blend(a1, ODD).add(a1.blend(a0, ODD).rearrange(SWAP));
+        s = s.add(s.rearrange(FOUR));
+        s = s.add(s.rearrange(TWO));
+        out[outOff] = s.lane(0) + s.lane(1);
+        out[outOff + 1] = s.lane(8) + s.lane(9);
+        s = b0.blend(b1, ODD).add(b1.blend(b0, ODD).rearrange(SWAP));
+        s = s.add(s.rearrange(FOUR));
+        s = s.add(s.rearrange(TWO));
+        out[outOff + outStride] = s.lane(0) + s.lane(1);
+        out[outOff + 1 + outStride] = s.lane(8) + s.lane(9);
+        s = c0.blend(c1, ODD).add(c1.blend(c0, ODD).rearrange(SWAP));
+        s = s.add(s.rearrange(FOUR));
+        s = s.add(s.rearrange(TWO));
+        out[outOff + 2 * outStride] = s.lane(0) + s.lane(1);
+        out[outOff + 1 + 2 * outStride] = s.lane(8) + s.lane(9);
+        s = e0.blend(e1, ODD).add(e1.blend(e0, ODD).rearrange(SWAP));
+        s = s.add(s.rearrange(FOUR));
+        s = s.add(s.rearrange(TWO));
+        out[outOff + 3 * outStride] = s.lane(0) + s.lane(1);
+        out[outOff + 1 + 3 * outStride] = s.lane(8) + s.lane(9);
     }
 
     /** One weight row against activation rows r0, r0+1 with 16 lanes (the layout of {@link #dotRows4Wide2}). */
     static void dotRows2Wide(byte[] q, short[] d, int base, int k, float[][] xf, float[][] d8, int r0,
-                             float[] out, int outOff, int outStride, float[] sums) {
+                             float[] out, int outOff, int outStride) {
         float[] fa = xf[r0], fb = xf[r0 + 1];
         float[] da = d8[r0], db = d8[r0 + 1];
         FloatVector a = FloatVector.zero(F16L), b = a;
@@ -251,18 +272,12 @@ final class Q8MultiRow {
                     w1.fma(FloatVector.fromArray(F16L, fb, i + 16), w0.mul(FloatVector.fromArray(F16L, fb, i)))))
                     .fma(dw.mul(FloatVector.fromArray(F16L, db, p)), b);
         }
-        a.intoArray(sums, 0);
-        b.intoArray(sums, 16);
-        out[outOff] = foldedTreeSum(sums, 0);
-        out[outOff + outStride] = foldedTreeSum(sums, 16);
+        FloatVector s; // the GEMV's end per output, as in dotRows4Wide2
+        s = a.blend(b, ODD).add(b.blend(a, ODD).rearrange(SWAP));
+        s = s.add(s.rearrange(FOUR));
+        s = s.add(s.rearrange(TWO));
+        out[outOff] = s.lane(0) + s.lane(1);
+        out[outOff + outStride] = s.lane(8) + s.lane(9);
     }
 
-    /**
-     * The GEMV's end from a 16-lane accumulator at t[o..o+16): its even-block (lanes 0..7) and odd-block (8..15)
-     * halves added lane by lane, as acc0.add(acc1), then {@link MultiRowActivations#treeSum8}'s tree, in place.
-     */
-    private static float foldedTreeSum(float[] t, int o) {
-        for (int l = 0; l < 8; l++) t[o + l] += t[o + 8 + l];
-        return MultiRowActivations.treeSum8(t, o);
-    }
 }

@@ -87,14 +87,14 @@ final class Q8Rows extends PackedWeights {
         int n = n0;
         if (x.d8() != null && g == 4) { // 16 lanes, two weight rows at a time
             for (; n + 2 <= n1; n += 2) {
-                Q8MultiRow.dotRows4Wide2(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, yOff + r0 * rows + n, rows, sums);
+                Q8MultiRow.dotRows4Wide2(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, yOff + r0 * rows + n, rows);
             }
         }
         for (; n < n1; n++) {
             int at = yOff + r0 * rows + n;
             if (x.d8() != null) { // 16 lanes, one weight row: every row for 2 activation rows, for 4 an odd last one
-                Q8MultiRow.dotRows2Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, at, rows, sums);
-                if (g == 4) Q8MultiRow.dotRows2Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0 + 2, y, at + 2 * rows, rows, sums);
+                Q8MultiRow.dotRows2Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0, y, at, rows);
+                if (g == 4) Q8MultiRow.dotRows2Wide(q, d, n * cols, cols, x.xf(), x.d8(), r0 + 2, y, at + 2 * rows, rows);
             } else if (g == 4) {
                 Q8MultiRow.dotRows4(q, d, n * cols, cols, x.xf(), x.d(), r0, y, at, rows, sums);
             } else {

@@ -88,7 +88,7 @@ final class QuantRowsBatch {
      */
     private static void multiRowRange(PackedWeights w, float[] x, int xOff, Object[] prep, Object rows,
                                       float[] y, int yOff, int m, int n0, int n1, int unitsPerBlock) {
-        float[] scratch = new float[128]; // the kernels' lane sums (2 x 4 rows x 16 lanes at most), one per task
+        float[] scratch = new float[64]; // the kernels' lane sums or outputs (4 rows x 16 at most), one per task
         for (int b0 = n0; b0 < n1; b0 += unitsPerBlock) {
             int b1 = Math.min(n1, b0 + unitsPerBlock);
             int r = 0;
