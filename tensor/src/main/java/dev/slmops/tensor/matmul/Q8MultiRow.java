@@ -221,8 +221,7 @@ final class Q8MultiRow {
             e1 = w13.fma(x3, w12.fma(x2, w11.fma(x1, w10.mul(x0)))).fma(dw1.mul(xd), e1);
         }
         // the GEMV's end per output, two outputs per vector (see SWAP), spelled out: helpers taking vectors box them
-        FloatVector s;
-        s = a0.blend(a1, ODD).add(a1.blend(a0, ODD).rearrange(SWAP));
+        FloatVector s = a0.blend(a1, ODD).add(a1.blend(a0, ODD).rearrange(SWAP));
         s = s.add(s.rearrange(FOUR));
         s = s.add(s.rearrange(TWO));
         out[outOff] = s.lane(0) + s.lane(1);
@@ -272,11 +271,10 @@ final class Q8MultiRow {
                     w1.fma(FloatVector.fromArray(F16L, fb, i + 16), w0.mul(FloatVector.fromArray(F16L, fb, i)))))
                     .fma(dw.mul(FloatVector.fromArray(F16L, db, p)), b);
         }
-        FloatVector s; // the GEMV's end per output, as in dotRows4Wide2
-        s = a.blend(b, ODD).add(b.blend(a, ODD).rearrange(SWAP));
+        FloatVector s = a.blend(b, ODD).add(b.blend(a, ODD).rearrange(SWAP));
         s = s.add(s.rearrange(FOUR));
         s = s.add(s.rearrange(TWO));
-        out[outOff] = s.lane(0) + s.lane(1);
+        out[outOff] = s.lane(0) + s.lane(1); // the GEMV's end per output, as in dotRows4Wide2
         out[outOff + outStride] = s.lane(8) + s.lane(9);
     }
 
