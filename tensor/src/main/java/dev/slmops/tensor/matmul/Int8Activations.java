@@ -1,10 +1,12 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.quant.FloatConversions;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -51,17 +53,98 @@ record Int8Activations(short[] q, float[] d, float[] sum) {
     /**
      * Rounds x[xOff .. xOff + k) as ggml does for weights of type {@code weights} ({@link ActivationRounding#ggml}):
      * q8_0 and q8_1 per 32 with an F16-rounded d (q8_1's sum rounded to F16 as its s), q8_K per 256 with one float
-     * d, stored here once per 32-block (each of the 8 repeats it). k is a multiple of that block.
+     * d, stored here once per 32-block (each of the 8 repeats it). k is a multiple of that block. With vectors on
+     * (a decode step rounds one row before each GEMV, on the calling thread while the others wait: ~4 ns per element
+     * scalar, a third of a smollm2-135m step's serial time); {@link #quantizeReference} is the scalar definition and
+     * gives the same bits.
      */
     static Int8Activations quantize(float[] x, int xOff, int k, DType weights) {
-        ActivationRounding rounding = ActivationRounding.ggml(weights);
-        if (rounding != ActivationRounding.Q8_0 && rounding != ActivationRounding.Q8_1 && rounding != ActivationRounding.Q8_K) {
-            throw new IllegalArgumentException(weights + " weights have no int8 activation rounding (ggml's is " + rounding + ")");
+        ActivationRounding rounding = checkedRounding(k, weights);
+        if (!VectorPath.ENABLED || 32 % VectorPath.L != 0) return quantizeReference(x, xOff, k, weights);
+        short[] q = new short[k];
+        float[] d = new float[k / 32], sum = new float[k / 32];
+        if (rounding == ActivationRounding.Q8_K) {
+            for (int b = 0; b < k / 256; b++) q8_KBlockVector(x, xOff + 256 * b, q, d, sum, 256 * b);
+        } else {
+            boolean q81 = rounding == ActivationRounding.Q8_1;
+            for (int b = 0; b < k / 32; b++) q8_0BlockVector(x, xOff + 32 * b, q, d, sum, b, q81);
         }
-        if (k % rounding.blockSize != 0) {
-            throw new IllegalArgumentException("int8 activations for " + weights + " need whole " + rounding.blockSize
-                    + "-blocks, got k=" + k);
+        return new Int8Activations(q, d, sum);
+    }
+
+    /**
+     * q8_0/q8_1 block b of x (at xo) into q, d[b] and sum[b], L floats at a time; the same operations on the same
+     * floats as {@link ActivationRounding#q8_0Block} (max |x|, x * (127 / amax) rounded to even and clamped), and
+     * the block's quants summed exactly (integers below 2^24 in float lanes).
+     */
+    private static void q8_0BlockVector(float[] x, int xo, short[] q, float[] d, float[] sum, int b, boolean q81) {
+        var f = VectorPath.F;
+        int l = VectorPath.L;
+        FloatVector amaxV = FloatVector.zero(f);
+        for (int j = 0; j < 32; j += l) amaxV = FloatVector.fromArray(f, x, xo + j).abs().max(amaxV);
+        float amax = amaxV.reduceLanes(VectorOperators.MAX);
+        float db = FloatConversions.f16ToF32(FloatConversions.f32ToF16(amax / 127f));
+        float id = amax != 0f ? 127f / amax : 0f;
+        FloatVector qsumV = FloatVector.zero(f);
+        for (int j = 0; j < 32; j += l) {
+            FloatVector qv = FloatVector.fromArray(f, x, xo + j).mul(id).add(RINT).sub(RINT).max(-128f).min(127f);
+            ((ShortVector) qv.convertShape(VectorOperators.F2S, VectorPath.S, 0)).intoArray(q, 32 * b + j);
+            qsumV = qv.add(qsumV);
         }
+        int qsum = (int) qsumV.reduceLanes(VectorOperators.ADD);
+        d[b] = db;
+        // q8_1's s is fp16(d * sum q) with d before its own F16 rounding (amax / 127, as q8Scale); q8_0 has no s: the
+        // kernels' offset term (Q4_0's -8 * scale) then multiplies the exact d * sum q, as ggml's (q4 - 8) . q8 does
+        sum[b] = q81 ? Float.float16ToFloat(Float.floatToFloat16(amax / 127f * qsum)) : db * qsum;
+    }
+
+    /**
+     * q8_K block x[xo .. xo+256) into q[qo..], and its d and d * (sum of q) into each of its eight 32-blocks' d and
+     * sum: {@link ActivationRounding#q8_KBlock}'s operations (the first of the largest |x| gives the sign) with
+     * vectors.
+     */
+    private static void q8_KBlockVector(float[] x, int xo, short[] q, float[] d, float[] sum, int qo) {
+        var f = VectorPath.F;
+        int l = VectorPath.L;
+        FloatVector amaxV = FloatVector.zero(f);
+        for (int j = 0; j < 256; j += l) amaxV = FloatVector.fromArray(f, x, xo + j).abs().max(amaxV);
+        float amax = amaxV.reduceLanes(VectorOperators.MAX);
+        int s0 = qo / 32;
+        if (!(amax > 0f)) { // all zero; or a NaN, which the reference's scan for the largest |x| skips: run it
+            float db = ActivationRounding.q8_KBlock(x, xo, null, 0, q, qo);
+            for (int s = s0; s < s0 + 8; s++) {
+                d[s] = db;
+                sum[s] = db * blockSum(q, 32 * s);
+            }
+            return;
+        }
+        float max = 0f;
+        for (int j = 0; j < 256; j += l) {
+            VectorMask<Float> at = FloatVector.fromArray(f, x, xo + j).abs().compare(VectorOperators.EQ, amax);
+            if (at.anyTrue()) {
+                max = x[xo + j + at.firstTrue()];
+                break;
+            }
+        }
+        float iscale = -127f / max, db = 1f / iscale;
+        for (int s = 0; s < 8; s++) {
+            FloatVector qsumV = FloatVector.zero(f);
+            for (int j = 32 * s; j < 32 * s + 32; j += l) {
+                FloatVector qv = FloatVector.fromArray(f, x, xo + j).mul(iscale).add(RINT).sub(RINT).min(127f);
+                ((ShortVector) qv.convertShape(VectorOperators.F2S, VectorPath.S, 0)).intoArray(q, qo + j);
+                qsumV = qv.add(qsumV);
+            }
+            d[s0 + s] = db;
+            sum[s0 + s] = db * (int) qsumV.reduceLanes(VectorOperators.ADD); // ggml's bsums (per 16) times d
+        }
+    }
+
+    /** 1.5 * 2^23: v + RINT - RINT rounds v to an integer, ties to even, for |v| <= 2^22 (as Math.rint). */
+    private static final float RINT = 12582912f;
+
+    /** {@link #quantize} one element at a time: the definition, in {@link ActivationRounding}'s words. */
+    static Int8Activations quantizeReference(float[] x, int xOff, int k, DType weights) {
+        ActivationRounding rounding = checkedRounding(k, weights);
         short[] q = new short[k];
         float[] d = new float[k / 32], sum = new float[k / 32];
         if (rounding == ActivationRounding.Q8_K) {
@@ -77,13 +160,24 @@ record Int8Activations(short[] q, float[] d, float[] sum) {
         for (int b = 0; b < k / 32; b++) {
             d[b] = ActivationRounding.q8_0Block(x, xOff + 32 * b, null, 0, q, 32 * b);
             int qsum = blockSum(q, 32 * b);
-            // q8_1's s is fp16(d * sum q) with d before its own F16 rounding; q8_0 has no s: the kernels' offset
-            // term (Q4_0's -8 * scale) then multiplies the exact d * sum q, as ggml's integer (q4 - 8) . q8 does
             sum[b] = rounding == ActivationRounding.Q8_1
                     ? Float.float16ToFloat(Float.floatToFloat16(q8Scale(x, xOff + 32 * b) * qsum))
                     : d[b] * qsum;
         }
         return new Int8Activations(q, d, sum);
+    }
+
+    /** ggml's int8 rounding for {@code weights}, checked to apply to rows of k. */
+    private static ActivationRounding checkedRounding(int k, DType weights) {
+        ActivationRounding rounding = ActivationRounding.ggml(weights);
+        if (rounding != ActivationRounding.Q8_0 && rounding != ActivationRounding.Q8_1 && rounding != ActivationRounding.Q8_K) {
+            throw new IllegalArgumentException(weights + " weights have no int8 activation rounding (ggml's is " + rounding + ")");
+        }
+        if (k % rounding.blockSize != 0) {
+            throw new IllegalArgumentException("int8 activations for " + weights + " need whole " + rounding.blockSize
+                    + "-blocks, got k=" + k);
+        }
+        return rounding;
     }
 
     private static int blockSum(short[] q, int at) {

@@ -305,7 +305,13 @@ final class NibbleGroups extends PackedWeights {
         Int8Activations xq = Int8Activations.quantize(x, xOff, cols, dtype);
         short[] q = xq.q();
         int[] pairs = new int[q.length / 2];
-        for (int i = 0; i < pairs.length; i++) pairs[i] = (q[2 * i] & 0xFFFF) | (q[2 * i + 1] << 16);
+        if (VectorPath.ENABLED) { // a short pair read as one little-endian int: the same words as the loop below
+            for (int i = 0; i < q.length; i += VectorPath.L) {
+                ShortVector.fromArray(VectorPath.S, q, i).reinterpretAsInts().intoArray(pairs, i / 2);
+            }
+        } else {
+            for (int i = 0; i < pairs.length; i++) pairs[i] = (q[2 * i] & 0xFFFF) | (q[2 * i + 1] << 16);
+        }
         return new Prep(xq, pairs);
     }
 
@@ -582,6 +588,22 @@ final class NibbleGroups extends PackedWeights {
             }
             if (centred) off *= offsetPerScale;
             out[r] = acc + off;
+        }
+    }
+
+    /**
+     * Row n alone, q * scale + offset per element as {@link #panel} computes it (the same bits), instead of the
+     * base class's whole NR-row panels: a token's embedding from a tied Q4_0 table was 64 rows' work per step.
+     */
+    @Override
+    public void row(int n, float[] dst, int off) {
+        java.util.Objects.checkIndex(n, rows);
+        java.util.Objects.checkFromIndexSize(off, cols, dst.length);
+        int g = n / G, r = n % G;
+        for (int b = 0; b < nb; b++) {
+            int gb = g * nb + b;
+            float s = scaleAt(gb * G + r), o = offsetAt(gb * G + r);
+            for (int j = 0; j < 32; j++) dst[off + 32 * b + j] = quant(gb, r, j) * s + o;
         }
     }
 

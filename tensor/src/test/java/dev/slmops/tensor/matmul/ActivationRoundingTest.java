@@ -83,6 +83,33 @@ class ActivationRoundingTest {
         }
     }
 
+    /** The vector quantize gives the scalar definition's quants, scales and sums bit for bit, NaN and infinities included. */
+    @Test
+    void int8QuantizeEqualsItsReference() {
+        float[][] rows = java.util.Arrays.copyOf(awkwardRows(), 9);
+        rows[6] = awkwardRows()[3].clone();
+        rows[6][5] = Float.NaN;                                // a NaN in a block of finite values
+        rows[6][600] = Float.NaN;
+        rows[7] = awkwardRows()[0].clone();
+        rows[7][300] = Float.POSITIVE_INFINITY;                // an infinity: its block's quants are NaN * 0
+        rows[7][700] = Float.NEGATIVE_INFINITY;
+        rows[8] = new float[1024];
+        for (int i = 0; i < 1024; i++) rows[8][i] = -(i % 32) * 0.25f; // the largest |x| negative, first in each block
+        for (DType t : new DType[]{DType.Q4_0, DType.Q4_1, DType.Q4_K}) {
+            for (float[] row : rows) {
+                float[] x = new float[row.length + 5];
+                System.arraycopy(row, 0, x, 5, row.length);
+                Int8Activations fast = Int8Activations.quantize(x, 5, row.length, t);
+                Int8Activations ref = Int8Activations.quantizeReference(x, 5, row.length, t);
+                assertThat(fast.q()).as("%s quants", t).isEqualTo(ref.q());
+                for (int b = 0; b < row.length / 32; b++) {
+                    assertThat(Float.floatToIntBits(fast.d()[b])).as("%s d of block %d", t, b).isEqualTo(Float.floatToIntBits(ref.d()[b]));
+                    assertThat(Float.floatToIntBits(fast.sum()[b])).as("%s sum of block %d", t, b).isEqualTo(Float.floatToIntBits(ref.sum()[b]));
+                }
+            }
+        }
+    }
+
     /** round() (vector path) and roundReference() both give q * d of ggml's q and d, in place too. */
     private static void checkValues(ActivationRounding r, float[] x, GgmlCpuActivations.Q8Row g, int block) {
         float[] fast = new float[x.length + 3], ref = new float[x.length], inPlace = x.clone();
