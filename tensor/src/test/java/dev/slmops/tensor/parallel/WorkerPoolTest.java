@@ -41,6 +41,26 @@ class WorkerPoolTest {
     }
 
     @Test
+    void theCallerTakesOverTheRangeOfAWorkerThatIsHeldUp() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            Thread caller = Thread.currentThread();
+            AtomicInteger onCaller = new AtomicInteger();
+            AtomicIntegerArray hits = new AtomicIntegerArray(100);
+            pool.parallelFor(100, i -> {
+                hits.incrementAndGet(i);
+                if (Thread.currentThread() == caller) onCaller.incrementAndGet();
+                else if (hits.get(99) == 0) { // the worker's first task stalls (a preempted thread)
+                    long until = System.nanoTime() + 200_000_000L;
+                    while (System.nanoTime() < until && onCaller.get() < 99) Thread.onSpinWait();
+                }
+            });
+            for (int i = 0; i < 100; i++) assertThat(hits.get(i)).as("task %d", i).isEqualTo(1);
+            // the worker's range is [50, 100): all of it but the task it stalled in ran on the caller
+            assertThat(onCaller.get()).isGreaterThanOrEqualTo(99);
+        }
+    }
+
+    @Test
     void propagatesTheFirstExceptionAndStaysUsable() {
         try (WorkerPool pool = new WorkerPool(2)) {
             assertThatThrownBy(() -> pool.parallelFor(100, i -> {
