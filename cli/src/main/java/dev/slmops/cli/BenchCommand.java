@@ -67,9 +67,12 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.printf(Locale.ROOT, "%npeak RSS %s; time to first token from process start %.0f ms%n",
                         InspectCommand.bytes(r.peakRssBytes()), r.ttftColdMs());
-                System.out.printf(Locale.ROOT, "decode reads %s of weights per token; measured bandwidth %.1f GB/s; "
-                        + "tg reaches %.0f%% of the bandwidth limit%n", InspectCommand.bytes(r.bytesPerToken()),
-                        r.bandwidthGbs(), 100 * r.tgBandwidthFraction());
+                System.out.printf(Locale.ROOT, "decode reads %s of weights per token; measured bandwidth %.1f GB/s", InspectCommand.bytes(r.bytesPerToken()),
+                        r.bandwidthGbs());
+                if (r.tests().stream().anyMatch(t -> t.nGen() > 0)) { // no tg test (-n 0): no fraction to state
+                    System.out.printf(Locale.ROOT, "; tg reaches %.0f%% of the bandwidth limit", 100 * r.tgBandwidthFraction());
+                }
+                System.out.println();
             }
         }
         return 0;
