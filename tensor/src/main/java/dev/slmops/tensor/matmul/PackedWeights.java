@@ -412,7 +412,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         for (int i = 0; i < n; i++) firstPanel[i + 1] = firstPanel[i] + ws[i].panels();
         RowBlocks blocks = RowBlocks.of(m);
         float[] tailRows = tailRows(x, xOff, blocks, ws[0].cols);
-        // biggest matrices' panels first is their order already (q before k/v, gate/up alike); claim in order
+        // every panel is NR rows over the same K: tasks of one cost, whichever thread's share they fall in
         pool.parallelFor(firstPanel[n], t -> {
             int i = 0;
             while (t >= firstPanel[i + 1]) i++;

@@ -25,7 +25,9 @@ final class RowPacking {
      * Builds the F32 panel dst[kc][NR] of panel p from rows NR*p .. NR*p + NR-1 (zeros past the last row): each
      * row is dequantized into a row-major tile first (contiguous, vectorizable), then the tile is transposed. With
      * 16 x 16 transposes, 16 rows at a time: their tile (12 KiB for KC = 192) stays in L1 between the two passes,
-     * where a whole panel's (48 KiB) was read back from L2.
+     * where a whole panel's (48 KiB) was read back from L2. One thread, Q8_0 4864 x 896, every panel slab once:
+     * 0.6-0.85 ns per weight with the scalar transpose of whole tiles, 0.22-0.32 now (the transpose alone: 0.45 ->
+     * 0.13-0.15 ns per element; a variant of one-vector permutes and blends measured the same).
      */
     static void fillPanel(int rows, int p, int kc, float[] dst, RowSource source) {
         int nr = MicroKernel.NR;
