@@ -87,6 +87,16 @@ public final class Linear implements Projection {
         addBias(y, rows);
     }
 
+    @Override
+    public void forwardOverwritingInput(float[] x, int rows, float[] y, WorkerPool pool) {
+        if (packed == null) {
+            forwardUnpacked(x, rows, y);
+            return;
+        }
+        packed.matmulOverwritingInput(x, 0, y, 0, rows, pool);
+        addBias(y, rows);
+    }
+
     /** Inference weights are repacked for the forward kernels and never trained: there is no backward. */
     @Override
     public void backward(float[] x, float[] dy, int rows, float[] dx, WorkerPool pool) {

@@ -101,7 +101,11 @@ final class MlpBlock {
             else Activations.geglu(a.act(), o, a.up(), o, n);
         });
         if (obs != null) obs.seen(l, Transformer.MatmulInput.FFN_DOWN_IN, a.act(), T, F);
-        LoraProjection.forward(lw.down, ad, a.act(), T, a.mRaw(), pool);              // mRaw = down(act)
+        if (a.act() == a.gate() && !LoraProjection.hasDeltas(lw.down, ad)) {           // mRaw = down(act)
+            lw.down.forwardOverwritingInput(a.act(), T, a.mRaw(), pool); // inference: act is scratch, read once
+        } else {
+            LoraProjection.forward(lw.down, ad, a.act(), T, a.mRaw(), pool);
+        }
         if (lw.postFfnNorm != null) norm.forward(a.m(), a.mRaw(), lw.postFfnNorm, T, D); // m = postFfnNorm(mRaw)
         return a;
     }

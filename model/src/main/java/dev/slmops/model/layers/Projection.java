@@ -21,6 +21,14 @@ public interface Projection {
     void forward(float[] x, int rows, float[] y, WorkerPool pool);
 
     /**
+     * {@link #forward} for a caller that no longer needs x: an implementation may overwrite it (quantized inference
+     * weights round it in place for their kernels instead of into a copy). The same y.
+     */
+    default void forwardOverwritingInput(float[] x, int rows, float[] y, WorkerPool pool) {
+        forward(x, rows, y, pool);
+    }
+
+    /**
      * Given the forward's input x and dy = d loss / d y: dx += dy W (when dx is not null) and the gradients of the
      * trainable parts (W, b) += their share.
      */

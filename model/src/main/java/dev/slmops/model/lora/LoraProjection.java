@@ -22,6 +22,16 @@ public final class LoraProjection {
         addDeltas(base, adapters, x, rows, y, pool);
     }
 
+    /** Whether {@link #addDeltas} adds anything for base (some row run's adapter has its module). */
+    public static boolean hasDeltas(Projection base, RowAdapters adapters) {
+        if (adapters == null) return false;
+        for (int run = 0; run < adapters.runs(); run++) {
+            LoraAdapter a = adapters.adapter(run);
+            if (a != null && a.module(base.name()) != null) return true;
+        }
+        return false;
+    }
+
     /** The LoRA half alone: y[T, out] += each row run's adapter delta for module base.name() (after a base product run elsewhere). */
     public static void addDeltas(Projection base, RowAdapters adapters, float[] x, int rows, float[] y, WorkerPool pool) {
         if (adapters == null) return;

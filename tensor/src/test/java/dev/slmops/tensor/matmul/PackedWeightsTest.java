@@ -134,6 +134,29 @@ class PackedWeightsTest {
         }
     }
 
+    /** matmulOverwritingInput gives matmul's bits and leaves x rounded as the kernels multiplied it, on every path. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void matmulOverwritingInputIsMatmul(DType type) {
+        int n = 40, k = 256;
+        MemorySegment w = RandomWeights.of(type, n, k, 3);
+        PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, Int8Activations.ENABLED, ActivationRounding.ggml(type));
+        for (int m : new int[]{1, 3, 40, 70}) {
+            float[] x = RandomWeights.activations(m * k, 17 + m), scratch = x.clone();
+            float[] want = new float[m * n], got = new float[m * n];
+            packed.matmul(x, 0, want, 0, m, POOL);
+            packed.matmulOverwritingInput(scratch, 0, got, 0, m, POOL);
+            for (int i = 0; i < want.length; i++) {
+                if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(want[i])) fail(type + " m=" + m + " y[" + i + "]: " + got[i] + " != " + want[i]);
+            }
+            float[] rounded = new float[m * k]; // what x became: itself, or its rounding where the matmul rounds a copy
+            ActivationRounding.ggml(type).round(x, 0, m, k, rounded, 0);
+            for (int i = 0; i < x.length; i++) {
+                if (scratch[i] != x[i] && scratch[i] != rounded[i]) fail(type + " m=" + m + " x[" + i + "] became " + scratch[i]);
+            }
+        }
+    }
+
     /** row(n) is the stored row dequantized (the same numbers; a zero's sign may differ) in every layout (int8 ones included) and every panel slot. */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
