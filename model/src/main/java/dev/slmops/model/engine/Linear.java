@@ -79,21 +79,22 @@ public final class Linear implements Projection {
     /** y[T, out] = x[T, in] W^T + b, on the pool's threads. */
     @Override
     public void forward(float[] x, int rows, float[] y, WorkerPool pool) {
-        if (packed == null) {
-            forwardUnpacked(x, rows, y);
-            return;
-        }
-        packed.matmul(x, 0, y, 0, rows, pool);
-        addBias(y, rows);
+        forward(x, rows, y, pool, false);
     }
 
+    /** {@link #forward}, rounding x in place where the packed weights round it ({@link PackedWeights#matmulOverwritingInput}). */
     @Override
     public void forwardOverwritingInput(float[] x, int rows, float[] y, WorkerPool pool) {
+        forward(x, rows, y, pool, true);
+    }
+
+    private void forward(float[] x, int rows, float[] y, WorkerPool pool, boolean xIsScratch) {
         if (packed == null) {
             forwardUnpacked(x, rows, y);
             return;
         }
-        packed.matmulOverwritingInput(x, 0, y, 0, rows, pool);
+        if (xIsScratch) packed.matmulOverwritingInput(x, 0, y, 0, rows, pool);
+        else packed.matmul(x, 0, y, 0, rows, pool);
         addBias(y, rows);
     }
 

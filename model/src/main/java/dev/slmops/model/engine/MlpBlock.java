@@ -101,10 +101,10 @@ final class MlpBlock {
             else Activations.geglu(a.act(), o, a.up(), o, n);
         });
         if (obs != null) obs.seen(l, Transformer.MatmulInput.FFN_DOWN_IN, a.act(), T, F);
-        if (a.act() == a.gate() && !LoraProjection.hasDeltas(lw.down, ad)) {           // mRaw = down(act)
-            lw.down.forwardOverwritingInput(a.act(), T, a.mRaw(), pool); // inference: act is scratch, read once
+        if (a.act() == a.gate()) {                                                     // mRaw = down(act)
+            LoraProjection.forwardOverwritingInput(lw.down, ad, a.act(), T, a.mRaw(), pool); // inference: act is scratch
         } else {
-            LoraProjection.forward(lw.down, ad, a.act(), T, a.mRaw(), pool);
+            LoraProjection.forward(lw.down, ad, a.act(), T, a.mRaw(), pool);            // training keeps act
         }
         if (lw.postFfnNorm != null) norm.forward(a.m(), a.mRaw(), lw.postFfnNorm, T, D); // m = postFfnNorm(mRaw)
         return a;

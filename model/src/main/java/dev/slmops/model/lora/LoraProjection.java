@@ -22,8 +22,18 @@ public final class LoraProjection {
         addDeltas(base, adapters, x, rows, y, pool);
     }
 
+    /**
+     * {@link #forward} for a caller that no longer needs x: without an adapter delta to read it afterwards, the base
+     * may overwrite it ({@link Projection#forwardOverwritingInput}); with one, x stays as it is for the delta.
+     */
+    public static void forwardOverwritingInput(Projection base, RowAdapters adapters, float[] x, int rows, float[] y,
+                                               WorkerPool pool) {
+        if (hasDeltas(base, adapters)) forward(base, adapters, x, rows, y, pool);
+        else base.forwardOverwritingInput(x, rows, y, pool);
+    }
+
     /** Whether {@link #addDeltas} adds anything for base (some row run's adapter has its module). */
-    public static boolean hasDeltas(Projection base, RowAdapters adapters) {
+    private static boolean hasDeltas(Projection base, RowAdapters adapters) {
         if (adapters == null) return false;
         for (int run = 0; run < adapters.runs(); run++) {
             LoraAdapter a = adapters.adapter(run);
