@@ -1,6 +1,7 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
+import dev.slmops.tensor.matmul.RowGroups.Prep;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -10,6 +11,17 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+
+import static dev.slmops.tensor.matmul.RowGroups.BG;
+import static dev.slmops.tensor.matmul.RowGroups.CHUNK;
+import static dev.slmops.tensor.matmul.RowGroups.FG;
+import static dev.slmops.tensor.matmul.RowGroups.G;
+import static dev.slmops.tensor.matmul.RowGroups.HALF_BITS;
+import static dev.slmops.tensor.matmul.RowGroups.HALF_SCALE;
+import static dev.slmops.tensor.matmul.RowGroups.IG;
+import static dev.slmops.tensor.matmul.RowGroups.SG;
+import static dev.slmops.tensor.matmul.RowGroups.SH;
+import static dev.slmops.tensor.matmul.RowGroups.pair;
 
 /**
  * The 4- and 5-bit families (Q4_0, Q4_1, Q4_K; Q5_0, Q5_1, Q5_K) for the int8 decode GEMV, rows interleaved in
@@ -45,30 +57,8 @@ import java.lang.foreign.MemorySegment;
  * the end), y_r = acc_r + off_r. The integer dots are exact; the float sums run block by block per row.
  */
 final class NibbleGroups extends PackedWeights {
-    /**
-     * Rows per group: the int lanes of the widest vector, 8 on AVX2, 16 on AVX-512 (a chunk is then 32 bytes, widened
-     * to 32 shorts: twice the weights per instruction; {@code -Dslmops.nibbleRows16=false} keeps 8). One thread, Zen 5,
-     * ns per weight: Q4_0 4864x896 0.032 -> 0.017, Q5_0 0.049 -> 0.034, Q4_K 896x4864 0.040 -> 0.028.
-     */
-    static final int G = !"false".equals(System.getProperty("slmops.nibbleRows16"))
-            && IntVector.SPECIES_PREFERRED.length() >= 16 ? 16 : 8;
-    /** Bytes of one chunk: (row, parity) pairs. */
-    private static final int CHUNK = 2 * G;
-    static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * CHUNK));
-    static final VectorSpecies<Short> SG = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * CHUNK));
-    static final VectorSpecies<Integer> IG = VectorSpecies.of(int.class, VectorShape.forBitSize(32 * G));
-    static final VectorSpecies<Float> FG = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * G));
-    /** G F16 scales. */
-    static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * G));
     /** G K-quant sub-block scales or mins (bytes, 0..63). */
     static final VectorSpecies<Byte> BQ = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * G));
-    /**
-     * F16 to float in a vector: a half h sign-extended to an int, shifted left 13, keeps its sign at bit 31 and its
-     * exponent and mantissa at bits 27..13 under this mask; read as a float that is h * 2^-112 (subnormals too), so
-     * a multiply by {@link #HALF_SCALE} gives h exactly (finite halves only: see halves()).
-     */
-    private static final int HALF_BITS = 0x8FFF_E000;
-    private static final float HALF_SCALE = 0x1p112f;
     /** Mask of bits 4 and 20: bit 4 of both short halves of an int lane. */
     private static final int FIFTH_BITS = 0x0010_0010;
     /**
@@ -296,23 +286,10 @@ final class NibbleGroups extends PackedWeights {
         return true;
     }
 
-    /** The int8 activations and their quants as (xq[2i], xq[2i+1]) pairs in one int each, for broadcasting. */
-    record Prep(Int8Activations xq, int[] pairs) {
-    }
-
     @Override
     Object gemvPrepare(float[] x, int xOff) {
         Int8Activations xq = Int8Activations.quantize(x, xOff, cols, dtype);
-        short[] q = xq.q();
-        int[] pairs = new int[q.length / 2];
-        if (VectorPath.ENABLED) { // a short pair read as one little-endian int: the same words as the loop below
-            for (int i = 0; i < q.length; i += VectorPath.L) {
-                ShortVector.fromArray(VectorPath.S, q, i).reinterpretAsInts().intoArray(pairs, i / 2);
-            }
-        } else {
-            for (int i = 0; i < pairs.length; i++) pairs[i] = (q[2 * i] & 0xFFFF) | (q[2 * i + 1] << 16);
-        }
-        return new Prep(xq, pairs);
+        return new Prep(xq, RowGroups.pairs(xq.q()));
     }
 
     @Override
@@ -569,11 +546,6 @@ final class NibbleGroups extends PackedWeights {
     /** The 2G nibble bytes of a chunk widened to 2G shorts (0..255: both nibbles). */
     private ShortVector widen(int at) {
         return (ShortVector) ByteVector.fromArray(BG, nib, at).convertShape(VectorOperators.ZERO_EXTEND_B2S, SG, 0);
-    }
-
-    /** (xq[2i], xq[2i+1]) in every pair of short lanes. */
-    private static ShortVector pair(int[] pairs, int i) {
-        return IntVector.broadcast(IG, pairs[i]).reinterpretAsShorts();
     }
 
     /** The vector kernels' arithmetic one row at a time, in the same order (their reference). */

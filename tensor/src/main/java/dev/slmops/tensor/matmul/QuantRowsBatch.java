@@ -12,9 +12,8 @@ import dev.slmops.tensor.parallel.WorkerPool;
  *
  * <p>Families with a multi-row int8 kernel ({@link PackedWeights#hasMultiRowInt8}) run it instead: each weight
  * block is unpacked once for 4 (then 2) activation rows, and each row's arithmetic is still its GEMV's (same bits).
- * Q8_0 ({@link Q8MultiRow}) widens a block once and does 5 float multiply-adds per row: measured, one thread, 8 rows,
- * CPU time (MultiRowDecodeBenchmark, loaded box): 0.079 / 0.069 ns per weight and row vs 0.092 / 0.104 for the
- * blocked per-row path and 0.088 / 0.082 for 8 GEMVs (4864x896 / 896x4864). The 4-bit nibble groups ({@link
+ * Q8_0's row groups ({@link Q8Groups}) widen a chunk once for 2 rows: 0.024 ns per weight and row against 0.022 for
+ * one GEMV per row (one thread, Zen 5, 8 rows, MultiRowDecodeBenchmark; its row-major predecessor took 0.036 and 0.10). The 4-bit nibble groups ({@link
  * NibbleGroups}: Q4_0, Q4_1, Q4_K) widen a chunk and split its nibbles once for 4 rows: 0.032-0.034 vs 0.046-0.052
  * ns per weight and row for the blocked path (best of 400 calls, 8 rows, one thread, Zen 3, both shapes).
  */

@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * Batched decode on int8-rounded activations, M rows against one quantized matrix, one thread:
  * "perRow" = M GEMVs (the matrix streamed M times), "blocked" = {@link QuantRowsBatch} with one GEMV kernel per
  * row over each L1-sized block of weights (every row re-widens every block), "multiRow" = the multi-row kernel
- * ({@link Q8MultiRow}: each block widened once for 4 rows; types without one run "blocked"). Same bits on all three
- * paths. The "nsPerWeightRow" counter is this
+ * ({@link Q8Groups}: each chunk widened once for 4 rows; types without one run "blocked"), "gemm" = the F32 GEMM on
+ * dequantized panels (what m >= {@link PackedWeights#gemmMinRows} rows run). Same bits on the first three paths. The "nsPerWeightRow" counter is this
  * thread's CPU time per call divided by N K M (ns per weight per activation row): the figure to compare on a loaded
  * machine (JMH sums EVENTS counters over iterations: divide by their count, 3). Shape "NxK": 4864x896 is
  * qwen2.5-0.5b's gate/up, 896x4864 its down projection.
@@ -47,7 +47,7 @@ public class MultiRowDecodeBenchmark {
     public String shape;
     @Param({"8"})
     public int rows;
-    @Param({"perRow", "blocked", "multiRow"})
+    @Param({"perRow", "blocked", "multiRow", "gemm"})
     public String path;
 
     private PackedWeights w;
@@ -108,6 +108,7 @@ public class MultiRowDecodeBenchmark {
                 for (int r = 0; r < rows; r++) w.gemv(x, r * k, y, r * n, pool, true);
             }
             case "blocked" -> QuantRowsBatch.matmul(w, x, 0, y, 0, rows, pool, true, false);
+            case "gemm" -> w.gemm(x, 0, y, 0, rows, pool, true);
             default -> QuantRowsBatch.matmul(w, x, 0, y, 0, rows, pool, true, true);
         }
         cpu.add(Cpu.THREADS.getCurrentThreadCpuTime() - t0, (long) n * k * rows);

@@ -134,7 +134,7 @@ class NibbleGroupsTest {
             }
             float[] x = RandomWeights.activations(k, first);
             float[] yVector = new float[n], yScalar = new float[n];
-            int units = 256 / NibbleGroups.G; // the first 256 rows: the scalar reference is slow
+            int units = 256 / RowGroups.G; // the first 256 rows: the scalar reference is slow
             groups.gemvRange(x, 0, groups.gemvPrepare(x, 0), yVector, 0, 0, units, true);
             groups.gemvRange(x, 0, groups.gemvPrepare(x, 0), yScalar, 0, 0, units, false);
             assertThat(yVector).as(type + " GEMV of the matrix from half " + first).containsExactly(yScalar);

@@ -64,8 +64,7 @@ class QuantRowsBatchTest {
 
     /**
      * Batched decode must not change a single bit: with int8 activations, the multi-row kernels ({@link
-     * Q8MultiRow} for Q8_0, {@link NibbleGroups}'
-     * 4-row kernel for Q4_0/Q4_1/Q4_K; Q8_0's 16-lane block-pair kernel where K is a multiple of 64) and the blocked
+     * Q8Groups}' for Q8_0, {@link NibbleGroups}' 4-row kernel for Q4_0/Q4_1/Q4_K) and the blocked
      * per-row path both give exactly what one GEMV per row
      * gives, on awkward row counts (groups of 4, then 2, then an odd row) and K not a multiple of 256 where the type
      * allows it.
