@@ -38,7 +38,7 @@ import java.util.Arrays;
  *
  * <p>Instances are immutable and safe to share between threads.
  */
-public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q8Groups, Q6Rows, Q4Rows, NibbleGroups, Q5Rows {
+public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q8Groups, Q6Rows, Q6Groups, Q4Rows, NibbleGroups, Q5Rows {
     /** K elements per F32 panel slab in GEMM: B slab [KC][NR] floats = 48 KiB with AVX-512 (about L1), 24 with AVX2. */
     static final int KC = 192;
 
@@ -105,7 +105,10 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q8Group
                 Q8Groups groups = Q8Groups.applies(int8) ? Q8Groups.from(src, offset, rows, cols) : null;
                 yield groups != null ? groups : Q8Rows.from(src, offset, rows, cols, int8);
             }
-            case Q6_K -> Q6Rows.from(src, offset, rows, cols, int8);
+            case Q6_K -> {
+                Q6Groups groups = Q6Groups.applies(int8) ? Q6Groups.from(src, offset, rows, cols) : null;
+                yield groups != null ? groups : Q6Rows.from(src, offset, rows, cols, int8);
+            }
             case Q4_0, Q4_1, Q4_K -> NibbleGroups.applies(type, int8) ? NibbleGroups.from(type, src, offset, rows, cols)
                     : Q4Rows.from(type, src, offset, rows, cols, int8);
             case Q5_0, Q5_1, Q5_K -> NibbleGroups.applies(type, int8) ? NibbleGroups.from(type, src, offset, rows, cols)
