@@ -56,7 +56,7 @@ import static dev.slmops.tensor.matmul.RowGroups.pair;
  * Per row: acc_r += dot_r * (scale_rb * d_b) and off_r += offset_rb * xsum_b (Q4_0/Q5_0: the scale, times -8/-16 at
  * the end), y_r = acc_r + off_r. The integer dots are exact; the float sums run block by block per row.
  */
-final class NibbleGroups extends PackedWeights {
+final class NibbleGroups extends RowGroups {
     /** G K-quant sub-block scales or mins (bytes, 0..63). */
     static final VectorSpecies<Byte> BQ = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * G));
     /** Mask of bits 4 and 20: bit 4 of both short halves of an int lane. */
@@ -282,37 +282,10 @@ final class NibbleGroups extends PackedWeights {
     }
 
     @Override
-    boolean roundsToInt8() {
-        return true;
-    }
-
-    @Override
-    Object gemvPrepare(float[] x, int xOff) {
-        Int8Activations xq = Int8Activations.quantize(x, xOff, cols, dtype);
-        return new Prep(xq, RowGroups.pairs(xq.q()));
-    }
-
-    @Override
-    int gemvUnits() {
-        return (rows + G - 1) / G;
-    }
-
-    @Override
-    int gemvMinUnitsPerTask() {
-        return 2;
-    }
-
-    @Override
-    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int g0, int g1, boolean vector) {
-        Prep p = (Prep) prep;
-        float[] out = new float[G];
-        for (int g = g0; g < g1; g++) {
-            if (!vector) groupDotScalar(g, p.xq().q(), p.xq().d(), p.xq().sum(), out);
-            else if (fifth == null) groupDot4(g, p.pairs(), p.xq().d(), p.xq().sum(), out);
-            else groupDot5(g, p.pairs(), p.xq().d(), p.xq().sum(), out);
-            int live = Math.min(G, rows - G * g);
-            System.arraycopy(out, 0, y, yOff + G * g, live);
-        }
+    void groupDot(int g, Prep x, boolean vector, float[] out) {
+        if (!vector) groupDotScalar(g, x.xq().q(), x.xq().d(), x.xq().sum(), out);
+        else if (fifth == null) groupDot4(g, x.pairs(), x.xq().d(), x.xq().sum(), out);
+        else groupDot5(g, x.pairs(), x.xq().d(), x.xq().sum(), out);
     }
 
     /** out[r] = row Gg + r . x for the G rows of group g, 4-bit quants (vector lanes = rows; see the class comment). */

@@ -38,7 +38,7 @@ import java.util.Arrays;
  *
  * <p>Instances are immutable and safe to share between threads.
  */
-public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q8Groups, Q6Rows, Q6Groups, Q4Rows, NibbleGroups, Q5Rows {
+public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows, Q4Rows, Q5Rows, RowGroups {
     /** K elements per F32 panel slab in GEMM: B slab [KC][NR] floats = 48 KiB with AVX-512 (about L1), 24 with AVX2. */
     static final int KC = 192;
 

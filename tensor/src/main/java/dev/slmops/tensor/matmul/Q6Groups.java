@@ -45,7 +45,7 @@ import static dev.slmops.tensor.matmul.RowGroups.SH;
  * row kernel ran 10-11 (GemvBenchmark). Batched decode runs this GEMV per row over L1-sized blocks (QuantRowsBatch):
  * a two-row kernel would need 32 accumulators.
  */
-final class Q6Groups extends PackedWeights {
+final class Q6Groups extends RowGroups {
     /** Bytes of one group's 32-block: 32 quants of G rows. */
     private static final int BLOCK = 16 * CHUNK;
     /** G sub-block scales (bytes). */
@@ -117,44 +117,18 @@ final class Q6Groups extends PackedWeights {
     }
 
     @Override
-    boolean roundsToInt8() {
-        return true;
-    }
-
-    @Override
-    Object gemvPrepare(float[] x, int xOff) {
-        Int8Activations xq = Int8Activations.quantize(x, xOff, cols, dtype);
-        return new Prep(xq, RowGroups.pairs(xq.q()));
-    }
-
-    @Override
-    int gemvUnits() {
-        return (rows + G - 1) / G;
-    }
-
-    @Override
-    int gemvMinUnitsPerTask() {
-        return 2;
-    }
-
-    @Override
-    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int g0, int g1, boolean vector) {
-        Prep p = (Prep) prep;
-        float[] out = new float[G];
-        for (int g = g0; g < g1; g++) {
-            if (vector) groupDot(g, p.pairs(), p.xq().d(), out);
-            else groupDotScalar(g, p.xq().q(), p.xq().d(), out);
-            System.arraycopy(out, 0, y, yOff + G * g, Math.min(G, rows - G * g));
-        }
+    void groupDot(int g, Prep x, boolean vector, float[] out) {
+        if (vector) groupDotVector(g, x.pairs(), x.xq().d(), out);
+        else groupDotScalar(g, x.xq().q(), x.xq().d(), out);
     }
 
     /**
      * out[r] = row Gg + r . x for the G rows of group g, in ggml's order (see the class comment). The integer lanes
-     * rotate through i0 once per 32-block (the chunk-pair loop stays a loop: see Q8Groups.groupDot); the float ones
+     * rotate through i0 once per 32-block (the chunk-pair loop stays a loop: see Q8Groups.groupDotVector); the float ones
      * take their eight fused multiply-adds written out at each 256-block's end. Widening, broadcasts and conversions
      * are spelled out (NibbleGroups' helpersNotCalled).
      */
-    private void groupDot(int g, int[] pairs, float[] xd, float[] out) {
+    private void groupDotVector(int g, int[] pairs, float[] xd, float[] out) {
         FloatVector a0 = FloatVector.zero(FG), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         int gb0 = g * nb;
         for (int kb = 0; kb < nbK; kb++) {
@@ -194,7 +168,7 @@ final class Q6Groups extends PackedWeights {
         a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7))).intoArray(out, 0);
     }
 
-    /** {@link #groupDot}'s arithmetic one row at a time, in the same order (its reference: the same bits). */
+    /** {@link #groupDotVector}'s arithmetic one row at a time, in the same order (its reference: the same bits). */
     private void groupDotScalar(int g, short[] xq, float[] xd, float[] out) {
         float[] acc = new float[8];
         int[] lane = new int[8];

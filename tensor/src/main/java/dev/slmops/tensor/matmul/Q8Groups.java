@@ -49,7 +49,7 @@ import static dev.slmops.tensor.matmul.RowGroups.SH;
  * memory (4864 x 896) 43 GB/s of weights instead of 15. Decode, 2 threads, alternating runs: smollm2-135m Q8_0
  * 163-175 -> 168-209 tokens/s, qwen2.5-0.5b Q8_0 60-62 -> 64-65.
  */
-final class Q8Groups extends PackedWeights {
+final class Q8Groups extends RowGroups {
     /** Bytes of one group's block: 32 quants of G rows. */
     private static final int BLOCK = 16 * CHUNK;
     private static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -95,42 +95,16 @@ final class Q8Groups extends PackedWeights {
     }
 
     @Override
-    boolean roundsToInt8() {
-        return true;
-    }
-
-    @Override
-    Object gemvPrepare(float[] x, int xOff) {
-        Int8Activations xq = Int8Activations.quantize(x, xOff, cols, dtype);
-        return new Prep(xq, RowGroups.pairs(xq.q()));
-    }
-
-    @Override
-    int gemvUnits() {
-        return (rows + G - 1) / G;
-    }
-
-    @Override
-    int gemvMinUnitsPerTask() {
-        return 2;
-    }
-
-    @Override
-    void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int g0, int g1, boolean vector) {
-        Prep p = (Prep) prep;
-        float[] out = new float[G];
-        for (int g = g0; g < g1; g++) {
-            if (vector) groupDot(g, p.pairs(), p.xq().d(), out);
-            else groupDotScalar(g, p.xq().q(), p.xq().d(), out);
-            System.arraycopy(out, 0, y, yOff + G * g, Math.min(G, rows - G * g));
-        }
+    void groupDot(int g, Prep x, boolean vector, float[] out) {
+        if (vector) groupDotVector(g, x.pairs(), x.xq().d(), out);
+        else groupDotScalar(g, x.xq().q(), x.xq().d(), out);
     }
 
     /*
      * The kernels spell out their widening, broadcasts and scale conversions instead of calling helpers: as
-     * NibbleGroups' helpersNotCalled says, a helper C2 does not inline returns a boxed vector. Measured here with
-     * helpers: the 4-row kernel 0.028-0.033 ns per weight and row (4864 x 896, 8 rows, one thread), some iterations
-     * 0.07-0.2; spelled out 0.015-0.017, steady.
+     * NibbleGroups' helpersNotCalled says, a helper C2 does not inline returns a boxed vector. Measured on a 4-row
+     * kernel of this layout: with helpers 0.028-0.033 ns per weight and row (4864 x 896, 8 rows, one thread), some
+     * iterations 0.07-0.2; spelled out 0.015-0.017, steady.
      */
 
     /**
@@ -139,7 +113,7 @@ final class Q8Groups extends PackedWeights {
      * as ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)). The chunk-pair loop rotates the eight through a0 (written
      * out, one accumulator per pair, it compiled to code that ran decode 25-35% slower end to end).
      */
-    private void groupDot(int g, int[] pairs, float[] xd, float[] out) {
+    private void groupDotVector(int g, int[] pairs, float[] xd, float[] out) {
         FloatVector a0 = FloatVector.zero(FG), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
@@ -167,7 +141,7 @@ final class Q8Groups extends PackedWeights {
         a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7))).intoArray(out, 0);
     }
 
-    /** {@link #groupDot}'s arithmetic one row at a time, in the same order (its reference: the same bits). */
+    /** {@link #groupDotVector}'s arithmetic one row at a time, in the same order (its reference: the same bits). */
     private void groupDotScalar(int g, short[] xq, float[] xd, float[] out) {
         float[] lane = new float[8];
         for (int r = 0; r < G; r++) {
@@ -185,7 +159,7 @@ final class Q8Groups extends PackedWeights {
         }
     }
 
-    /** Every activation row's {@link #groupDot} with each chunk widened once for all of them. */
+    /** Every activation row's {@link #groupDotVector} with each chunk widened once for all of them. */
     @Override
     boolean hasMultiRowInt8() {
         return true;
@@ -216,7 +190,7 @@ final class Q8Groups extends PackedWeights {
     }
 
     /**
-     * {@link #groupDot} of group g for two activation rows: each chunk is widened once for both, then each row's
+     * {@link #groupDotVector} of group g for two activation rows: each chunk is widened once for both, then each row's
      * products and sums are the single-row kernel's, in its order (the same bits). out[Gr .. Gr+G) = row r's G
      * outputs. Two rows, not four: each row keeps eight accumulators (ggml's lanes), and four rows' 32 would not fit
      * the 32 vector registers.

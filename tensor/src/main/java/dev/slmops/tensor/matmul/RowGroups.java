@@ -1,19 +1,55 @@
 package dev.slmops.tensor.matmul;
 
+import dev.slmops.tensor.DType;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector shapes of the row-interleaved int8 GEMV layouts ({@link NibbleGroups}, {@link Q8Groups}): rows in
- * groups of G, one int lane per row, so one pass computes G outputs with no horizontal sum per row and each
- * activation quant pair is broadcast once for G rows. A chunk holds one (row, parity) pair of quants per row: 2G
- * bytes, widened to 2G short lanes.
+ * The row-interleaved int8 GEMV layouts ({@link NibbleGroups}, {@link Q8Groups}, {@link Q6Groups}): rows in groups of
+ * G, one int lane per row, so one pass computes G outputs with no horizontal sum per row and each activation quant
+ * pair is broadcast once for G rows. A chunk holds one (row, parity) pair of quants per row: 2G bytes, widened to 2G
+ * short lanes. Here: their vector shapes, and the GEMV's frame (x rounded to int8 once, a group per unit of work).
  */
-final class RowGroups {
-    private RowGroups() {
+abstract sealed class RowGroups extends PackedWeights permits NibbleGroups, Q8Groups, Q6Groups {
+    RowGroups(DType type, int rows, int cols) {
+        super(type, rows, cols);
     }
+
+    @Override
+    final boolean roundsToInt8() {
+        return true;
+    }
+
+    @Override
+    final Object gemvPrepare(float[] x, int xOff) {
+        Int8Activations xq = Int8Activations.quantize(x, xOff, cols, dtype);
+        return new Prep(xq, pairs(xq.q()));
+    }
+
+    @Override
+    final int gemvUnits() {
+        return (rows + G - 1) / G;
+    }
+
+    @Override
+    final int gemvMinUnitsPerTask() {
+        return 2;
+    }
+
+    @Override
+    final void gemvRange(float[] x, int xOff, Object prep, float[] y, int yOff, int g0, int g1, boolean vector) {
+        Prep p = (Prep) prep;
+        float[] out = new float[G];
+        for (int g = g0; g < g1; g++) {
+            groupDot(g, p, vector, out);
+            System.arraycopy(out, 0, y, yOff + G * g, Math.min(G, rows - G * g));
+        }
+    }
+
+    /** out[r] = row Gg + r . x for the G rows of group g: the vector kernel, or its scalar reference (same bits). */
+    abstract void groupDot(int g, Prep x, boolean vector, float[] out);
 
     /**
      * Rows per group: the int lanes of the widest vector, 8 on AVX2, 16 on AVX-512 (a chunk is then 32 bytes, widened
