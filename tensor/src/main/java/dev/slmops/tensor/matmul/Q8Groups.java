@@ -159,7 +159,7 @@ final class Q8Groups extends RowGroups {
         }
     }
 
-    /** Every activation row's {@link #groupDotVector} with each chunk widened once for all of them. */
+    /** Batched decode runs {@link #groupDotRows2}: each chunk widened once for two activation rows. */
     @Override
     boolean hasMultiRowInt8() {
         return true;
