@@ -91,7 +91,7 @@ class QuantizerLlamaCppTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = QuantType.class, names = {"F16", "Q8_0", "Q4_0", "Q3_K_M", "Q4_K_M"})
+    @EnumSource(value = QuantType.class, names = {"F16", "Q8_0", "Q4_0", "Q5_0", "Q3_K_M", "Q4_K_M"})
     void commonTypesAreByteIdenticalToLlamaQuantizeAndLlamaCppRunsThem(QuantType t) throws IOException {
         checkType(t);
     }
