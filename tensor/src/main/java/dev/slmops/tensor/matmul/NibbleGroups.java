@@ -1,7 +1,6 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
-import dev.slmops.tensor.matmul.RowGroups.Prep;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -11,17 +10,6 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-
-import static dev.slmops.tensor.matmul.RowGroups.BG;
-import static dev.slmops.tensor.matmul.RowGroups.CHUNK;
-import static dev.slmops.tensor.matmul.RowGroups.FG;
-import static dev.slmops.tensor.matmul.RowGroups.G;
-import static dev.slmops.tensor.matmul.RowGroups.HALF_BITS;
-import static dev.slmops.tensor.matmul.RowGroups.HALF_SCALE;
-import static dev.slmops.tensor.matmul.RowGroups.IG;
-import static dev.slmops.tensor.matmul.RowGroups.SG;
-import static dev.slmops.tensor.matmul.RowGroups.SH;
-import static dev.slmops.tensor.matmul.RowGroups.pair;
 
 /**
  * The 4- and 5-bit families (Q4_0, Q4_1, Q4_K; Q5_0, Q5_1, Q5_K) for the int8 decode GEMV, rows interleaved in
@@ -129,7 +117,7 @@ final class NibbleGroups extends RowGroups {
 
     /** Whether this layout serves {@code type} here: the int8 GEMVs are on. */
     static boolean applies(DType type, boolean int8) {
-        return int8 && Int8Activations.ENABLED && switch (type) {
+        return RowGroups.applies(int8) && switch (type) {
             case Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K -> true;
             default -> false;
         };
@@ -565,63 +553,56 @@ final class NibbleGroups extends RowGroups {
     }
 
     /**
-     * F32 panel dst[kc][NR] of rows NR*p.. over k0..k0+kc (multiples of 32), zeros past the last row: q * scale +
-     * offset (a multiply then an add, as Q4Rows/Q5Rows and ggml round it). One widened chunk, read as G ints (lane =
+     * Group g's columns of a GEMM panel: q * scale + offset (a multiply then an add, as Q4Rows/Q5Rows and ggml
+     * round it). One widened chunk, read as G ints (lane =
      * row), holds four k's of all G rows of a group: low nibble of byte 2r (k = 2c), of byte 2r+1 (k = 2c+1), and
      * the high nibbles (k = 16+2c, 17+2c), each a G-float run of the panel.
      */
     @Override
-    void panel(int p, int k0, int kc, float[] dst) {
+    void groupPanel(int g, int k0, int kc, float[] dst, int column) {
         int nr = MicroKernel.NR;
         boolean vector = VectorPath.ENABLED;
         IntVector lowShift = vector && G == 8 ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
         IntVector highRotation = vector && G == 8 ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
-        for (int gi = 0; gi < nr / G; gi++) {
-            int g = (p * nr) / G + gi;
-            if (g * G >= rows) { // past the last row: zeros
-                for (int k = 0; k < kc; k++) java.util.Arrays.fill(dst, k * nr + gi * G, k * nr + gi * G + G, 0f);
-                continue;
-            }
-            for (int kb = 0; kb < kc; kb += 32) {
-                int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + gi * G;
-                if (vector) {
-                    int at = gb * G;
-                    int atK = (g * nbK + (k0 + kb) / 256) * G;
-                    FloatVector sv = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
-                            : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
-                            : FloatVector.fromArray(FG, scale, at);
-                    FloatVector ov = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
-                            : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
-                            : offset != null ? FloatVector.fromArray(FG, offset, at) : sv.mul(offsetPerScale);
-                    for (int c = 0; c < 8; c++) {
-                        IntVector w = widen(gb * G * 16 + CHUNK * c).reinterpretAsInts();
-                        IntVector lo = w.and(0x000F_000F), hi = w.lanewise(VectorOperators.LSHR, 4).and(0x000F_000F);
-                        if (fifth != null) {
-                            int word = (gb * 8 + c) * FIFTH_WORDS;
-                            if (G == 8) {
-                                IntVector h = IntVector.broadcast(IG, fifth[word]);
-                                lo = lo.or(h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS));
-                                hi = hi.or(h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS));
-                            } else {
-                                lo = lo.or(fifthBits(fifth[word]).reinterpretAsInts());
-                                hi = hi.or(fifthBits(fifth[word + 1]).reinterpretAsInts());
-                            }
+        for (int kb = 0; kb < kc; kb += 32) {
+            int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + column;
+            if (vector) {
+                int at = gb * G;
+                int atK = (g * nbK + (k0 + kb) / 256) * G;
+                FloatVector sv = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                        : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                        : FloatVector.fromArray(FG, scale, at);
+                FloatVector ov = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                        : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
+                        : offset != null ? FloatVector.fromArray(FG, offset, at) : sv.mul(offsetPerScale);
+                for (int c = 0; c < 8; c++) {
+                    IntVector w = widen(gb * G * 16 + CHUNK * c).reinterpretAsInts();
+                    IntVector lo = w.and(0x000F_000F), hi = w.lanewise(VectorOperators.LSHR, 4).and(0x000F_000F);
+                    if (fifth != null) {
+                        int word = (gb * 8 + c) * FIFTH_WORDS;
+                        if (G == 8) {
+                            IntVector h = IntVector.broadcast(IG, fifth[word]);
+                            lo = lo.or(h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS));
+                            hi = hi.or(h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS));
+                        } else {
+                            lo = lo.or(fifthBits(fifth[word]).reinterpretAsInts());
+                            hi = hi.or(fifthBits(fifth[word + 1]).reinterpretAsInts());
                         }
-                        // q * scale + offset, four G-float runs (spelled out: see helpersNotCalled)
-                        ((FloatVector) lo.and(0xFFFF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
-                                .intoArray(dst, d0 + (2 * c) * nr);
-                        ((FloatVector) lo.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
-                                .intoArray(dst, d0 + (2 * c + 1) * nr);
-                        ((FloatVector) hi.and(0xFFFF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
-                                .intoArray(dst, d0 + (16 + 2 * c) * nr);
-                        ((FloatVector) hi.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
-                                .intoArray(dst, d0 + (17 + 2 * c) * nr);
                     }
-                } else {
-                    for (int r = 0; r < G; r++) {
-                        float s = scaleAt(gb * G + r), o = offsetAt(gb * G + r);
-                        for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = quant(gb, r, j) * s + o;
-                    }
+                    // q * scale + offset, four G-float runs (spelled out: see helpersNotCalled)
+                    ((FloatVector) lo.and(0xFFFF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                            .intoArray(dst, d0 + (2 * c) * nr);
+                    ((FloatVector) lo.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                            .intoArray(dst, d0 + (2 * c + 1) * nr);
+                    ((FloatVector) hi.and(0xFFFF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                            .intoArray(dst, d0 + (16 + 2 * c) * nr);
+                    ((FloatVector) hi.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
+                            .intoArray(dst, d0 + (17 + 2 * c) * nr);
+                }
+            } else {
+                for (int r = 0; r < G; r++) {
+                    float s = scaleAt(gb * G + r), o = offsetAt(gb * G + r);
+                    for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = quant(gb, r, j) * s + o;
                 }
             }
         }

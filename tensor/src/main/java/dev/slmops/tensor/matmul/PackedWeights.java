@@ -102,11 +102,11 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         return switch (type) {
             case F32, F16, BF16 -> PanelWeights.from(type, src, offset, rows, cols);
             case Q8_0 -> {
-                Q8Groups groups = Q8Groups.applies(int8) ? Q8Groups.from(src, offset, rows, cols) : null;
+                Q8Groups groups = RowGroups.applies(int8) ? Q8Groups.from(src, offset, rows, cols) : null;
                 yield groups != null ? groups : Q8Rows.from(src, offset, rows, cols, int8);
             }
             case Q6_K -> {
-                Q6Groups groups = Q6Groups.applies(int8) ? Q6Groups.from(src, offset, rows, cols) : null;
+                Q6Groups groups = RowGroups.applies(int8) ? Q6Groups.from(src, offset, rows, cols) : null;
                 yield groups != null ? groups : Q6Rows.from(src, offset, rows, cols, int8);
             }
             case Q4_0, Q4_1, Q4_K -> NibbleGroups.applies(type, int8) ? NibbleGroups.from(type, src, offset, rows, cols)

@@ -1,7 +1,6 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
-import dev.slmops.tensor.matmul.RowGroups.Prep;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -12,16 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-
-import static dev.slmops.tensor.matmul.RowGroups.BG;
-import static dev.slmops.tensor.matmul.RowGroups.CHUNK;
-import static dev.slmops.tensor.matmul.RowGroups.FG;
-import static dev.slmops.tensor.matmul.RowGroups.G;
-import static dev.slmops.tensor.matmul.RowGroups.HALF_BITS;
-import static dev.slmops.tensor.matmul.RowGroups.HALF_SCALE;
-import static dev.slmops.tensor.matmul.RowGroups.IG;
-import static dev.slmops.tensor.matmul.RowGroups.SG;
-import static dev.slmops.tensor.matmul.RowGroups.SH;
 
 /**
  * Q6_K weights for the int8 decode GEMV, rows interleaved in groups of G ({@link RowGroups}) as {@link Q8Groups}
@@ -64,11 +53,6 @@ final class Q6Groups extends RowGroups {
         this.d = d;
         this.nb = cols / 32;
         this.nbK = cols / 256;
-    }
-
-    /** Whether this layout serves Q6_K here: the int8 GEMVs are on. */
-    static boolean applies(boolean int8) {
-        return int8 && Int8Activations.ENABLED;
     }
 
     /**
@@ -215,38 +199,31 @@ final class Q6Groups extends RowGroups {
     }
 
     /**
-     * F32 panel dst[kc][NR] of rows NR*p.. over k0..k0+kc (multiples of 32), zeros past the last row: (d * sc) * q,
-     * each widened chunk read as G ints giving k = 2c (low half) and 2c + 1 (high half) of the group's rows.
+     * Group g's columns of a GEMM panel: (d * sc) * q, each widened chunk read as G ints giving k = 2c (low half)
+     * and 2c + 1 (high half) of the group's rows.
      */
     @Override
-    void panel(int p, int k0, int kc, float[] dst) {
+    void groupPanel(int g, int k0, int kc, float[] dst, int column) {
         int nr = MicroKernel.NR;
-        for (int gi = 0; gi < nr / G; gi++) {
-            int g = (p * nr) / G + gi;
-            if (g * G >= rows) { // past the last row: zeros
-                for (int k = 0; k < kc; k++) java.util.Arrays.fill(dst, k * nr + gi * G, k * nr + gi * G + G, 0f);
-                continue;
-            }
-            for (int kb = 0; kb < kc; kb += 32) {
-                int b = (k0 + kb) / 32, gb = g * nb + b, d0 = kb * nr + gi * G;
-                if (VectorPath.ENABLED) {
-                    FloatVector dv = ((IntVector) ShortVector.fromArray(SH, d, (g * nbK + b / 8) * G).convertShape(VectorOperators.S2I, IG, 0))
-                            .lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE);
-                    FloatVector sv0 = dv.mul((FloatVector) ByteVector.fromArray(BQ, sc, 2 * gb * G).convertShape(VectorOperators.B2F, FG, 0));
-                    FloatVector sv1 = dv.mul((FloatVector) ByteVector.fromArray(BQ, sc, (2 * gb + 1) * G).convertShape(VectorOperators.B2F, FG, 0));
-                    for (int c = 0; c < 16; c++) {
-                        FloatVector sv = c < 8 ? sv0 : sv1;
-                        IntVector w = ((ShortVector) ByteVector.fromArray(BG, q, gb * BLOCK + CHUNK * c)
-                                .convertShape(VectorOperators.B2S, SG, 0)).reinterpretAsInts();
-                        sv.mul((FloatVector) w.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .convert(VectorOperators.I2F, 0)).intoArray(dst, d0 + (2 * c) * nr);
-                        sv.mul((FloatVector) w.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                                .intoArray(dst, d0 + (2 * c + 1) * nr);
-                    }
-                } else {
-                    for (int r = 0; r < G; r++) {
-                        for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = scaleAt(g, gb, j / 16, r) * quant(gb, r, j);
-                    }
+        for (int kb = 0; kb < kc; kb += 32) {
+            int b = (k0 + kb) / 32, gb = g * nb + b, d0 = kb * nr + column;
+            if (VectorPath.ENABLED) {
+                FloatVector dv = ((IntVector) ShortVector.fromArray(SH, d, (g * nbK + b / 8) * G).convertShape(VectorOperators.S2I, IG, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE);
+                FloatVector sv0 = dv.mul((FloatVector) ByteVector.fromArray(BQ, sc, 2 * gb * G).convertShape(VectorOperators.B2F, FG, 0));
+                FloatVector sv1 = dv.mul((FloatVector) ByteVector.fromArray(BQ, sc, (2 * gb + 1) * G).convertShape(VectorOperators.B2F, FG, 0));
+                for (int c = 0; c < 16; c++) {
+                    FloatVector sv = c < 8 ? sv0 : sv1;
+                    IntVector w = ((ShortVector) ByteVector.fromArray(BG, q, gb * BLOCK + CHUNK * c)
+                            .convertShape(VectorOperators.B2S, SG, 0)).reinterpretAsInts();
+                    sv.mul((FloatVector) w.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0)).intoArray(dst, d0 + (2 * c) * nr);
+                    sv.mul((FloatVector) w.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                            .intoArray(dst, d0 + (2 * c + 1) * nr);
+                }
+            } else {
+                for (int r = 0; r < G; r++) {
+                    for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = scaleAt(g, gb, j / 16, r) * quant(gb, r, j);
                 }
             }
         }

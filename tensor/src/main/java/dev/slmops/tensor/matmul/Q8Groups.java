@@ -1,7 +1,6 @@
 package dev.slmops.tensor.matmul;
 
 import dev.slmops.tensor.DType;
-import dev.slmops.tensor.matmul.RowGroups.Prep;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -12,16 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-
-import static dev.slmops.tensor.matmul.RowGroups.BG;
-import static dev.slmops.tensor.matmul.RowGroups.CHUNK;
-import static dev.slmops.tensor.matmul.RowGroups.FG;
-import static dev.slmops.tensor.matmul.RowGroups.G;
-import static dev.slmops.tensor.matmul.RowGroups.HALF_BITS;
-import static dev.slmops.tensor.matmul.RowGroups.HALF_SCALE;
-import static dev.slmops.tensor.matmul.RowGroups.IG;
-import static dev.slmops.tensor.matmul.RowGroups.SG;
-import static dev.slmops.tensor.matmul.RowGroups.SH;
 
 /**
  * Q8_0 weights for the int8 decode GEMV, rows interleaved in groups of G ({@link RowGroups}: 16 on AVX-512, 8 on
@@ -63,11 +52,6 @@ final class Q8Groups extends RowGroups {
         this.q = q;
         this.scale = scale;
         this.nb = cols / 32;
-    }
-
-    /** Whether this layout serves Q8_0 here: the int8 GEMVs are on. */
-    static boolean applies(boolean int8) {
-        return int8 && Int8Activations.ENABLED;
     }
 
     /**
@@ -258,37 +242,29 @@ final class Q8Groups extends RowGroups {
     }
 
     /**
-     * F32 panel dst[kc][NR] of rows NR*p.. over k0..k0+kc (multiples of 32), zeros past the last row: q * d. A widened
-     * chunk read as G ints (lane = row) holds k = 2c in its low half and 2c + 1 in its high half, each a G-float run
-     * of the panel: no transpose.
+     * Group g's columns of a GEMM panel: q * d. A widened chunk read as G ints (lane = row) holds k = 2c in its low
+     * half and 2c + 1 in its high half, each a G-float run of the panel: no transpose.
      */
     @Override
-    void panel(int p, int k0, int kc, float[] dst) {
+    void groupPanel(int g, int k0, int kc, float[] dst, int column) {
         int nr = MicroKernel.NR;
-        for (int gi = 0; gi < nr / G; gi++) {
-            int g = (p * nr) / G + gi;
-            if (g * G >= rows) { // past the last row: zeros
-                for (int k = 0; k < kc; k++) java.util.Arrays.fill(dst, k * nr + gi * G, k * nr + gi * G + G, 0f);
-                continue;
-            }
-            for (int kb = 0; kb < kc; kb += 32) {
-                int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + gi * G;
-                if (VectorPath.ENABLED) {
-                    FloatVector sv = ((IntVector) ShortVector.fromArray(SH, scale, gb * G).convertShape(VectorOperators.S2I, IG, 0))
-                            .lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE);
-                    for (int c = 0; c < 16; c++) {
-                        IntVector w = ((ShortVector) ByteVector.fromArray(BG, q, gb * BLOCK + CHUNK * c)
-                                .convertShape(VectorOperators.B2S, SG, 0)).reinterpretAsInts();
-                        ((FloatVector) w.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .convert(VectorOperators.I2F, 0)).mul(sv).intoArray(dst, d0 + (2 * c) * nr);
-                        ((FloatVector) w.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(sv)
-                                .intoArray(dst, d0 + (2 * c + 1) * nr);
-                    }
-                } else {
-                    for (int r = 0; r < G; r++) {
-                        float d = Float.float16ToFloat(scale[gb * G + r]);
-                        for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = quant(gb, r, j) * d;
-                    }
+        for (int kb = 0; kb < kc; kb += 32) {
+            int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + column;
+            if (VectorPath.ENABLED) {
+                FloatVector sv = ((IntVector) ShortVector.fromArray(SH, scale, gb * G).convertShape(VectorOperators.S2I, IG, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE);
+                for (int c = 0; c < 16; c++) {
+                    IntVector w = ((ShortVector) ByteVector.fromArray(BG, q, gb * BLOCK + CHUNK * c)
+                            .convertShape(VectorOperators.B2S, SG, 0)).reinterpretAsInts();
+                    ((FloatVector) w.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0)).mul(sv).intoArray(dst, d0 + (2 * c) * nr);
+                    ((FloatVector) w.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(sv)
+                            .intoArray(dst, d0 + (2 * c + 1) * nr);
+                }
+            } else {
+                for (int r = 0; r < G; r++) {
+                    float d = Float.float16ToFloat(scale[gb * G + r]);
+                    for (int j = 0; j < 32; j++) dst[d0 + j * nr + r] = quant(gb, r, j) * d;
                 }
             }
         }

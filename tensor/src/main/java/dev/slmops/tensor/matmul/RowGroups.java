@@ -17,6 +17,11 @@ abstract sealed class RowGroups extends PackedWeights permits NibbleGroups, Q8Gr
         super(type, rows, cols);
     }
 
+    /** Whether these layouts serve their types here: the int8 GEMVs are asked for and on. */
+    static boolean applies(boolean int8) {
+        return int8 && Int8Activations.ENABLED;
+    }
+
     @Override
     final boolean roundsToInt8() {
         return true;
@@ -50,6 +55,23 @@ abstract sealed class RowGroups extends PackedWeights permits NibbleGroups, Q8Gr
 
     /** out[r] = row Gg + r . x for the G rows of group g: the vector kernel, or its scalar reference (same bits). */
     abstract void groupDot(int g, Prep x, boolean vector, float[] out);
+
+    /** F32 panel dst[kc][NR] of rows NR*p.. over k0..k0+kc: each group's G columns, zeros past the last row. */
+    @Override
+    final void panel(int p, int k0, int kc, float[] dst) {
+        int nr = MicroKernel.NR;
+        for (int column = 0; column < nr; column += G) {
+            int g = (p * nr + column) / G;
+            if (g * G < rows) {
+                groupPanel(g, k0, kc, dst, column);
+            } else {
+                for (int k = 0; k < kc; k++) java.util.Arrays.fill(dst, k * nr + column, k * nr + column + G, 0f);
+            }
+        }
+    }
+
+    /** Columns [column, column + G) of the panel dst[kc][NR]: group g's rows over k0..k0+kc (multiples of 32). */
+    abstract void groupPanel(int g, int k0, int kc, float[] dst, int column);
 
     /**
      * Rows per group: the int lanes of the widest vector, 8 on AVX2, 16 on AVX-512 (a chunk is then 32 bytes, widened

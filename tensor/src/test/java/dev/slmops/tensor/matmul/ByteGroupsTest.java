@@ -104,7 +104,7 @@ class ByteGroupsTest {
         MemorySegment q6 = RandomWeights.of(DType.Q6_K, n, 256, 5);
         q6.set(ValueLayout.JAVA_SHORT_UNALIGNED, 210L * 3 + 208, (short) 0x7E00); // NaN as block 3's d
         assertThat(Q6Groups.from(q6, 0, n, 256)).isNull();
-        if (Q8Groups.applies(true)) {
+        if (RowGroups.applies(true)) {
             assertThat(PackedWeights.pack(DType.Q8_0, q8, 0, n, 64, true)).isInstanceOf(Q8Rows.class);
             assertThat(PackedWeights.pack(DType.Q6_K, q6, 0, n, 256, true)).isInstanceOf(Q6Rows.class);
             assertThat(PackedWeights.pack(DType.Q8_0, RandomWeights.of(DType.Q8_0, n, 64, 5), 0, n, 64, true))
