@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure prompt (pp) and generation (tg) speed like llama-bench.",
+        description = {"Measure prompt (pp) and generation (tg) speed like llama-bench (each test warmed up for 2 s first).",
                 "Also reports peak memory, time to first token and the share of the memory-bandwidth limit reached.",
                 "Compare with llama.cpp on the same files: scripts/bench-vs-llamacpp.sh."})
 final class BenchCommand implements Callable<Integer> {
