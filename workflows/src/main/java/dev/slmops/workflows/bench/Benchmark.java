@@ -20,7 +20,8 @@ import java.util.SplittableRandom;
  * for at least {@link #WARMUP_NANOS} (once where one run takes longer): the JIT compiles the big vector kernels for
  * seconds after their first calls, and with a single warm-up run the first measured repetition of smollm2-135m's
  * tg128 ran at 210 tokens/s against ~300 for the others (the cost of a cold start is the TTFT figure). Adds what
- * llama-bench does not: peak RSS, time to the first token from process start, and decode speed as a fraction of the memory-bandwidth limit (weight bytes read per token / measured bandwidth).
+ * llama-bench does not: peak RSS, time to the first token from process start, and decode speed as a fraction of the
+ * memory-bandwidth limit (weight bytes read per token / measured bandwidth).
  */
 public final class Benchmark {
     private Benchmark() {
