@@ -24,12 +24,11 @@ import java.lang.foreign.MemorySegment;
  *   nib   [groups][nb][8 chunks][2G bytes]  chunk c, byte lane L (row r = L / 2, parity e = L % 2):
  *                                      low nibble  = q[r][32b + 2c + e] & 15        (k in 0..15 of the block)
  *                                      high nibble = q[r][32b + 16 + 2c + e] & 15   (k in 16..31)
- *   fifth [groups][nb][8 chunks][G/8 ints]  (5-bit types) G = 8: one int per chunk, the fifth bit of the low-nibble
- *                            value of (r, e) at bit 4 + r + 16e, of the high-nibble value at bit (12 + r + 16e) mod 32;
- *                            shifted right by r (rotated by 8 + r) in int lane r, both land on bits 4 and 20: bit 4 of
- *                            short lanes 2r and 2r+1, where the nibbles sit widened. G = 16: an int for the low values
- *                            and one for the high, each with the bit of (r, e) at r + 16e: read as shorts, lane
- *                            2r + e holds it at bit r, and a compare and a blend make it bit 4.
+ *   fifth [groups][nb][2 quads][2G bytes]  (5-bit types) quad h = chunks 4h .. 4h+3, byte lane L as in nib:
+ *                                      bit 2i     = fifth bit of the low-nibble value of chunk 4h + i
+ *                                      bit 2i + 1 = fifth bit of the high-nibble value of chunk 4h + i
+ *                            widened to shorts beside the nibbles and shifted left by 4, a right shift by 2i (2i + 1)
+ *                            brings a value's fifth bit to bit 4: one bit per weight, as in the file
  *   scale [groups][nb][G]    per row of the group: F16 bits for Q4_0/Q4_1/Q5_0/Q5_1 (the file's own)
  *   offset[groups][nb][G]    per row, stored as the scale (none for Q4_0 / Q5_0: -8 / -16 times the scale)
  *   K-quants, as the file stores them: subScale, subMin [groups][nb][G] the 6-bit sc and min per row and sub-block;
@@ -49,24 +48,10 @@ final class NibbleGroups extends RowGroups {
     static final VectorSpecies<Byte> BQ = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * G));
     /** Mask of bits 4 and 20: bit 4 of both short halves of an int lane. */
     private static final int FIFTH_BITS = 0x0010_0010;
-    /**
-     * Fifth-bit words per chunk: with 8 rows one int holds the chunk's 32 fifth bits; with 16 rows there are 64,
-     * in two ints (low-nibble values, high-nibble values).
-     */
-    private static final int FIFTH_WORDS = G == 8 ? 1 : 2;
-    /**
-     * 16 rows: per short lane 2r + e, the bit of (r, e) in a fifth-bit word read as shorts (1 << r); a lane whose bit
-     * is set gets 16 (a compare and a blend; variable shifts by r would not fit one int for 16 rows without rotation).
-     */
-    private static final short[] ROW_BIT = rowBits();
-    /** 8 rows: per int lane r, the right shift that brings a low-nibble value's fifth bit to bit 4 (+16e). */
-    private static final int[] LOW_SHIFT = {0, 1, 2, 3, 4, 5, 6, 7};
-    /** 8 rows: per int lane r, the right rotation that brings a high-nibble value's fifth bit to bit 4 (+16e). */
-    private static final int[] HIGH_ROTATION = {8, 9, 10, 11, 12, 13, 14, 15};
 
     private final byte[] nib;
     /** Fifth bits, or null for the 4-bit types. */
-    private final int[] fifth;
+    private final byte[] fifth;
     /**
      * Per-row scales as floats, or null where {@link #scale16} or {@link #subScale} holds them: only a file with an
      * infinite or NaN scale (or K-quant d) keeps floats, which carry it exactly.
@@ -96,7 +81,7 @@ final class NibbleGroups extends RowGroups {
     /** 256-blocks per row (the K-quants' d and dmin). */
     private final int nbK;
 
-    private NibbleGroups(DType type, int rows, int cols, byte[] nib, int[] fifth, float[] scale, short[] scale16,
+    private NibbleGroups(DType type, int rows, int cols, byte[] nib, byte[] fifth, float[] scale, short[] scale16,
                          float[] offset, short[] offset16, KScales k) {
         super(type, rows, cols);
         this.subScale = k == null ? null : k.subScale();
@@ -128,7 +113,7 @@ final class NibbleGroups extends RowGroups {
         int groups = (rows + G - 1) / G, nb = cols / 32;
         int groupBlocks = Math.multiplyExact(groups, nb);
         byte[] nib = new byte[Math.multiplyExact(groupBlocks, G * 16)];
-        int[] fifth = five ? new int[groupBlocks * 8 * FIFTH_WORDS] : null;
+        byte[] fifth = five ? new byte[Math.multiplyExact(groupBlocks, 4 * G)] : null;
         boolean centred = type == DType.Q4_0 || type == DType.Q5_0;
         boolean kQuant = type == DType.Q4_K || type == DType.Q5_K;
         boolean half = !kQuant; // _0/_1: d (and m) are F16 in the file
@@ -164,9 +149,8 @@ final class NibbleGroups extends RowGroups {
                             int lo = q[32 * sub + 2 * c + e], hi = q[32 * sub + 16 + 2 * c + e];
                             nib[gb * G * 16 + CHUNK * c + 2 * lr + e] = (byte) ((lo & 15) | ((hi & 15) << 4));
                             if (five) {
-                                int word = (gb * 8 + c) * FIFTH_WORDS;
-                                fifth[word] |= (lo >>> 4) << lowBit(lr, e);
-                                fifth[word + FIFTH_WORDS - 1] |= (hi >>> 4) << highBit(lr, e);
+                                int at = fifthIndex(gb, c, lr, e);
+                                fifth[at] |= (byte) (((lo >>> 4) << fifthBit(c, false)) | ((hi >>> 4) << fifthBit(c, true)));
                             }
                         }
                     }
@@ -241,32 +225,14 @@ final class NibbleGroups extends RowGroups {
         return offset16 != null ? Float.float16ToFloat(offset16[i]) : offset != null ? offset[i] : offsetPerScale * scaleAt(i);
     }
 
-    /**
-     * Bit of a chunk's (low-value) fifth-bit word for the low-nibble value of row r, parity e: 8 rows share one
-     * word with the high values (bits 4..11 and 20..27 low, the rest high); 16 rows fill a word each.
-     */
-    private static int lowBit(int r, int e) {
-        return G == 8 ? 4 + r + 16 * e : r + 16 * e;
+    /** Index in {@link #fifth} of the byte holding the fifth bits of row r, parity e, chunk c of group sub-block gb. */
+    private static int fifthIndex(int gb, int c, int r, int e) {
+        return (gb * 2 + c / 4) * 2 * G + 2 * r + e;
     }
 
-    /** The same for the high-nibble value, in the chunk's last fifth-bit word. */
-    private static int highBit(int r, int e) {
-        return G == 8 ? (12 + r + 16 * e) & 31 : r + 16 * e;
-    }
-
-    private static short[] rowBits() {
-        short[] bits = new short[2 * G];
-        for (int l = 0; l < 2 * G; l++) bits[l] = (short) (1 << (l / 2));
-        return bits;
-    }
-
-    /**
-     * 16 rows: 16 in the short lanes whose bit is set in the fifth-bit word {@code word}, else 0 (takes no vector:
-     * see helpersNotCalled; the row bits are one L1 load).
-     */
-    private static ShortVector fifthBits(int word) {
-        ShortVector h = IntVector.broadcast(IG, word).reinterpretAsShorts();
-        return ShortVector.zero(SG).blend((short) 16, h.and(ShortVector.fromArray(SG, ROW_BIT, 0)).compare(VectorOperators.NE, (short) 0));
+    /** Bit of that byte for the low-nibble (k = 2c + e) or high-nibble (k = 16 + 2c + e) value of chunk c. */
+    private static int fifthBit(int c, boolean high) {
+        return 2 * (c % 4) + (high ? 1 : 0);
     }
 
     @Override
@@ -284,7 +250,7 @@ final class NibbleGroups extends RowGroups {
             int base = (gb0 + b) * G * 16, xp = 16 * b;
             ShortVector s = ShortVector.zero(SG);
             for (int c = 0; c < 8; c++) {
-                ShortVector w = widen(base + CHUNK * c);
+                ShortVector w = widen(nib, base + CHUNK * c);
                 s = s.add(w.and((short) 0xF).mul(pair(pairs, xp + c))).add(w.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, xp + 8 + c)));
             }
             IntVector si = s.reinterpretAsInts(); // pair sums, spelled out: see pairSumsNotShared
@@ -307,8 +273,8 @@ final class NibbleGroups extends RowGroups {
     }
 
     /**
-     * The 5-bit GEMV (fifth bits moved in by variable shifts) costs ~0.10-0.15 ns per weight and row on Zen 3, the
-     * GEMM ~0.06 from 4 rows (its F32 panels, ~0.11 ns per weight, are shared by the rows): GEMM from 3 rows. The
+     * The 5-bit GEMV cost ~0.10-0.15 ns per weight and row on Zen 3 (Zen 5, quad layout: ~0.03), the GEMM ~0.06
+     * from 4 rows (its F32 panels, ~0.11 ns per weight, are shared by the rows): GEMM from 3 rows. The
      * 4-bit types keep the multi-row int8 kernel (~0.032) up to the default; with 16-row groups (AVX-512) up to 63
      * rows: one thread, Zen 5, Q4_0 4864x896, ns per weight and row, multi-row vs GEMM: 0.0120 vs 0.0138 at 32 rows,
      * 0.0110 vs 0.0124 at 64, even at 96, 0.0117 vs 0.0111 at 128; serving 32 clients (qwen2.5-0.5b Q4_0) 226 -> 187
@@ -366,7 +332,7 @@ final class NibbleGroups extends RowGroups {
             int base = (gb0 + b) * G * 16, xp = 16 * b;
             ShortVector s0 = ShortVector.zero(SG), s1 = s0, s2 = s0, s3 = s0;
             for (int c = 0; c < 8; c++) {
-                ShortVector w = widen(base + CHUNK * c);
+                ShortVector w = widen(nib, base + CHUNK * c);
                 ShortVector lo = w.and((short) 0xF), hi = w.lanewise(VectorOperators.LSHR, 4);
                 int l = xp + c, h = xp + 8 + c;
                 s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
@@ -419,7 +385,7 @@ final class NibbleGroups extends RowGroups {
             int base = (gb0 + b) * G * 16, xp = 16 * b;
             ShortVector s0 = ShortVector.zero(SG), s1 = s0;
             for (int c = 0; c < 8; c++) {
-                ShortVector w = widen(base + CHUNK * c);
+                ShortVector w = widen(nib, base + CHUNK * c);
                 ShortVector lo = w.and((short) 0xF), hi = w.lanewise(VectorOperators.LSHR, 4);
                 int l = xp + c, h = xp + 8 + c;
                 s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
@@ -449,31 +415,26 @@ final class NibbleGroups extends RowGroups {
         acc1.add(off1).intoArray(out, G);
     }
 
-    /** {@link #groupDot4} for 5-bit quants: the fifth bits ORed in as bit 4, and 16-bit sums over 4 chunks at a time. */
+    /**
+     * {@link #groupDot4} for 5-bit quants: each quad's fifth-bit bytes widened once beside the nibbles, a value's bit
+     * shifted to bit 4 and ORed in (AVX-512: one ternary logic op with the nibble's mask), and 16-bit sums over a quad
+     * of chunks at a time (16 products of at most 31 * 127 would overflow them).
+     */
     private void groupDot5(int g, int[] pairs, float[] xd, float[] xsum, float[] out) {
         FloatVector acc = FloatVector.zero(FG), off = acc;
-        IntVector lowShift = G == 8 ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
-        IntVector highRotation = G == 8 ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
         int gb0 = g * nb;
         for (int b = 0; b < nb; b++) {
-            int base = (gb0 + b) * G * 16, xp = 16 * b, fb = (gb0 + b) * 8 * FIFTH_WORDS;
+            int base = (gb0 + b) * G * 16, xp = 16 * b;
             IntVector dot = IntVector.zero(IG);
             for (int half = 0; half < 8; half += 4) {
                 ShortVector s = ShortVector.zero(SG);
-                for (int c = half; c < half + 4; c++) {
-                    ShortVector w = widen(base + CHUNK * c);
-                    int word = fb + c * FIFTH_WORDS;
-                    ShortVector lo5, hi5;
-                    if (G == 8) {
-                        IntVector h = IntVector.broadcast(IG, fifth[word]);
-                        lo5 = h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS).reinterpretAsShorts();
-                        hi5 = h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS).reinterpretAsShorts();
-                    } else {
-                        lo5 = fifthBits(fifth[word]);
-                        hi5 = fifthBits(fifth[word + 1]);
-                    }
-                    s = s.add(w.and((short) 0xF).or(lo5).mul(pair(pairs, xp + c)))
-                            .add(w.lanewise(VectorOperators.LSHR, 4).or(hi5).mul(pair(pairs, xp + 8 + c)));
+                ShortVector f = widen(fifth, fifthIndex(gb0 + b, half, 0, 0)).lanewise(VectorOperators.LSHL, 4);
+                for (int i = 0; i < 4; i++) {
+                    int c = half + i;
+                    ShortVector w = widen(nib, base + CHUNK * c);
+                    ShortVector lo = w.and((short) 0xF).or(f.lanewise(VectorOperators.LSHR, 2 * i).and((short) 0x10));
+                    ShortVector hi = w.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 2 * i + 1).and((short) 0x10));
+                    s = s.add(lo.mul(pair(pairs, xp + c))).add(hi.mul(pair(pairs, xp + 8 + c)));
                 }
                 IntVector si = s.reinterpretAsInts(); // pair sums, spelled out: see pairSumsNotShared
                 dot = dot.add(si.lanewise(VectorOperators.ASHR, 16).add(si.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
@@ -504,9 +465,9 @@ final class NibbleGroups extends RowGroups {
      * pairSums spelled out, the rest in FloatVector.add called from the group end).
      */
 
-    /** The 2G nibble bytes of a chunk widened to 2G shorts (0..255: both nibbles). */
-    private ShortVector widen(int at) {
-        return (ShortVector) ByteVector.fromArray(BG, nib, at).convertShape(VectorOperators.ZERO_EXTEND_B2S, SG, 0);
+    /** The 2G bytes of a chunk (nibbles) or quad (fifth bits) at {@code at} widened to 2G shorts (0..255). */
+    private static ShortVector widen(byte[] bytes, int at) {
+        return (ShortVector) ByteVector.fromArray(BG, bytes, at).convertShape(VectorOperators.ZERO_EXTEND_B2S, SG, 0);
     }
 
     /** The vector kernels' arithmetic one row at a time, in the same order (their reference). */
@@ -545,10 +506,7 @@ final class NibbleGroups extends RowGroups {
         int c = (j % 16) / 2, e = j % 2;
         int v = nib[gb * G * 16 + CHUNK * c + 2 * r + e] & 0xFF;
         int q = j < 16 ? v & 0xF : v >>> 4;
-        if (fifth != null) {
-            int word = (gb * 8 + c) * FIFTH_WORDS + (j < 16 ? 0 : FIFTH_WORDS - 1);
-            q |= ((fifth[word] >>> (j < 16 ? lowBit(r, e) : highBit(r, e))) & 1) << 4;
-        }
+        if (fifth != null) q |= ((fifth[fifthIndex(gb, c, r, e)] >>> fifthBit(c, j >= 16)) & 1) << 4;
         return q;
     }
 
@@ -562,8 +520,6 @@ final class NibbleGroups extends RowGroups {
     void groupPanel(int g, int k0, int kc, float[] dst, int column) {
         int nr = MicroKernel.NR;
         boolean vector = VectorPath.ENABLED;
-        IntVector lowShift = vector && G == 8 ? IntVector.fromArray(IG, LOW_SHIFT, 0) : null;
-        IntVector highRotation = vector && G == 8 ? IntVector.fromArray(IG, HIGH_ROTATION, 0) : null;
         for (int kb = 0; kb < kc; kb += 32) {
             int gb = g * nb + (k0 + kb) / 32, d0 = kb * nr + column;
             if (vector) {
@@ -576,18 +532,14 @@ final class NibbleGroups extends RowGroups {
                         : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
                         : offset != null ? FloatVector.fromArray(FG, offset, at) : sv.mul(offsetPerScale);
                 for (int c = 0; c < 8; c++) {
-                    IntVector w = widen(gb * G * 16 + CHUNK * c).reinterpretAsInts();
+                    IntVector w = widen(nib, gb * G * 16 + CHUNK * c).reinterpretAsInts();
                     IntVector lo = w.and(0x000F_000F), hi = w.lanewise(VectorOperators.LSHR, 4).and(0x000F_000F);
                     if (fifth != null) {
-                        int word = (gb * 8 + c) * FIFTH_WORDS;
-                        if (G == 8) {
-                            IntVector h = IntVector.broadcast(IG, fifth[word]);
-                            lo = lo.or(h.lanewise(VectorOperators.LSHR, lowShift).and(FIFTH_BITS));
-                            hi = hi.or(h.lanewise(VectorOperators.ROR, highRotation).and(FIFTH_BITS));
-                        } else {
-                            lo = lo.or(fifthBits(fifth[word]).reinterpretAsInts());
-                            hi = hi.or(fifthBits(fifth[word + 1]).reinterpretAsInts());
-                        }
+                        // the quad's fifth-bit shorts, shifted left by 4, in int lanes: right shifts by at most 7 move
+                        // no bit across the short halves into bits 4 and 20
+                        IntVector f = widen(fifth, fifthIndex(gb, c, 0, 0)).lanewise(VectorOperators.LSHL, 4).reinterpretAsInts();
+                        lo = lo.or(f.lanewise(VectorOperators.LSHR, fifthBit(c, false)).and(FIFTH_BITS));
+                        hi = hi.or(f.lanewise(VectorOperators.LSHR, fifthBit(c, true)).and(FIFTH_BITS));
                     }
                     // q * scale + offset, four G-float runs (spelled out: see helpersNotCalled)
                     ((FloatVector) lo.and(0xFFFF).convert(VectorOperators.I2F, 0)).mul(sv).add(ov)
