@@ -1,7 +1,10 @@
 package dev.slmops.tensor.ops;
 
+import dev.slmops.tensor.matmul.VectorPath;
 import dev.slmops.tensor.parallel.ThreadScratch;
 import dev.slmops.tensor.parallel.WorkerPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Attention} over keys and values stored in pages (a KV cache that grows a page at a time):
@@ -15,6 +18,7 @@ import dev.slmops.tensor.parallel.WorkerPool;
  * Attention's blocked kernel.
  */
 public final class PagedAttention {
+    private static final VectorSpecies<Float> F = VectorPath.F;
     private PagedAttention() {
     }
 
@@ -100,7 +104,7 @@ public final class PagedAttention {
 
     /**
      * The query heads of KV head g for one query at position t over F16 pages: keys and values [from, t] of that
-     * head widened (Float.float16ToFloat, which the JIT vectorizes) into contiguous [n][headDim] scratch, then
+     * head widened (VectorMath.halfToFloat) into contiguous [n][headDim] scratch, then
      * {@link DecodeHead#attend} per query head on it.
      */
     private static void groupHalf(Attention.Params p, float[] q, int qOff, int t, short[][] kPages, short[][] vPages,
@@ -120,8 +124,13 @@ public final class PagedAttention {
         }
     }
 
+    /** dst[dstOff ..] = n halves of src[srcOff ..] as floats (the same values as Float.float16ToFloat). */
     private static void widen(short[] src, int srcOff, float[] dst, int dstOff, int n) {
-        for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(src[srcOff + i]);
+        int i = 0;
+        if (VectorPath.ENABLED) {
+            for (; i + F.length() <= n; i += F.length()) VectorMath.halfToFloat(src, srcOff + i).intoArray(dst, dstOff + i);
+        }
+        for (; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(src[srcOff + i]);
     }
 
     /** Head h of one query at position t over paged keys [kvStart, kvEnd): logits, softmax, weighted values. */

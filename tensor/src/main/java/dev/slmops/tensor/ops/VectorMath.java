@@ -3,8 +3,10 @@ package dev.slmops.tensor.ops;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -51,6 +53,25 @@ public final class VectorMath {
         }
         return treeSum(v.toArray());
     }
+
+    /**
+     * The L halves (F16 bits) at a[off ..] as floats (L = the preferred float species' lanes), exactly as Float.float16ToFloat gives
+     * each: sign, exponent and mantissa moved into a float's fields and the exponent rebased by a multiply by 2^112
+     * (exact for every finite half, subnormals included); infinities and NaNs (exponent 31) take the float's
+     * all-ones exponent with the mantissa kept instead. ~8 lane-wise operations per L halves.
+     */
+    public static FloatVector halfToFloat(short[] a, int off) {
+        IntVector v = (IntVector) ShortVector.fromArray(HALVES, a, off).convertShape(VectorOperators.S2I, INTS, 0);
+        IntVector fields = v.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000);
+        VectorMask<Integer> special = v.and(0x7C00).compare(VectorOperators.EQ, 0x7C00);
+        return fields.reinterpretAsFloats().mul(0x1p112f)
+                .blend(fields.or(0x7F80_0000).reinterpretAsFloats(), special.cast(HALF_FLOATS));
+    }
+
+    /** {@link #halfToFloat}'s lanes: the preferred float species' count, as shorts and ints. */
+    private static final VectorSpecies<Float> HALF_FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * HALF_FLOATS.length()));
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
 
     /** {@link #sum(FloatVector)} for doubles (same tree). */
     public static double sum(DoubleVector v) {
