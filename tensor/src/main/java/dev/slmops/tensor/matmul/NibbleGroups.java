@@ -274,21 +274,23 @@ final class NibbleGroups extends RowGroups {
 
     /**
      * The 5-bit GEMV cost ~0.10-0.15 ns per weight and row on Zen 3 (Zen 5, quad layout: ~0.03), the GEMM ~0.06
-     * from 4 rows (its F32 panels, ~0.11 ns per weight, are shared by the rows): GEMM from 3 rows. The
-     * 4-bit types keep the multi-row int8 kernel (~0.032) up to the default; with 16-row groups (AVX-512) up to 63
-     * rows: one thread, Zen 5, Q4_0 4864x896, ns per weight and row, multi-row vs GEMM: 0.0120 vs 0.0138 at 32 rows,
-     * 0.0110 vs 0.0124 at 64, even at 96, 0.0117 vs 0.0111 at 128; serving 32 clients (qwen2.5-0.5b Q4_0) 226 -> 187
-     * ms per pass; pp512 stays on the GEMM (with the multi-row kernel throughout it ran 248 tokens/s, not 312-332).
+     * from 4 rows (its F32 panels, ~0.11 ns per weight, are shared by the rows). The 4-bit types keep the multi-row
+     * int8 kernel (~0.032) up to the default; with 16-row groups (AVX-512) up to 63 rows: one thread, Zen 5, Q4_0
+     * 4864x896, ns per weight and row, multi-row vs GEMM: 0.0120 vs 0.0138 at 32 rows, 0.0110 vs 0.0124 at 64, even
+     * at 96, 0.0117 vs 0.0111 at 128; serving 32 clients (qwen2.5-0.5b Q4_0) 226 -> 187 ms per pass; pp512 stays on
+     * the GEMM (with the multi-row kernel throughout it ran 248 tokens/s, not 312-332). The 5-bit multi-row kernel
+     * gains less over its GEMV: Q5_0 4864x896, one thread, Zen 5, microseconds per call, multi-row vs GEMM (GEMV
+     * per row at 2): 196 vs 289 at 2 rows, 337 vs 530 at 4, 614 vs 647 at 8, 1218 vs 948 at 16: GEMM from 8 rows.
      */
     @Override
     int gemmMinRows() {
-        return fifth == null ? (G == 16 ? 64 : super.gemmMinRows()) : 3;
+        return fifth != null ? 8 : G == 16 ? 64 : super.gemmMinRows();
     }
 
-    /** The 4-bit types have a multi-row kernel ({@link #groupDot4Rows4}); the 5-bit ones run one GEMV per row. */
+    /** Multi-row kernels for both: {@link #groupDot4Rows4}, {@link #groupDot5Rows4} (and their two-row forms). */
     @Override
     boolean hasMultiRowInt8() {
-        return fifth == null;
+        return true;
     }
 
     /** The rows' {@link Prep}s as they are. */
@@ -304,8 +306,14 @@ final class NibbleGroups extends RowGroups {
         Prep p0 = (Prep) prep[r0], p1 = (Prep) prep[r0 + 1];
         Prep p2 = g == 4 ? (Prep) prep[r0 + 2] : null, p3 = g == 4 ? (Prep) prep[r0 + 3] : null;
         for (int grp = g0; grp < g1; grp++) {
-            if (g == 4) groupDot4Rows4(grp, p0, p1, p2, p3, out);
-            else groupDot4Rows2(grp, p0, p1, out);
+            if (fifth != null) {
+                if (g == 4) groupDot5Rows4(grp, p0, p1, p2, p3, out);
+                else groupDot5Rows2(grp, p0, p1, out);
+            } else if (g == 4) {
+                groupDot4Rows4(grp, p0, p1, p2, p3, out);
+            } else {
+                groupDot4Rows2(grp, p0, p1, out);
+            }
             int live = Math.min(G, rows - G * grp);
             for (int r = 0; r < g; r++) System.arraycopy(out, G * r, y, yOff + (r0 + r) * rows + G * grp, live);
         }
@@ -404,6 +412,117 @@ final class NibbleGroups extends RowGroups {
                     .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), acc0);
             acc1 = ((FloatVector) i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), acc1);
+            off0 = of.fma(FloatVector.broadcast(FG, t0[b]), off0);
+            off1 = of.fma(FloatVector.broadcast(FG, t1[b]), off1);
+        }
+        if (centred) {
+            off0 = off0.mul(offsetPerScale);
+            off1 = off1.mul(offsetPerScale);
+        }
+        acc0.add(off0).intoArray(out, 0);
+        acc1.add(off1).intoArray(out, G);
+    }
+
+    /**
+     * {@link #groupDot5} of group g for four activation rows at once (two: {@link #groupDot5Rows2}): each chunk's
+     * 5-bit values are formed once for the rows, then each row's products and sums are the single-row kernel's, in
+     * its order: the same bits. Block and group ends spelled out as in {@link #groupDot4Rows4}.
+     */
+    private void groupDot5Rows4(int g, Prep p0, Prep p1, Prep p2, Prep p3, float[] out) {
+        int[] x0 = p0.pairs(), x1 = p1.pairs(), x2 = p2.pairs(), x3 = p3.pairs();
+        float[] d0 = p0.xq().d(), d1 = p1.xq().d(), d2 = p2.xq().d(), d3 = p3.xq().d();
+        float[] t0 = p0.xq().sum(), t1 = p1.xq().sum(), t2 = p2.xq().sum(), t3 = p3.xq().sum();
+        FloatVector acc0 = FloatVector.zero(FG), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        FloatVector off0 = acc0, off1 = acc0, off2 = acc0, off3 = acc0;
+        int gb0 = g * nb;
+        for (int b = 0; b < nb; b++) {
+            int base = (gb0 + b) * G * 16, xp = 16 * b;
+            IntVector i0 = IntVector.zero(IG), i1 = i0, i2 = i0, i3 = i0;
+            for (int half = 0; half < 8; half += 4) {
+                ShortVector s0 = ShortVector.zero(SG), s1 = s0, s2 = s0, s3 = s0;
+                ShortVector f = widen(fifth, fifthIndex(gb0 + b, half, 0, 0)).lanewise(VectorOperators.LSHL, 4);
+                for (int i = 0; i < 4; i++) {
+                    int c = half + i;
+                    ShortVector w = widen(nib, base + CHUNK * c);
+                    ShortVector lo = w.and((short) 0xF).or(f.lanewise(VectorOperators.LSHR, 2 * i).and((short) 0x10));
+                    ShortVector hi = w.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 2 * i + 1).and((short) 0x10));
+                    int l = xp + c, h = xp + 8 + c;
+                    s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
+                    s1 = s1.add(lo.mul(pair(x1, l))).add(hi.mul(pair(x1, h)));
+                    s2 = s2.add(lo.mul(pair(x2, l))).add(hi.mul(pair(x2, h)));
+                    s3 = s3.add(lo.mul(pair(x3, l))).add(hi.mul(pair(x3, h)));
+                }
+                IntVector u0 = s0.reinterpretAsInts(), u1 = s1.reinterpretAsInts();
+                IntVector u2 = s2.reinterpretAsInts(), u3 = s3.reinterpretAsInts();
+                i0 = i0.add(u0.lanewise(VectorOperators.ASHR, 16).add(u0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                i1 = i1.add(u1.lanewise(VectorOperators.ASHR, 16).add(u1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                i2 = i2.add(u2.lanewise(VectorOperators.ASHR, 16).add(u2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                i3 = i3.add(u3.lanewise(VectorOperators.ASHR, 16).add(u3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+            }
+            int at = (gb0 + b) * G;
+            int atK = (g * nbK + b / 8) * G;
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                    : FloatVector.fromArray(FG, scale, at);
+            FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
+                    : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
+            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), acc0);
+            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), acc1);
+            acc2 = ((FloatVector) i2.convert(VectorOperators.I2F, 0)).fma(sc.mul(d2[b]), acc2);
+            acc3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0)).fma(sc.mul(d3[b]), acc3);
+            off0 = of.fma(FloatVector.broadcast(FG, t0[b]), off0);
+            off1 = of.fma(FloatVector.broadcast(FG, t1[b]), off1);
+            off2 = of.fma(FloatVector.broadcast(FG, t2[b]), off2);
+            off3 = of.fma(FloatVector.broadcast(FG, t3[b]), off3);
+        }
+        if (centred) {
+            off0 = off0.mul(offsetPerScale);
+            off1 = off1.mul(offsetPerScale);
+            off2 = off2.mul(offsetPerScale);
+            off3 = off3.mul(offsetPerScale);
+        }
+        acc0.add(off0).intoArray(out, 0);
+        acc1.add(off1).intoArray(out, G);
+        acc2.add(off2).intoArray(out, 2 * G);
+        acc3.add(off3).intoArray(out, 3 * G);
+    }
+
+    /** {@link #groupDot5Rows4} for two activation rows. */
+    private void groupDot5Rows2(int g, Prep p0, Prep p1, float[] out) {
+        int[] x0 = p0.pairs(), x1 = p1.pairs();
+        float[] d0 = p0.xq().d(), d1 = p1.xq().d(), t0 = p0.xq().sum(), t1 = p1.xq().sum();
+        FloatVector acc0 = FloatVector.zero(FG), acc1 = acc0, off0 = acc0, off1 = acc0;
+        int gb0 = g * nb;
+        for (int b = 0; b < nb; b++) {
+            int base = (gb0 + b) * G * 16, xp = 16 * b;
+            IntVector i0 = IntVector.zero(IG), i1 = i0;
+            for (int half = 0; half < 8; half += 4) {
+                ShortVector s0 = ShortVector.zero(SG), s1 = s0;
+                ShortVector f = widen(fifth, fifthIndex(gb0 + b, half, 0, 0)).lanewise(VectorOperators.LSHL, 4);
+                for (int i = 0; i < 4; i++) {
+                    int c = half + i;
+                    ShortVector w = widen(nib, base + CHUNK * c);
+                    ShortVector lo = w.and((short) 0xF).or(f.lanewise(VectorOperators.LSHR, 2 * i).and((short) 0x10));
+                    ShortVector hi = w.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 2 * i + 1).and((short) 0x10));
+                    int l = xp + c, h = xp + 8 + c;
+                    s0 = s0.add(lo.mul(pair(x0, l))).add(hi.mul(pair(x0, h)));
+                    s1 = s1.add(lo.mul(pair(x1, l))).add(hi.mul(pair(x1, h)));
+                }
+                IntVector u0 = s0.reinterpretAsInts(), u1 = s1.reinterpretAsInts();
+                i0 = i0.add(u0.lanewise(VectorOperators.ASHR, 16).add(u0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                i1 = i1.add(u1.lanewise(VectorOperators.ASHR, 16).add(u1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+            }
+            int at = (gb0 + b) * G;
+            int atK = (g * nbK + b / 8) * G;
+            FloatVector sc = scale16 != null ? ((IntVector) ShortVector.fromArray(SH, scale16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subScale != null ? ((IntVector) ShortVector.fromArray(SH, superScale, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subScale, at).convertShape(VectorOperators.B2F, FG, 0))
+                    : FloatVector.fromArray(FG, scale, at);
+            FloatVector of = offset16 != null ? ((IntVector) ShortVector.fromArray(SH, offset16, at).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE)
+                    : subMin != null ? ((IntVector) ShortVector.fromArray(SH, superMin, atK).convertShape(VectorOperators.S2I, IG, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_BITS).reinterpretAsFloats().mul(HALF_SCALE).mul((FloatVector) ByteVector.fromArray(BQ, subMin, at).convertShape(VectorOperators.B2F, FG, 0)).neg()
+                    : offset != null ? FloatVector.fromArray(FG, offset, at) : sc;
+            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), acc0);
+            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), acc1);
             off0 = of.fma(FloatVector.broadcast(FG, t0[b]), off0);
             off1 = of.fma(FloatVector.broadcast(FG, t1[b]), off1);
         }

@@ -34,7 +34,7 @@ class QuantRowsBatchTest {
                     MemorySegment w = RandomWeights.of(type, n, k, seed++);
                     PackedWeights packed = PackedWeights.pack(type, w, 0, n, k, int8);
                     for (int m : new int[]{2, 3, 8, 31}) {
-                        // the 5-bit nibble groups run GEMM from 3 rows (their GEMV is the slow one)
+                        // each layout's own switch to GEMM (the 5-bit nibble groups from 8 rows)
                         assertThat(QuantRowsBatch.applies(packed, m)).isEqualTo(m < packed.gemmMinRows());
                         if (m == 2) assertThat(QuantRowsBatch.applies(packed, m)).isTrue();
                         if (!QuantRowsBatch.applies(packed, m)) continue;
@@ -64,7 +64,7 @@ class QuantRowsBatchTest {
 
     /**
      * Batched decode must not change a single bit: with int8 activations, the multi-row kernels ({@link
-     * Q8Groups}' for Q8_0, {@link NibbleGroups}' 4-row kernel for Q4_0/Q4_1/Q4_K) and the blocked
+     * Q8Groups}' for Q8_0, {@link NibbleGroups}' 4-row kernels for the 4- and 5-bit types) and the blocked
      * per-row path both give exactly what one GEMV per row
      * gives, on awkward row counts (groups of 4, then 2, then an odd row) and K not a multiple of 256 where the type
      * allows it.
