@@ -22,6 +22,6 @@ for m in workflows train model tensor testkit; do cp="$cp:$m/target/classes"; do
 cp="$cp:$(tr ':' '\n' < serve/target/bench.classpath | grep -v '/dev/slmops/' | paste -sd:)"
 # the GC options of the ./slmops launcher (what `slmops serve` runs with), so the RSS figures are production's;
 # SLMOPS_BENCH_GC replaces them (e.g. "-XX:+UseParallelGC -Xmx8g", the options before 2026-11-26: RSS grew with the heap)
-exec "$java" --add-modules jdk.incubator.vector $SLMOPS_JIT_FLAGS --enable-native-access=ALL-UNNAMED ${SLMOPS_BENCH_GC:--XX:+UseSerialGC -Xmn16m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} \
+exec "$java" --add-modules jdk.incubator.vector $SLMOPS_JIT_FLAGS --enable-native-access=ALL-UNNAMED ${SLMOPS_BENCH_GC:--XX:+UseSerialGC -Xmn16m -XX:PretenureSizeThreshold=262144 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} \
   ${SLMOPS_BENCH_JAVA_OPTS:-} \
   -Dslmops.project.root="$PWD" -cp "$cp" dev.slmops.serve.bench.ServeLoadBench "$@"
