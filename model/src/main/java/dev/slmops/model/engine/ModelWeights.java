@@ -6,6 +6,7 @@ import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.layers.Embedding;
 import dev.slmops.model.layers.Projection;
 import dev.slmops.model.layers.Vec;
+import dev.slmops.tensor.parallel.WorkerPool;
 import dev.slmops.tensor.quant.Dequantize;
 
 /**
@@ -57,15 +58,30 @@ public final class ModelWeights {
 
     /** For inference: matrices repacked for the fast kernels, vectors read into float arrays. */
     public static ModelWeights bind(ModelConfig c, WeightSource src) {
-        return bind(c, new InferenceBinder(src));
+        return bind(c, new InferenceBinder(src), null);
+    }
+
+    /**
+     * {@link #bind(ModelConfig, WeightSource)} with the layers packed on {@code pool}'s threads, a layer per task
+     * (packing is most of a load: qwen2.5-0.5b Q8_0 ~2.3 s of ~6 s to the first token on one thread). The sources
+     * only read their files, and a layer's packing touches nothing another layer's does.
+     */
+    public static ModelWeights bind(ModelConfig c, WeightSource src, WorkerPool pool) {
+        return bind(c, new InferenceBinder(src), pool);
     }
 
     /** Binds every weight of the architecture by Hugging Face name, in the roles the forward reads. */
     public static ModelWeights bind(ModelConfig c, WeightBinder b) {
+        return bind(c, b, null);
+    }
+
+    /** The binding, the layers in order on this thread where {@code pool} is null (a binder may keep state in order). */
+    private static ModelWeights bind(ModelConfig c, WeightBinder b, WorkerPool pool) {
         int D = c.hiddenSize(), V = c.vocabSize();
         Embedding embedding = b.embedding("model.embed_tokens.weight", V, D, c.embeddingScale());
         Layer[] layers = new Layer[c.numLayers()];
-        for (int i = 0; i < layers.length; i++) layers[i] = bindLayer(c, b, i);
+        if (pool != null) pool.parallelFor(layers.length, i -> layers[i] = bindLayer(c, b, i));
+        else for (int i = 0; i < layers.length; i++) layers[i] = bindLayer(c, b, i);
         Vec outputNorm = b.vector("model.norm.weight", D);
         Projection output = c.tieEmbeddings() ? b.tiedOutput(V, D) : b.matrix("lm_head", V, D, null);
         if (c.tieEmbeddings()) embedding = b.afterTiedOutput(embedding, output);

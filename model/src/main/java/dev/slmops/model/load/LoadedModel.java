@@ -73,6 +73,7 @@ public final class LoadedModel implements AutoCloseable {
      */
     public static LoadedModel load(Path path, Options options, Path adapterPath) throws IOException {
         ModelFiles files = ModelFiles.open(path);
+        WorkerPool pool = null;
         try {
             ModelConfig c = files.config();
             LoraAdapter adapter = null;
@@ -90,12 +91,13 @@ public final class LoadedModel implements AutoCloseable {
             }
             if (options.threads() < 0) throw new IllegalArgumentException("threads must be >= 0, got " + options.threads());
             files.tokenizer(); // fail early on a missing or unreadable tokenizer
-            WorkerPool pool = options.threads() > 0 ? new WorkerPool(options.threads()) : WorkerPool.ofAvailableProcessors();
-            ModelWeights weights = ModelWeights.bind(c, source);
+            pool = options.threads() > 0 ? new WorkerPool(options.threads()) : WorkerPool.ofAvailableProcessors();
+            ModelWeights weights = ModelWeights.bind(c, source, pool);
             // The matrices now live repacked on the heap; only embedding rows are read from the file from here on.
             files.releaseResidentPages();
             return new LoadedModel(files, new Transformer(weights, ctx, pool), pool, ctx, options.kvType(), adapter);
         } catch (IOException | RuntimeException e) {
+            if (pool != null) pool.close(); // its threads would outlive a failed load
             files.close();
             throw e;
         }
