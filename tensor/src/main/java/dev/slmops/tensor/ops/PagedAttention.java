@@ -19,6 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class PagedAttention {
     private static final VectorSpecies<Float> F = VectorPath.F;
+
     private PagedAttention() {
     }
 
@@ -104,8 +105,8 @@ public final class PagedAttention {
 
     /**
      * The query heads of KV head g for one query at position t over F16 pages: keys and values [from, t] of that
-     * head widened (VectorMath.halfToFloat) into contiguous [n][headDim] scratch, then
-     * {@link DecodeHead#attend} per query head on it.
+     * head widened ({@link VectorMath#halfToFloat}) into contiguous [n][headDim] scratch, then {@link DecodeHead#attend}
+     * per query head on it.
      */
     private static void groupHalf(Attention.Params p, float[] q, int qOff, int t, short[][] kPages, short[][] vPages,
                                   int pageRows, float[] out, int outOff, int g) {

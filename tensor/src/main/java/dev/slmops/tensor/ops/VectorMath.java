@@ -55,10 +55,10 @@ public final class VectorMath {
     }
 
     /**
-     * The L halves (F16 bits) at a[off ..] as floats (L = the preferred float species' lanes), exactly as Float.float16ToFloat gives
-     * each: sign, exponent and mantissa moved into a float's fields and the exponent rebased by a multiply by 2^112
-     * (exact for every finite half, subnormals included); infinities and NaNs (exponent 31) take the float's
-     * all-ones exponent with the mantissa kept instead. ~8 lane-wise operations per L halves.
+     * The L halves (F16 bits) at a[off ..] as floats (L = the preferred float species' lanes), each exactly as
+     * Float.float16ToFloat gives it: sign, exponent and mantissa moved into a float's fields and the exponent rebased
+     * by a multiply by 2^112 (exact for every finite half, subnormals included); infinities and NaNs (exponent 31)
+     * take the float's all-ones exponent with the mantissa kept instead. ~8 lane-wise operations per L halves.
      */
     public static FloatVector halfToFloat(short[] a, int off) {
         IntVector v = (IntVector) ShortVector.fromArray(HALVES, a, off).convertShape(VectorOperators.S2I, INTS, 0);
@@ -70,7 +70,8 @@ public final class VectorMath {
 
     /** {@link #halfToFloat}'s lanes: the preferred float species' count, as shorts and ints. */
     private static final VectorSpecies<Float> HALF_FLOATS = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * HALF_FLOATS.length()));
+    private static final VectorSpecies<Short> HALVES =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(16 * HALF_FLOATS.length()));
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
 
     /** {@link #sum(FloatVector)} for doubles (same tree). */
