@@ -293,16 +293,9 @@ final class NibbleGroups extends RowGroups {
         return true;
     }
 
-    /** The rows' {@link Prep}s as they are. */
-    @Override
-    Object multiRowPrepare(Object[] prep) {
-        return prep;
-    }
-
     /** Groups [g0, g1) for activation rows r0 .. r0+g-1 (g = 4 or 2); out: 4G floats, the rows' G outputs each. */
     @Override
-    void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int g0, int g1, float[] out) {
-        Object[] prep = (Object[]) activations;
+    void gemvRangeRows(Object[] prep, int r0, int g, float[] y, int yOff, int g0, int g1, float[] out) {
         Prep p0 = (Prep) prep[r0], p1 = (Prep) prep[r0 + 1];
         Prep p2 = g == 4 ? (Prep) prep[r0 + 2] : null, p3 = g == 4 ? (Prep) prep[r0 + 3] : null;
         for (int grp = g0; grp < g1; grp++) {

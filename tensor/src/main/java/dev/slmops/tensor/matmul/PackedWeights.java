@@ -346,18 +346,13 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         return false;
     }
 
-    /** The rows' {@link #gemvPrepare}d activations ({@code prep[r]}) as {@link #gemvRangeRows} reads them. */
-    Object multiRowPrepare(Object[] prep) {
-        throw new UnsupportedOperationException(this + " has no multi-row int8 kernel");
-    }
-
     /**
      * y[yOff + r * N + n] for the outputs n of GEMV units [u0, u1) and activation rows r in [r0, r0 + g) (g = 2 or
-     * 4), x rounded to int8 ({@code activations}: from {@link #multiRowPrepare}); bit-identical to g calls of {@link
-     * #gemvRange}. {@code scratch}: 128 floats of the calling task's, for the kernels' lane sums (so that a call
-     * allocates nothing).
+     * 4), x rounded to int8 ({@code prep[r]}: row r's {@link #gemvPrepare}); bit-identical to g calls of {@link
+     * #gemvRange}. {@code scratch}: at least 4 x 16 floats of the calling task's, for the kernels' outputs (so that
+     * a call allocates nothing).
      */
-    void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int u0, int u1, float[] scratch) {
+    void gemvRangeRows(Object[] prep, int r0, int g, float[] y, int yOff, int u0, int u1, float[] scratch) {
         throw new UnsupportedOperationException(this + " has no multi-row int8 kernel");
     }
 

@@ -149,19 +149,12 @@ final class Q8Groups extends RowGroups {
         return true;
     }
 
-    /** The rows' {@link Prep}s as they are. */
-    @Override
-    Object multiRowPrepare(Object[] prep) {
-        return prep;
-    }
-
     /**
      * Groups [g0, g1) for activation rows r0 .. r0+g-1 (g = 4 or 2), two rows per pass over a group (the second
      * pass of four reads the group from L1); out: 2G floats, the two rows' G outputs.
      */
     @Override
-    void gemvRangeRows(Object activations, int r0, int g, float[] y, int yOff, int g0, int g1, float[] out) {
-        Object[] prep = (Object[]) activations;
+    void gemvRangeRows(Object[] prep, int r0, int g, float[] y, int yOff, int g0, int g1, float[] out) {
         for (int grp = g0; grp < g1; grp++) {
             int live = Math.min(G, rows - G * grp);
             for (int r = r0; r < r0 + g; r += 2) {

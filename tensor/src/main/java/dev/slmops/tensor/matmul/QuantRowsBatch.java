@@ -13,9 +13,10 @@ import dev.slmops.tensor.parallel.WorkerPool;
  * <p>Families with a multi-row int8 kernel ({@link PackedWeights#hasMultiRowInt8}) run it instead: each weight
  * block is unpacked once for 4 (then 2) activation rows, and each row's arithmetic is still its GEMV's (same bits).
  * Q8_0's row groups ({@link Q8Groups}) widen a chunk once for 2 rows: 0.024 ns per weight and row against 0.022 for
- * one GEMV per row (one thread, Zen 5, 8 rows, MultiRowDecodeBenchmark; its row-major predecessor took 0.036 and 0.10). The 4-bit nibble groups ({@link
- * NibbleGroups}: Q4_0, Q4_1, Q4_K) widen a chunk and split its nibbles once for 4 rows: 0.032-0.034 vs 0.046-0.052
- * ns per weight and row for the blocked path (best of 400 calls, 8 rows, one thread, Zen 3, both shapes).
+ * one GEMV per row (one thread, Zen 5, 8 rows, MultiRowDecodeBenchmark; its row-major predecessor took 0.036 and
+ * 0.10). The nibble groups ({@link NibbleGroups}: Q4_0, Q4_1, Q4_K, and the 5-bit Q5_0, Q5_1, Q5_K below 8 rows)
+ * widen a chunk and split its nibbles once for 4 rows: 0.032-0.034 vs 0.046-0.052 ns per weight and row for the
+ * blocked path (4-bit; best of 400 calls, 8 rows, one thread, Zen 3, both shapes).
  */
 final class QuantRowsBatch {
     /** Weight bytes per block of output rows that all activation rows go over together (fits a 32 KiB L1d). */
@@ -65,8 +66,7 @@ final class QuantRowsBatch {
         int tasks = PackedWeights.taskCount(units, pool, w.gemvMinUnitsPerTask());
         int unitsPerBlock = Math.max(1, BLOCK_BYTES / Math.max(1, bytesPerUnit(w)));
         if (multiRow && vector && w.hasMultiRowInt8()) {
-            Object rows = w.multiRowPrepare(prep);
-            pool.parallelFor(tasks, t -> multiRowRange(w, x, xOff, prep, rows, y, yOff, m,
+            pool.parallelFor(tasks, t -> multiRowRange(w, x, xOff, prep, y, yOff, m,
                     (int) ((long) units * t / tasks), (int) ((long) units * (t + 1) / tasks), unitsPerBlock));
             return;
         }
@@ -85,14 +85,14 @@ final class QuantRowsBatch {
      * Output rows [n0, n1) of all m activation rows with the multi-row kernels: per L1-sized block of output rows,
      * activation rows in groups of 4 (then 2); an odd last row runs the GEMV kernel.
      */
-    private static void multiRowRange(PackedWeights w, float[] x, int xOff, Object[] prep, Object rows,
+    private static void multiRowRange(PackedWeights w, float[] x, int xOff, Object[] prep,
                                       float[] y, int yOff, int m, int n0, int n1, int unitsPerBlock) {
         float[] scratch = new float[64]; // the kernels' lane sums or outputs (4 rows x 16 at most), one per task
         for (int b0 = n0; b0 < n1; b0 += unitsPerBlock) {
             int b1 = Math.min(n1, b0 + unitsPerBlock);
             int r = 0;
-            for (; r + 4 <= m; r += 4) w.gemvRangeRows(rows, r, 4, y, yOff, b0, b1, scratch);
-            for (; r + 2 <= m; r += 2) w.gemvRangeRows(rows, r, 2, y, yOff, b0, b1, scratch);
+            for (; r + 4 <= m; r += 4) w.gemvRangeRows(prep, r, 4, y, yOff, b0, b1, scratch);
+            for (; r + 2 <= m; r += 2) w.gemvRangeRows(prep, r, 2, y, yOff, b0, b1, scratch);
             if (r < m) w.gemvRange(x, xOff + r * w.cols, prep[r], y, yOff + r * w.rows, b0, b1, true);
         }
     }

@@ -88,7 +88,7 @@ class ByteGroupsTest {
         for (int g : new int[]{2, 4}) {
             float[] yRowsAtOnce = new float[4 * n];
             for (int r0 = 0; r0 < 4; r0 += g) {
-                groups.gemvRangeRows(groups.multiRowPrepare(prep), r0, g, yRowsAtOnce, 0, 0, groups.gemvUnits(), new float[128]);
+                groups.gemvRangeRows(prep, r0, g, yRowsAtOnce, 0, 0, groups.gemvUnits(), new float[128]);
             }
             assertThat(yRowsAtOnce).as("n=" + n + " k=" + k + ": " + g + " rows at once").containsExactly(yEach);
         }
