@@ -47,6 +47,8 @@ public class DecodeAttentionBenchmark {
     private float[] q, out;
     private float[][][] kPages, vPages;
     private short[][][] kHalf, vHalf;
+    private final int[] zero = {0}, pageRows = {PAGE};
+    private int[] lastPosition;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -71,6 +73,7 @@ public class DecodeAttentionBenchmark {
             kHalf = new short[][][] {k16};
             vHalf = new short[][][] {v16};
         }
+        lastPosition = new int[] {keys - 1};
         pool = new WorkerPool(threads);
     }
 
@@ -93,8 +96,7 @@ public class DecodeAttentionBenchmark {
 
     @Benchmark
     public float layer() {
-        PagedAttention.attendDecode(p, q, new int[] {0}, new int[] {keys - 1}, kPages, vPages, kHalf, vHalf,
-                new int[] {PAGE}, out, new int[] {0}, 1, pool);
+        PagedAttention.attendDecode(p, q, zero, lastPosition, kPages, vPages, kHalf, vHalf, pageRows, out, zero, 1, pool);
         return out[0];
     }
 }
