@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,8 +134,13 @@ class VectorMathTest {
         long compiled = 0;
         for (int rep = 0; rep < 3000; rep++) compiled = TierHash.hash(); // warm up past C2
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xint", "--add-modules", "jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), TierHash.class.getName()));
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xint", "--add-modules", "jdk.incubator.vector"));
+        // the vector shape follows these (e.g. -XX:UseAVX=2 to run the AVX2 paths on an AVX-512 machine): the child
+        // must pick the same species, or it hashes other lanes
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("-XX:UseAVX=") || arg.startsWith("-XX:MaxVectorSize=") || arg.startsWith("-XX:UseSSE=")) cmd.add(arg);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TierHash.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
