@@ -84,9 +84,12 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     /**
      * {@link #pack(DType, MemorySegment, long, int, int)}, choosing whether the decode GEMVs of Q8_0, Q6_K and the
      * 4- and 5-bit families round the activations to int8 ({@link Int8Activations}; tests run both paths). The float
-     * paths multiply x as given ({@link ActivationRounding#NONE}): the kernels' own tests.
+     * paths multiply x as given ({@link ActivationRounding#NONE}): the kernels' own tests. int8 is honoured where
+     * the int8 kernels run ({@link Int8Activations#ENABLED}; not with 128-bit vectors): elsewhere the float layouts
+     * serve, and {@link #matmul} rounds x first as it does for them.
      */
     static PackedWeights pack(DType type, MemorySegment src, long offset, int rows, int cols, boolean int8) {
+        int8 &= Int8Activations.ENABLED;
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("weight shape [" + rows + ", " + cols + "] must be positive");
         }
@@ -285,6 +288,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /** Row {@code row} of every y_i = W_i . x[xOff..] in one parallel loop; each matrix keeps its own task split. */
     static void gemvAll(PackedWeights[] ws, float[] x, int xOff, float[][] ys, int row, WorkerPool pool, boolean vector) {
+        boolean vec = vector && VectorPath.ENABLED; // the vector kernels need 8 float lanes or more (not NEON, SSE)
         int n = ws.length;
         Object[] prep = new Object[n];
         int[] firstTask = new int[n + 1];
@@ -300,7 +304,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             PackedWeights w = ws[i];
             int tasks = firstTask[i + 1] - firstTask[i], k = t - firstTask[i], units = w.gemvUnits();
             w.gemvRange(x, xOff, prep[i], ys[i], row * w.rows,
-                    (int) ((long) units * k / tasks), (int) ((long) units * (k + 1) / tasks), vector);
+                    (int) ((long) units * k / tasks), (int) ((long) units * (k + 1) / tasks), vec);
         });
     }
 
@@ -311,11 +315,12 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /** Decode product y[N] = W[N, K] . x[K]: {@link #gemvUnits} split in tasks over the pool. */
     void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
+        boolean vec = vector && VectorPath.ENABLED; // the vector kernels need 8 float lanes or more (not NEON, SSE)
         Object prep = gemvPrepare(x, xOff);
         int units = gemvUnits();
         int tasks = taskCount(units, pool, gemvMinUnitsPerTask());
         pool.parallelFor(tasks, t -> gemvRange(x, xOff, prep, y, yOff,
-                (int) ((long) units * t / tasks), (int) ((long) units * (t + 1) / tasks), vector));
+                (int) ((long) units * t / tasks), (int) ((long) units * (t + 1) / tasks), vec));
     }
 
     /** Whether {@link #gemvPrepare} rounds x to int8 ({@link Int8Activations}) for this instance's GEMVs. */
@@ -409,7 +414,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
      * order slab by slab, as {@link MicroKernel#kernelScalar} does: every path gives the same bits.
      */
     void gemm(float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool, boolean vector) {
-        if (!vector) {
+        if (!vector || !VectorPath.ENABLED) { // the vector kernels need 8 float lanes or more (not NEON, SSE)
             gemmScalar(x, xOff, y, yOff, m);
             return;
         }

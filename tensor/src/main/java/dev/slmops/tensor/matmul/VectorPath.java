@@ -29,8 +29,11 @@ public final class VectorPath {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** Shorts with L lanes (half F's width). */
     static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * L));
-    /** Bytes with L lanes (a quarter of F's width). */
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * L));
+    /**
+     * Bytes with L lanes (a quarter of F's width). With 128-bit vectors (NEON, SSE) L = 4 and no 32-bit shape
+     * exists: then 64-bit bytes stand in, never used as the vector path is off there.
+     */
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Math.max(64, 8 * L)));
 
     public static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("slmops.vector")) && L >= 8;
 }

@@ -95,8 +95,11 @@ class GgmlParityTest {
         float[] f16 = GgmlQuants.fp16ToFp32(all);
         float[] bf16 = GgmlQuants.bf16ToFp32(all);
         for (int i = 0; i < all.length; i++) {
-            assertThat(Float.floatToRawIntBits(Float.float16ToFloat(all[i]))).as("half %04x", i)
-                    .isEqualTo(Float.floatToRawIntBits(f16[i]) | (Float.isNaN(f16[i]) ? 0 : 0));
+            // a signaling NaN half comes out quiet where the JIT uses the CPU's conversion (F16C, NEON) and keeps its
+            // quiet bit clear where it does not (-XX:UseAVX=0): NaNs are compared without bit 22
+            int quietBit = Float.isNaN(f16[i]) ? 0x0040_0000 : 0;
+            assertThat(Float.floatToRawIntBits(Float.float16ToFloat(all[i])) | quietBit).as("half %04x", i)
+                    .isEqualTo(Float.floatToRawIntBits(f16[i]) | quietBit);
             assertThat(Float.floatToRawIntBits(FloatConversions.bf16ToF32(all[i]))).as("bf16 %04x", i).isEqualTo(Float.floatToRawIntBits(bf16[i]));
         }
         // float -> bf16: ties both ways, subnormals, infinities, NaN, random bits
