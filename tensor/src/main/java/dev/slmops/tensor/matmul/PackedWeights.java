@@ -288,7 +288,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /** Row {@code row} of every y_i = W_i . x[xOff..] in one parallel loop; each matrix keeps its own task split. */
     static void gemvAll(PackedWeights[] ws, float[] x, int xOff, float[][] ys, int row, WorkerPool pool, boolean vector) {
-        boolean vec = vector && VectorPath.ENABLED; // the vector kernels need 8 float lanes or more (not NEON, SSE)
+        boolean vec = VectorPath.honoured(vector);
         int n = ws.length;
         Object[] prep = new Object[n];
         int[] firstTask = new int[n + 1];
@@ -315,7 +315,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
 
     /** Decode product y[N] = W[N, K] . x[K]: {@link #gemvUnits} split in tasks over the pool. */
     void gemv(float[] x, int xOff, float[] y, int yOff, WorkerPool pool, boolean vector) {
-        boolean vec = vector && VectorPath.ENABLED; // the vector kernels need 8 float lanes or more (not NEON, SSE)
+        boolean vec = VectorPath.honoured(vector);
         Object prep = gemvPrepare(x, xOff);
         int units = gemvUnits();
         int tasks = taskCount(units, pool, gemvMinUnitsPerTask());
@@ -414,7 +414,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
      * order slab by slab, as {@link MicroKernel#kernelScalar} does: every path gives the same bits.
      */
     void gemm(float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool, boolean vector) {
-        if (!vector || !VectorPath.ENABLED) { // the vector kernels need 8 float lanes or more (not NEON, SSE)
+        if (!VectorPath.honoured(vector)) {
             gemmScalar(x, xOff, y, yOff, m);
             return;
         }

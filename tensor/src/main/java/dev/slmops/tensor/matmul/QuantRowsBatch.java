@@ -44,7 +44,7 @@ final class QuantRowsBatch {
     /** {@link #matmul}, choosing whether a multi-row int8 kernel runs where there is one (benchmarks compare). */
     static void matmul(PackedWeights w, float[] x, int xOff, float[] y, int yOff, int m, WorkerPool pool,
                        boolean vector, boolean multiRow) {
-        matmul(w, x, xOff, prepare(w, x, xOff, m, pool), y, yOff, m, pool, vector && VectorPath.ENABLED, multiRow);
+        matmul(w, x, xOff, prepare(w, x, xOff, m, pool), y, yOff, m, pool, VectorPath.honoured(vector), multiRow);
     }
 
     /**

@@ -36,4 +36,12 @@ public final class VectorPath {
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Math.max(64, 8 * L)));
 
     public static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("slmops.vector")) && L >= 8;
+
+    /**
+     * Whether a caller's request for the vector kernels ({@code vector}: tests and benchmarks ask for both paths) can
+     * be honoured here: they need 8 float lanes or more (not 128-bit NEON or SSE), elsewhere the scalar twins run.
+     */
+    static boolean honoured(boolean vector) {
+        return vector && ENABLED;
+    }
 }
