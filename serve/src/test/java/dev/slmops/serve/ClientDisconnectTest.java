@@ -13,8 +13,10 @@ import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A client that closes its connection while a NON-streamed reply is computed: nothing is written to it until the
- * reply is whole, so only the server's probe of the connection can notice, and its sequences must stop.
+ * A client that closes its connection while its reply is computed, its sequences must stop: NON-streamed, where
+ * nothing is written to it until the reply is whole, so only the server's probe of the connection can notice; and
+ * streamed, where the next write fails. Each request asks for 8 choices of 250 tokens, run one after another (max
+ * batch 1), so a request that went on to the end would generate all 2000.
  */
 class ClientDisconnectTest {
     static OpenAiServer server;
@@ -27,6 +29,7 @@ class ClientDisconnectTest {
         server = OpenAiServer.start(new ServeOptions(o.models(), o.host(), 0, null, 1, 16, o.idleTtl(), 0, 1,
                 64 * 1024, 250, 8, 64, Duration.ofSeconds(30), null));
         port = server.port();
+        assertThat(TestServer.post(port, "/v1/models/load", "{\"model\":\"tiny\"}", null).status()).isEqualTo(200);
     }
 
     @AfterAll
@@ -39,15 +42,26 @@ class ClientDisconnectTest {
                 .orElseThrow().scheduler();
     }
 
+    static final String BODY = "{\"model\":\"tiny\",\"prompt\":\"once\",\"max_tokens\":250,\"n\":8,\"temperature\":1,"
+            + "\"seed\":11,\"logit_bias\":{\"509\":-100,\"510\":-100,\"511\":-100}"; // no special token ends a choice
+
     @Test
     void closingTheConnectionStopsANonStreamedGeneration() throws Exception {
-        String body = "{\"model\":\"tiny\",\"prompt\":\"once\",\"max_tokens\":250,\"n\":8,\"temperature\":1,\"seed\":11,"
-                + "\"logit_bias\":{\"509\":-100,\"510\":-100,\"511\":-100}}"; // no special token ends a choice
+        String body = BODY + "}";
         TestServer.Reply whole = TestServer.post(port, "/v1/completions", body, null); // read to the end
         assertThat(whole.status()).as(whole.body()).isEqualTo(200);
         long wholeTokens = whole.json().at("/usage/completion_tokens").asLong();
         assertThat(wholeTokens).as("8 choices of 250 tokens").isEqualTo(8 * 250);
+        leaveDuring(body, false, wholeTokens);
+    }
 
+    @Test
+    void closingTheConnectionStopsAStreamedGeneration() throws Exception {
+        leaveDuring(BODY + ",\"stream\":true}", true, 8 * 250);
+    }
+
+    /** Sends {@code body}, closes the connection once generation has started; then fewer than half the tokens ran. */
+    static void leaveDuring(String body, boolean streamed, long wholeTokens) throws Exception {
         Scheduler tiny = tiny();
         long before = tiny.generatedTokens();
         try (Socket s = new Socket("127.0.0.1", port)) {
@@ -57,6 +71,7 @@ class ClientDisconnectTest {
                     + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(b);
             out.flush();
+            if (streamed) assertThat(s.getInputStream().read(new byte[256])).as("the stream has started").isPositive();
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (System.nanoTime() < deadline && tiny.generatedTokens() == before) Thread.sleep(1);
             assertThat(tiny.generatedTokens()).as("generation started").isGreaterThan(before);
@@ -66,7 +81,8 @@ class ClientDisconnectTest {
         assertThat(tiny.activeSequences()).isZero();
         assertThat(tiny.queueDepth()).isZero();
         long generated = tiny.generatedTokens() - before;
-        System.out.println("client gone: " + generated + " of " + wholeTokens + " tokens generated");
+        System.out.println("client gone (" + (streamed ? "streamed" : "not streamed") + "): " + generated + " of "
+                + wholeTokens + " tokens generated");
         assertThat(generated).as("tokens generated for a client that left").isLessThan(wholeTokens / 2);
 
         TestServer.Reply after = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"hi\","

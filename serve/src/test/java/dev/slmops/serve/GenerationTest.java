@@ -5,6 +5,7 @@ import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.generate.Generator;
 import dev.slmops.model.generate.SamplingParams;
 import dev.slmops.model.load.LoadedModel;
+import dev.slmops.model.tokenizer.Tokenizers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -155,6 +156,112 @@ class GenerationTest {
     }
 
     @Test
+    void streamedChoicesEqualTheWholeResponsesChoices() {
+        String f = "\"prompt\":\"abc\",\"max_tokens\":12,\"n\":3,\"seed\":42,\"temperature\":1.2," + NO_EOS;
+        JsonNode whole = complete(f);
+        TestServer.Reply stream = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + f
+                + ",\"stream\":true}", null);
+        assertThat(stream.status()).as(stream.body()).isEqualTo(200);
+        StringBuilder[] text = {new StringBuilder(), new StringBuilder(), new StringBuilder()};
+        String[] finish = new String[3];
+        List<String> events = sseData(stream.body());
+        assertThat(events.getLast()).isEqualTo("[DONE]");
+        for (String e : events.subList(0, events.size() - 1)) {
+            for (JsonNode c : TestServer.JSON.<JsonNode>valueToTree(parse(e)).get("choices")) {
+                int i = c.get("index").asInt();
+                text[i].append(c.get("text").asText());
+                if (c.hasNonNull("finish_reason")) finish[i] = c.get("finish_reason").asText();
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(text[i].toString()).as("choice " + i).isEqualTo(whole.at("/choices/" + i + "/text").asText());
+            assertThat(finish[i]).isEqualTo("length");
+        }
+    }
+
+    @Test
+    void echoedPromptStreamsFirst() {
+        String f = "\"prompt\":\"Once upon\",\"max_tokens\":8,\"temperature\":0,\"echo\":true," + NO_EOS;
+        String whole = complete(f).at("/choices/0/text").asText();
+        assertThat(whole).startsWith("Once upon");
+        TestServer.Reply stream = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + f
+                + ",\"stream\":true}", null);
+        StringBuilder text = new StringBuilder();
+        List<String> events = sseData(stream.body());
+        for (String e : events.subList(0, events.size() - 1)) {
+            text.append(TestServer.JSON.<JsonNode>valueToTree(parse(e)).at("/choices/0/text").asText());
+        }
+        assertThat(text.toString()).isEqualTo(whole);
+    }
+
+    /** top_p, top_k, min_p and the penalties reach the sampler: the served text is the Generator's with them. */
+    @Test
+    void samplingFieldsGiveTheGeneratorsText() throws Exception {
+        String prompt = "Once upon a time";
+        try (LoadedModel m = LoadedModel.load(TestServer.tinyModel(), new LoadedModel.Options(0, 1))) {
+            String[] fields = {
+                    "\"top_p\":0.5", "\"top_k\":5", "\"min_p\":0.2", "\"presence_penalty\":1.5",
+                    "\"frequency_penalty\":-1.5", "\"repetition_penalty\":1.3"};
+            String plain = null;
+            for (String field : fields) {
+                SamplingParams.Builder b = SamplingParams.builder().temperature(1.3).topK(0).topP(1).minP(0)
+                        .penaltyLastN(-1).seed(77).maxTokens(40).logitBias(Map.of(2, -100f, 509, -100f, 510, -100f,
+                                511, -100f));
+                String name = field.substring(1, field.indexOf('"', 1));
+                double v = Double.parseDouble(field.substring(field.indexOf(':') + 1));
+                switch (name) {
+                    case "top_p" -> b.topP(v);
+                    case "top_k" -> b.topK((int) v);
+                    case "min_p" -> b.minP(v);
+                    case "presence_penalty" -> b.presencePenalty(v);
+                    case "frequency_penalty" -> b.frequencyPenalty(v);
+                    default -> b.repetitionPenalty(v);
+                }
+                Generator.Result alone = m.generator().generate(m.tokenizer().encode(prompt, true), b.build(),
+                        m.newCache(), null);
+                JsonNode served = complete("\"prompt\":\"" + prompt + "\",\"max_tokens\":40,\"temperature\":1.3,"
+                        + "\"seed\":77," + field + "," + NO_EOS);
+                assertThat(served.at("/choices/0/text").asText()).as(field).isEqualTo(alone.text());
+                if (plain == null) {
+                    plain = complete("\"prompt\":\"" + prompt + "\",\"max_tokens\":40,\"temperature\":1.3,"
+                            + "\"seed\":77," + NO_EOS).at("/choices/0/text").asText();
+                }
+                assertThat(alone.text()).as(field + " changes the sampled text").isNotEqualTo(plain);
+            }
+        }
+    }
+
+    /**
+     * json_object: the reply is a JSON object. A random model writes long strings and would not close one within a
+     * few hundred tokens, so "}" is favoured by a logit bias; the reply must still open with "{" and end there.
+     */
+    @Test
+    void jsonObjectResponsesAreJsonObjects() throws Exception {
+        int close = Tokenizers.fromHfDir(TestServer.tinyModel()).encode("}", false)[0];
+        for (boolean stream : new boolean[]{false, true}) {
+            TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{"
+                    + "\"role\":\"user\",\"content\":\"some JSON\"}],\"max_tokens\":200,\"seed\":4,\"stream\":" + stream
+                    + ",\"logit_bias\":{\"" + close + "\":10},\"response_format\":{\"type\":\"json_object\"}}", null);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            StringBuilder text = new StringBuilder();
+            String finish = null;
+            if (stream) {
+                for (String e : sseData(r.body())) {
+                    if (e.equals("[DONE]")) continue;
+                    JsonNode c = TestServer.JSON.readTree(e).at("/choices/0");
+                    text.append(c.at("/delta/content").asText(""));
+                    if (c.hasNonNull("finish_reason")) finish = c.get("finish_reason").asText();
+                }
+            } else {
+                text.append(r.json().at("/choices/0/message/content").asText());
+                finish = r.json().at("/choices/0/finish_reason").asText();
+            }
+            assertThat(finish).as(text.toString()).isEqualTo("stop");
+            assertThat(TestServer.JSON.readTree(text.toString()).isObject()).as(text.toString()).isTrue();
+        }
+    }
+
+    @Test
     void stopStringCutsTheText() {
         JsonNode free = complete("\"prompt\":\"x\",\"max_tokens\":30,\"temperature\":0," + NO_EOS);
         String text = free.at("/choices/0/text").asText();
@@ -275,10 +382,32 @@ class GenerationTest {
         if (scheduler.activeSequences() == 0) assertThat(scheduler.kvBytesInUse()).isZero();
     }
 
+    static final String WEATHER_TOOL = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":"
+            + "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":10}},\"required\":"
+            + "[\"city\"],\"additionalProperties\":false}}}]";
+
+    /**
+     * tiny's ChatML template renders no tools: the server describes them to the model in a system message. With
+     * tool_choice auto the random model answers in text, which comes back as content with no tool calls.
+     */
+    @Test
+    void toolsReachAModelWhoseTemplateDropsThem() {
+        String ask = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"weather in Paris?\"}],"
+                + "\"max_tokens\":8,\"seed\":5," + NO_EOS;
+        TestServer.Reply plain = TestServer.post(port, "/v1/chat/completions", ask + "}", null);
+        TestServer.Reply auto = TestServer.post(port, "/v1/chat/completions", ask + ",\"tools\":" + WEATHER_TOOL
+                + ",\"tool_choice\":\"auto\"}", null);
+        assertThat(auto.status()).as(auto.body()).isEqualTo(200);
+        assertThat(auto.json().at("/usage/prompt_tokens").asInt()).as("the tool instructions are in the prompt")
+                .isGreaterThan(plain.json().at("/usage/prompt_tokens").asInt() + 40);
+        assertThat(auto.json().at("/choices/0/message/content").isTextual()).as(auto.body()).isTrue();
+        assertThat(auto.json().at("/choices/0/message/tool_calls").isMissingNode()).as(auto.body()).isTrue();
+        assertThat(auto.json().at("/choices/0/finish_reason").asText()).isEqualTo("length");
+    }
+
     @Test
     void requiredToolCallsComeBackInOpenAisShape() throws Exception {
-        String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":"
-                + "\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":10}},\"required\":[\"city\"],\"additionalProperties\":false}}}]";
+        String tools = WEATHER_TOOL;
         for (boolean stream : new boolean[]{false, true}) {
             TestServer.Reply r = TestServer.post(port, "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{"
                     + "\"role\":\"user\",\"content\":\"weather in Paris?\"}],\"max_tokens\":200,\"seed\":5,\"tools\":"

@@ -98,7 +98,7 @@ class HostileRequestsTest {
     }
 
     static List<Case> cases() {
-        String longPrompt = "word ".repeat(400);
+        String longPrompt = "word ".repeat(TestServer.CONTEXT + 100);
         String nested = "[".repeat(5000) + "]".repeat(5000);
         return List.of(
                 new Case("invalid JSON", CHAT, "{\"model\":", KEY, 400, "invalid_json"),
@@ -146,7 +146,7 @@ class HostileRequestsTest {
                 chat("stream_options not an object", USER + ",\"stream\":true,\"stream_options\":true", 400, "invalid_value"),
                 chat("presence_penalty out of range", USER + ",\"presence_penalty\":3", 400, "invalid_value"),
                 chat("prompt over the context", "\"messages\":[{\"role\":\"user\",\"content\":\"" + longPrompt + "\"}]", 400, "context_length_exceeded"),
-                chat("prompt plus max_tokens over the context", USER + ",\"max_tokens\":200,\"messages\":[{\"role\":\"user\",\"content\":\"" + "word ".repeat(100) + "\"}]", 400, null),
+                chat("prompt plus max_tokens over the context", USER + ",\"max_tokens\":" + (TestServer.CONTEXT - 20) + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + "word ".repeat(100) + "\"}]", 400, null),
                 chat("response_format unknown type", USER + ",\"response_format\":{\"type\":\"xml\"}", 400, "invalid_value"),
                 chat("json_schema without schema", USER + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}", 400, "invalid_value"),
                 chat("invalid schema type", USER + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":5}}}", 400, "invalid_value"),

@@ -161,7 +161,7 @@ class RealClientsTest {
     @Test
     void openAiJavaReadsARequiredToolCall() {
         ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model("tiny")
-                .addUserMessage("What is the weather in Paris?").maxCompletionTokens(120).seed(5)
+                .addUserMessage("What is the weather in Paris?").maxCompletionTokens(400).seed(5)
                 .addTool(GetWeather.class).toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
         ChatCompletion c = openai().chat().completions().create(p);
         ChatCompletion.Choice choice = c.choices().getFirst();
@@ -192,8 +192,8 @@ class RealClientsTest {
 
     @Test
     void langChain4jReadsARequiredToolCall() throws Exception {
-        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(KEY).modelName("tiny").maxTokens(120)
-                .seed(5).build();
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(KEY).modelName("tiny").maxTokens(400)
+                .seed(5).strictTools(true).build(); // strict: LangChain4j sends additionalProperties false
         ToolSpecification weather = ToolSpecification.builder().name("get_weather").description("Weather in a city")
                 .parameters(JsonObjectSchema.builder().addEnumProperty("city", List.of("Paris", "Rome"))
                         .required("city").additionalProperties(false).build()).build();
@@ -208,7 +208,7 @@ class RealClientsTest {
     @Test
     void openAiJavaAccumulatesAStreamedToolCall() {
         ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model("tiny")
-                .addUserMessage("What is the weather in Paris?").maxCompletionTokens(120).seed(5)
+                .addUserMessage("What is the weather in Paris?").maxCompletionTokens(400).seed(5)
                 .addTool(GetWeather.class).toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
         ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
         int[] argumentDeltas = {0};
@@ -233,7 +233,7 @@ class RealClientsTest {
     @Test
     void langChain4jStreamsAToolCall() throws Exception {
         OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(baseUrl).apiKey(KEY)
-                .modelName("tiny").maxTokens(120).seed(5).build();
+                .modelName("tiny").maxTokens(400).seed(5).strictTools(true).build();
         ToolSpecification weather = ToolSpecification.builder().name("get_weather").description("Weather in a city")
                 .parameters(JsonObjectSchema.builder().addEnumProperty("city", List.of("Paris", "Rome"))
                         .required("city").additionalProperties(false).build()).build();

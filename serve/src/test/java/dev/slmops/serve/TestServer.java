@@ -25,14 +25,17 @@ final class TestServer {
     private TestServer() {
     }
 
-    /** tiny-llama (2 layers, 512 tokens, 256 context) with a BPE tokenizer trained on the built-in corpus. */
+    /** Context of the test model: room for the tool instructions a ChatML template needs (~250 of its tokens). */
+    static final int CONTEXT = 1024;
+
+    /** tiny-llama (2 layers, 512 tokens) with a 1024-token context and a BPE tokenizer trained on the built-in corpus. */
     static synchronized Path tinyModel() {
         if (tinyModel != null) return tinyModel;
-        Path dir = Path.of("target", "test-models", "tiny-llama").toAbsolutePath();
+        Path dir = Path.of("target", "test-models", "tiny-llama-" + CONTEXT).toAbsolutePath();
         try {
             if (!Files.exists(dir.resolve("config.json"))) {
-                TokenizerForInit.writeModel(new ModelInit.Options(ModelInit.shapeConfig("tiny-llama"), DType.F32, 7, 0.1),
-                        null, dir, true);
+                var config = ModelInit.shapeConfig("tiny-llama").put("max_position_embeddings", CONTEXT);
+                TokenizerForInit.writeModel(new ModelInit.Options(config, DType.F32, 7, 0.1), null, dir, true);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

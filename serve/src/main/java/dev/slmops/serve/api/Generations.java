@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.slmops.model.chat.ChatMessage;
+import dev.slmops.model.chat.ChatTemplate;
 import dev.slmops.model.chat.RenderOptions;
 import dev.slmops.model.chat.ToolCall;
 import dev.slmops.model.chat.ToolCallFormat;
 import dev.slmops.model.chat.ToolCallParser;
 import dev.slmops.model.chat.ToolCallStream;
 import dev.slmops.model.chat.ToolChoice;
+import dev.slmops.model.chat.ToolInstructions;
 import dev.slmops.model.generate.constrain.JsonConstraints;
 import dev.slmops.model.generate.constrain.ToolCallConstraints;
 import dev.slmops.model.generate.constrain.TokenVocabulary;
@@ -123,9 +125,19 @@ public final class Generations {
             if (chat) {
                 RenderOptions ro = RenderOptions.forGeneration();
                 if (tools != null) ro = ro.withTools(tools);
+                ChatTemplate template = served.model().chatTemplate();
                 String text;
                 try {
-                    text = served.model().chatTemplate().render(messages, ro);
+                    text = template.render(messages, ro);
+                    if (toolFormat != null && !ToolInstructions.templateRendersTools(template, messages, tools)) {
+                        // the template would drop the tools: tell the model about them in a system message (or, if
+                        // the template takes no system role, in front of the first user message)
+                        try {
+                            text = template.render(ToolInstructions.withInstructions(messages, tools, toolFormat, false), ro);
+                        } catch (IllegalArgumentException noSystemRole) {
+                            text = template.render(ToolInstructions.withInstructions(messages, tools, toolFormat, true), ro);
+                        }
+                    }
                 } catch (IllegalArgumentException e) {
                     throw ApiError.invalid("messages", "the model's chat template rejected the messages: " + e.getMessage());
                 }

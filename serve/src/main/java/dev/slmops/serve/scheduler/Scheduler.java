@@ -13,7 +13,10 @@ import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
@@ -47,6 +50,7 @@ public final class Scheduler implements AutoCloseable {
     private volatile boolean running = true;
     private volatile int activeCount;
     private volatile int largestBatch;
+    private volatile int mostAdaptersInOneStep; // distinct LoRA adapters in one forward call, the base counting as one
     private volatile long generatedTokens; // written by the decode thread only
     private volatile long prefilledTokens; // prompt positions computed (not copied), decode thread only
 
@@ -122,6 +126,11 @@ public final class Scheduler implements AutoCloseable {
     /** The most sequences one forward call has carried so far (shows that batching happens). */
     public int largestBatch() {
         return largestBatch;
+    }
+
+    /** The most different adapters one forward call has carried so far, the base weights alone counting as one. */
+    public int mostAdaptersInOneStep() {
+        return mostAdaptersInOneStep;
     }
 
     /** Queues all of {@code sequences} (a request's n choices) or none: throws 429 when they do not fit. */
@@ -231,6 +240,11 @@ public final class Scheduler implements AutoCloseable {
         long t1 = System.nanoTime();
         observer.step(stepping.size(), rows, t1 - t0);
         largestBatch = Math.max(largestBatch, stepping.size());
+        if (stepping.size() > mostAdaptersInOneStep) {
+            Set<Object> adapters = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Sequence s : stepping) adapters.add(s.adapter == null ? Scheduler.class : s.adapter);
+            mostAdaptersInOneStep = Math.max(mostAdaptersInOneStep, adapters.size());
+        }
 
         // Prompt bookkeeping (cheap, in order), then one sampled token per ready sequence: those draws are
         // independent (each sequence owns its sampler), so they run on the model's worker pool, idle between passes.
