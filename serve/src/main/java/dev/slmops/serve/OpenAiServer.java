@@ -187,10 +187,17 @@ public final class OpenAiServer implements AutoCloseable {
                 if (declared <= drainCap()) drain(in, declared);
                 throw ApiError.tooLarge(options.maxBodyBytes());
             }
+            // A client that drips the body a byte at a time resets the idle timeout with every byte: the whole body
+            // must come within the idle timeout, or at MIN_BODY_BYTES_PER_S for a large one.
+            long start = System.nanoTime();
+            long allowed = Math.max(options.idleTimeout().toNanos(),
+                    (declared > 0 ? declared : options.maxBodyBytes()) * 1_000_000_000L / MIN_BODY_BYTES_PER_S);
             byte[] b = new byte[8192];
             int r;
             while ((r = in.read(b)) > 0) {
                 buf.write(b, 0, r);
+                long elapsed = System.nanoTime() - start;
+                if (elapsed > allowed) throw ApiError.tooSlow(buf.size(), Math.round(elapsed / 1e9));
                 if (buf.size() > options.maxBodyBytes()) {
                     drain(in, drainCap() - buf.size());
                     throw ApiError.tooLarge(options.maxBodyBytes());
@@ -206,6 +213,9 @@ public final class OpenAiServer implements AutoCloseable {
             throw ApiError.invalidJson("The request body is not valid JSON: " + (nl > 0 ? m.substring(0, nl) : m));
         }
     }
+
+    /** The slowest a large request body may arrive (a body of up to idle timeout x this has the idle timeout). */
+    static final long MIN_BODY_BYTES_PER_S = 16 * 1024;
 
     /** Bytes of an oversized body read and dropped before its 413: four times the cap, at least 1 MiB. */
     private long drainCap() {

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -212,6 +213,46 @@ class HostileRequestsTest {
             byte[] buf = new byte[4096];
             while (in.read(buf) >= 0) { /* drain whatever the server says before it closes */ }
             assertThat((System.nanoTime() - t0) / 1e9).as("closed by the idle timeout").isLessThan(9);
+        }
+        assertGoodRequestWorks();
+    }
+
+    /** A body dripped a byte at a time (each byte resets the 2 s idle timeout) gets a 408 once 2 s have passed. */
+    @Test
+    void aBodyDrippedSlowlyGetsA408WhileOthersAreServed() throws Exception {
+        byte[] body = ("{\"model\":\"tiny\",\"prompt\":\"a\",\"max_tokens\":1}" + " ".repeat(60))
+                .getBytes(StandardCharsets.US_ASCII);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            OutputStream out = s.getOutputStream();
+            out.write(("POST " + COMP + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY + "\r\nContent-Type: "
+                    + "application/json\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long t0 = System.nanoTime();
+            int sent = 0;
+            s.setSoTimeout(500);
+            InputStream in = s.getInputStream();
+            StringBuilder reply = new StringBuilder();
+            byte[] buf = new byte[4096];
+            while (sent < body.length && System.nanoTime() - t0 < 20_000_000_000L) {
+                try {
+                    out.write(body[sent++]);
+                    out.flush();
+                } catch (IOException closed) {
+                    break;
+                }
+                try {
+                    int r = in.read(buf); // waits up to 0.5 s: the drip's pace
+                    if (r < 0) break;
+                    reply.append(new String(buf, 0, r, StandardCharsets.US_ASCII));
+                    if (reply.indexOf("}}") > 0) break;
+                } catch (java.net.SocketTimeoutException stillWaiting) {
+                    // nothing yet
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(reply.toString()).as("after %.1f s and %d of %d bytes", seconds, sent, body.length)
+                    .startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"");
+            assertThat(sent).isLessThan(body.length);
         }
         assertGoodRequestWorks();
     }

@@ -57,6 +57,11 @@ public final class ApiError extends RuntimeException {
                 "The request body exceeds the server's limit of " + limit + " bytes");
     }
 
+    public static ApiError tooSlow(long bytesRead, long seconds) {
+        return new ApiError(408, "invalid_request_error", "request_timeout", null, "The request body arrived too "
+                + "slowly (" + bytesRead + " bytes in " + seconds + " s); send it at once");
+    }
+
     public static ApiError notFound(String path) {
         return new ApiError(404, "invalid_request_error", "not_found", null, "No endpoint " + path
                 + "; the API serves /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics");

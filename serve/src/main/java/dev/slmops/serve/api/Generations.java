@@ -60,8 +60,10 @@ public final class Generations {
         }
     }
 
-    /** How often a non-streamed request checks that its client is still connected. */
+    /** How often a request checks that its client is still connected while no token comes. */
     static final long CLIENT_PROBE_MILLIS = 50;
+    /** How often a stream with nothing to say writes an SSE comment, so that proxies keep it open. */
+    static final long KEEP_ALIVE_MILLIS = 15_000;
 
     private final ModelManager models;
     private final Map<Tokenizer, Map<ToolCallFormat, TokenVocabulary>> toolVocabularies = new WeakHashMap<>();
@@ -355,11 +357,16 @@ public final class Generations {
                         started[i] = true;
                     }
                 }
+                long keepAliveAt = System.nanoTime() + KEEP_ALIVE_MILLIS * 1_000_000;
                 while (done < n) {
-                    RequestEvents.Event e = events.next(15_000);
-                    if (e == null) {
-                        os.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8)); // also finds a gone client
-                        os.flush();
+                    RequestEvents.Event e = events.next(CLIENT_PROBE_MILLIS);
+                    if (e == null) { // queued, or waiting for its prefill: probe the client, as a write would fail
+                        if (out.clientGone()) throw new IOException("the client closed the connection");
+                        if (System.nanoTime() - keepAliveAt >= 0) {
+                            keepAliveAt = System.nanoTime() + KEEP_ALIVE_MILLIS * 1_000_000;
+                            os.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                            os.flush();
+                        }
                         continue;
                     }
                     switch (e) {
