@@ -104,7 +104,13 @@ class CliTest {
             assertThat(inspect.exit()).isZero();
             assertThat(inspect.out()).contains("architecture   llama");
             assertThat(run("model", "list").out()).contains("mine");
-            Run notPulled = run("inspect", "acme/not-pulled");
+            System.setProperty("slmops.offline", "true"); // a hub id not in the cache would be pulled otherwise
+            Run notPulled;
+            try {
+                notPulled = run("inspect", "acme/not-pulled");
+            } finally {
+                System.clearProperty("slmops.offline");
+            }
             assertThat(notPulled.exit()).isEqualTo(2);
             assertThat(notPulled.err()).contains("slmops model pull acme/not-pulled");
             Run offline = run("model", "pull", "--offline", "acme/not-pulled");

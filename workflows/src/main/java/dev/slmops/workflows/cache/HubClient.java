@@ -133,8 +133,9 @@ public final class HubClient {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while talking to " + endpoint, e);
         } catch (java.net.ConnectException e) {
-            throw new IOException("cannot reach the hub at " + endpoint + " (" + e.getMessage()
-                    + "); check the network or HF_ENDPOINT, or use models already in the cache with --offline", e);
+            Throwable cause = e.getMessage() != null || e.getCause() == null ? e : e.getCause(); // "null" otherwise
+            throw new IOException("cannot reach the hub at " + endpoint + " (" + cause + "); check the network or "
+                    + "HF_ENDPOINT, or use models already in the cache (--offline, HF_HUB_OFFLINE=1)", e);
         }
     }
 

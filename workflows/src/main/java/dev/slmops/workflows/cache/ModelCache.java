@@ -138,6 +138,19 @@ public final class ModelCache {
                 + "model list` or a hub id owner/name)");
     }
 
+    /**
+     * The hub id {@code text} names (directly or through an alias) when that model is not in the cache yet; empty for
+     * a cached model, an existing path or anything else {@link #resolve} reads.
+     */
+    public Optional<HubRef> unpulledHubId(String text) throws IOException {
+        if (text == null || text.isBlank()) return Optional.empty();
+        String target = aliases().get(text);
+        if (target != null && !target.equals(text)) return unpulledHubId(target);
+        if (Files.exists(Path.of(text)) || !HubRef.looksLikeHubId(text)) return Optional.empty();
+        HubRef ref = HubRef.parse(text);
+        return find(ref).isPresent() ? Optional.empty() : Optional.of(ref);
+    }
+
     // ------------------------------------------------------------------ aliases
 
     public Map<String, String> aliases() throws IOException {

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -73,6 +75,24 @@ public final class ModelPuller {
     public ModelPuller(ModelCache cache, HubClient hub) {
         this.cache = cache;
         this.hub = hub;
+    }
+
+    /**
+     * What a user typed as a model, read as {@link ModelCache#resolve} reads it, except that a hub id not in the cache
+     * yet is pulled first (as {@code ollama run} and {@code foundry model run} do): {@code onPull} hears of it before
+     * the download starts. The hub client is made only then. Offline, the cache's message says how to pull.
+     */
+    public static Path resolveOrPull(ModelCache cache, String text, Supplier<HubClient> hub, Options o, Progress progress,
+                                     Consumer<HubRef> onPull) throws IOException {
+        Optional<HubRef> missing = cache.unpulledHubId(text);
+        if (missing.isEmpty() || o.offline()) return cache.resolve(text);
+        onPull.accept(missing.get());
+        try {
+            return new ModelPuller(cache, hub.get()).pull(missing.get(), o, progress).path();
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(text + " is not a file or directory here, an alias or a cached model, and pulling it "
+                    + "from the hub failed: " + e.getMessage(), e);
+        }
     }
 
     public Result pull(HubRef ref, Options o, Progress progress) throws IOException {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,31 @@ class ModelCacheTest {
         assertThat(cache.list()).isEmpty();
         assertThat(cache.aliases()).isEmpty();
         assertThatThrownBy(() -> cache.resolve("acme/tiny")).hasMessageContaining("slmops model pull acme/tiny");
+    }
+
+    @Test
+    void aHubIdNotInTheCacheIsPulledOnFirstUseAndReadFromTheCacheAfter() throws IOException {
+        List<HubRef> pulled = new ArrayList<>();
+        java.util.function.Supplier<HubClient> fake = () -> new HubClient(hub.endpoint(), null);
+        Path p = ModelPuller.resolveOrPull(cache, "acme/tiny", fake, ModelPuller.Options.defaults(),
+                ModelPuller.Progress.NONE, pulled::add);
+        assertThat(pulled).extracting(HubRef::toString).containsExactly("acme/tiny");
+        assertThat(Files.readAllBytes(p.resolve("model.safetensors"))).isEqualTo(model.get("model.safetensors"));
+
+        java.util.function.Supplier<HubClient> noNetwork = () -> {
+            throw new AssertionError("a cached model, a path or an alias needs no hub");
+        };
+        cache.setAlias("tiny", "acme/tiny");
+        for (String text : List.of("acme/tiny", "tiny", p.toString())) {
+            assertThat(ModelPuller.resolveOrPull(cache, text, noNetwork, ModelPuller.Options.defaults(),
+                    ModelPuller.Progress.NONE, pulled::add)).isEqualTo(p);
+        }
+        assertThat(pulled).hasSize(1);
+        ModelPuller.Options offline = new ModelPuller.Options(true, 4, List.of(), 3);
+        assertThatThrownBy(() -> ModelPuller.resolveOrPull(cache, "acme/other", noNetwork, offline,
+                ModelPuller.Progress.NONE, pulled::add)).hasMessageContaining("slmops model pull acme/other");
+        assertThatThrownBy(() -> ModelPuller.resolveOrPull(cache, "acme/missing", fake, ModelPuller.Options.defaults(),
+                ModelPuller.Progress.NONE, pulled::add)).isInstanceOf(IOException.class);
     }
 
     @Test
