@@ -39,7 +39,7 @@ import java.util.stream.Collectors;
  * (mean step time, sequences per step).
  *
  * <pre>
- *   scripts/bench-serve.sh [--clients 8,32] [--duration 300] [--warmup 30] [--threads 2] [--max-tokens 128]
+ *   scripts/bench-serve.sh [--clients 8,32] [--duration 300] [--warmup 90] [--threads 2] [--max-tokens 128]
  *                          [--prompt-tokens 32] [--model FILE.gguf] [--no-llama 1]
  * </pre>
  */
@@ -52,7 +52,7 @@ public final class ServeLoadBench {
         List<Integer> clients = java.util.Arrays.stream(a.getOrDefault("clients", "8,32").split(","))
                 .map(Integer::parseInt).toList();
         int seconds = Integer.parseInt(a.getOrDefault("duration", a.getOrDefault("seconds", "300")));
-        int warmup = Integer.parseInt(a.getOrDefault("warmup", "30"));
+        int warmup = Integer.parseInt(a.getOrDefault("warmup", "90"));
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         int maxTokens = Integer.parseInt(a.getOrDefault("max-tokens", "128"));
         int promptTokens = Integer.parseInt(a.getOrDefault("prompt-tokens", "32"));
@@ -161,10 +161,12 @@ public final class ServeLoadBench {
             long tokensAtWarm = server.metrics().completionTokensTotal();
             double[] stepsAtWarm = server.metrics().stepTotals();
             double rssWarm = ServerMetrics.residentBytes();
+            System.err.println("bench: after warm-up " + memory(server));
             while (System.nanoTime() < end) Thread.sleep(100);
             long tokens = server.metrics().completionTokensTotal() - tokensAtWarm;
             double[] stepsAtEnd = server.metrics().stepTotals();
             double rssEnd = ServerMetrics.residentBytes();
+            System.err.println("bench: at the end " + memory(server));
             progress.interrupt();
             server.close(); // requests still running fail now (counted after the window): no waiting for them
             for (Thread t : ts) t.join();
@@ -173,6 +175,15 @@ public final class ServeLoadBench {
             return new Result(tokens / (double) seconds, pct(sorted, 0.5), pct(sorted, 0.99), errors.get(), rssWarm, rssEnd,
                     (stepsAtEnd[1] - stepsAtWarm[1]) / passes, (stepsAtEnd[2] - stepsAtWarm[2]) / passes, requests.get());
         }
+    }
+
+    /** Where the resident memory is: for telling KV pages, heap growth and the rest apart when RSS grows. */
+    static String memory(OpenAiServer server) {
+        Runtime rt = Runtime.getRuntime();
+        var sched = server.models().loadedModels().getFirst().scheduler();
+        return String.format(Locale.ROOT, "RSS %d MiB, heap %d MiB used of %d committed, KV pages %d MiB in use (peak %d)",
+                (long) ServerMetrics.residentBytes() >> 20, (rt.totalMemory() - rt.freeMemory()) >> 20, rt.totalMemory() >> 20,
+                sched.kvBytesInUse() >> 20, sched.kvBytesPeak() >> 20);
     }
 
     static double llama(Path gguf, int clients, int threads, int[] prompt, int maxTokens, int seconds) {

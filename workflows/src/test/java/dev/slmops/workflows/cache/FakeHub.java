@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,11 +39,17 @@ final class FakeHub implements AutoCloseable {
     final List<String> corrupt = new CopyOnWriteArrayList<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
     final AtomicInteger rangeRequests = new AtomicInteger();
+    /** File downloads being served now, and the most at once so far (parallel pulls overlap). */
+    final AtomicInteger downloadsInFlight = new AtomicInteger(), mostDownloadsAtOnce = new AtomicInteger();
+    /** How long each file download waits before its bytes, so that overlapping downloads show. */
+    volatile int downloadDelayMillis;
     private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
     FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
+        server.setExecutor(executor); // requests in parallel, as the hub serves them
         server.start();
     }
 
@@ -91,18 +99,31 @@ final class FakeHub implements AutoCloseable {
                 }
                 ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (data.length - 1) + "/" + data.length);
             }
-            Integer cut = cutAfter.remove(p[4]);
-            ex.sendResponseHeaders(range != null ? 206 : 200, data.length - from);
-            OutputStream out = ex.getResponseBody();
-            if (cut != null) {
-                out.write(data, from, cut);
-                out.flush();
-                throw new IOException("cut on purpose"); // closes the exchange before the promised length
+            int now = downloadsInFlight.incrementAndGet();
+            mostDownloadsAtOnce.accumulateAndGet(now, Math::max);
+            try {
+                if (downloadDelayMillis > 0) Thread.sleep(downloadDelayMillis);
+                sendFile(ex, p[4], data, from, range != null);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                downloadsInFlight.decrementAndGet();
             }
-            out.write(data, from, data.length - from);
         } catch (IOException e) {
             // the connection was cut on purpose or by the client
         }
+    }
+
+    private void sendFile(HttpExchange ex, String file, byte[] data, int from, boolean ranged) throws IOException {
+        Integer cut = cutAfter.remove(file);
+        ex.sendResponseHeaders(ranged ? 206 : 200, data.length - from);
+        OutputStream out = ex.getResponseBody();
+        if (cut != null) {
+            out.write(data, from, cut);
+            out.flush();
+            throw new IOException("cut on purpose"); // closes the exchange before the promised length
+        }
+        out.write(data, from, data.length - from);
     }
 
     private boolean authorized(HttpExchange ex, Repo repo) throws IOException {
@@ -158,5 +179,6 @@ final class FakeHub implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow();
     }
 }

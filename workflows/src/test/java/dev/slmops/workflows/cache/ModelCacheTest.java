@@ -114,6 +114,24 @@ class ModelCacheTest {
     }
 
     @Test
+    void filesDownloadInParallelUpToTheLimit() throws IOException {
+        Map<String, byte[]> many = new LinkedHashMap<>();
+        many.put("config.json", "{}".getBytes(StandardCharsets.UTF_8));
+        for (int i = 1; i <= 4; i++) many.put("model-0000" + i + "-of-00004.safetensors", random(50_000, 10 + i));
+        hub.add("acme/sharded", many, null);
+        hub.downloadDelayMillis = 300; // each download lingers: overlapping ones are counted
+        ModelPuller.Options four = new ModelPuller.Options(false, 4, List.of(), 3);
+        puller(null).pull(HubRef.parse("acme/sharded"), four, ModelPuller.Progress.NONE);
+        assertThat(hub.mostDownloadsAtOnce.get()).as("5 files, --parallel 4").isEqualTo(4);
+
+        hub.mostDownloadsAtOnce.set(0);
+        cache.remove("acme/sharded");
+        ModelPuller.Options one = new ModelPuller.Options(false, 1, List.of(), 3);
+        puller(null).pull(HubRef.parse("acme/sharded"), one, ModelPuller.Progress.NONE);
+        assertThat(hub.mostDownloadsAtOnce.get()).as("--parallel 1").isEqualTo(1);
+    }
+
+    @Test
     void aBrokenConnectionResumesWithAByteRange() throws IOException {
         hub.cutAfter.put("model.safetensors", 100_000);
         ModelPuller.Result r = puller(null).pull(HubRef.parse("acme/tiny"), ModelPuller.Options.defaults(), ModelPuller.Progress.NONE);
