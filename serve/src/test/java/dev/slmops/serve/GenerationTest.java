@@ -194,6 +194,29 @@ class GenerationTest {
         assertThat(text.toString()).isEqualTo(whole);
     }
 
+    @Test
+    void streamedLogprobsHaveTheWholeResponsesOffsetsAndTokens() {
+        String f = "\"prompt\":\"Once upon\",\"max_tokens\":8,\"temperature\":0,\"echo\":true,\"logprobs\":1," + NO_EOS;
+        JsonNode whole = complete(f).at("/choices/0/logprobs");
+        TestServer.Reply stream = TestServer.post(port, "/v1/completions", "{\"model\":\"tiny\"," + f
+                + ",\"stream\":true}", null);
+        List<Integer> offsets = new ArrayList<>();
+        List<String> tokens = new ArrayList<>();
+        List<String> events = sseData(stream.body());
+        for (String e : events.subList(0, events.size() - 1)) {
+            JsonNode lp = TestServer.JSON.<JsonNode>valueToTree(parse(e)).at("/choices/0/logprobs");
+            if (lp.isMissingNode() || lp.isNull()) continue;
+            lp.get("text_offset").forEach(o -> offsets.add(o.asInt()));
+            lp.get("tokens").forEach(t -> tokens.add(t.asText()));
+        }
+        List<Integer> wholeOffsets = new ArrayList<>();
+        whole.get("text_offset").forEach(o -> wholeOffsets.add(o.asInt()));
+        List<String> wholeTokens = new ArrayList<>();
+        whole.get("tokens").forEach(t -> wholeTokens.add(t.asText()));
+        assertThat(tokens).isEqualTo(wholeTokens);
+        assertThat(offsets).as("offsets into the whole text, not restarting per chunk").isEqualTo(wholeOffsets);
+    }
+
     /** top_p, top_k, min_p and the penalties reach the sampler: the served text is the Generator's with them. */
     @Test
     void samplingFieldsGiveTheGeneratorsText() throws Exception {

@@ -329,7 +329,7 @@ public final class Generations {
                     else c.putNull("logprobs");
                 } else {
                     c.put("text", (req.echo() ? promptText : "") + text[i]);
-                    if (req.topLogprobs() >= 0) c.set("logprobs", completionLogprobs(promptLps.get(i), lps.get(i)));
+                    if (req.topLogprobs() >= 0) c.set("logprobs", completionLogprobs(promptLps.get(i), lps.get(i), new int[1]));
                     else c.putNull("logprobs");
                 }
                 c.put("finish_reason", finish[i]);
@@ -357,6 +357,7 @@ public final class Generations {
                         started[i] = true;
                     }
                 }
+                int[][] textOffset = new int[n][1]; // per choice: where its next token starts in the whole text
                 long keepAliveAt = System.nanoTime() + KEEP_ALIVE_MILLIS * 1_000_000;
                 while (done < n) {
                     RequestEvents.Event e = events.next(CLIENT_PROBE_MILLIS);
@@ -372,7 +373,8 @@ public final class Generations {
                     switch (e) {
                         case RequestEvents.PromptScored p -> {
                             if (!chat && req.echo()) {
-                                send(os, chunk(p.index(), null, promptText, completionLogprobs(p.logprobs(), List.of())));
+                                send(os, chunk(p.index(), null, promptText, completionLogprobs(p.logprobs(), List.of(),
+                                        textOffset[p.index()])));
                             }
                         }
                         case RequestEvents.Token t -> {
@@ -382,7 +384,7 @@ public final class Generations {
                             }
                             if (t.text().isEmpty() && t.logprobs() == null) continue;
                             JsonNode lp = t.logprobs() == null ? null : chat ? chatLogprobs(List.of(t.logprobs()))
-                                    : completionLogprobs(null, List.of(t.logprobs()));
+                                    : completionLogprobs(null, List.of(t.logprobs()), textOffset[t.index()]);
                             if (chat) {
                                 send(os, chunk(t.index(), JSON.createObjectNode().put("content", t.text()), null, lp));
                             } else {
@@ -524,23 +526,25 @@ public final class Generations {
 
         /**
          * Completions shape: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}; with echo the
-         * prompt's tokens come first, the very first with a null log-probability.
+         * prompt's tokens come first, the very first with a null log-probability. text_offset counts from the start
+         * of the choice's whole text: from {@code offsetHolder[0]}, which is left at the end of these tokens (a
+         * stream's chunks continue where the last stopped).
          */
-        private ObjectNode completionLogprobs(List<TokenLogprobs> prompt, List<TokenLogprobs> generated) {
+        private ObjectNode completionLogprobs(List<TokenLogprobs> prompt, List<TokenLogprobs> generated, int[] offsetHolder) {
             ObjectNode o = JSON.createObjectNode();
             ArrayNode tokens = o.putArray("tokens");
             ArrayNode tokenLps = o.putArray("token_logprobs");
             ArrayNode tops = o.putArray("top_logprobs");
             ArrayNode offsets = o.putArray("text_offset");
-            int offset = 0;
+            int offset = offsetHolder[0];
             if (prompt != null && req.echo()) {
                 // the first prompt token has no log-probability: it is conditioned on nothing
                 String first = tokenText(promptIds[0]);
                 tokens.add(first);
                 tokenLps.addNull();
                 tops.addNull();
-                offsets.add(0);
-                offset = first.length();
+                offsets.add(offset);
+                offset += first.length();
             }
             List<TokenLogprobs> all = new ArrayList<>();
             if (prompt != null && req.echo()) all.addAll(prompt);
@@ -554,6 +558,7 @@ public final class Generations {
                 offsets.add(offset);
                 offset += s.length();
             }
+            offsetHolder[0] = offset;
             return o;
         }
 
