@@ -33,6 +33,55 @@ class ServeCommandTest {
         assertThatThrownBy(() -> ServeCommand.modelMap(List.of("a:b=" + dir))).hasMessageContaining("without ':'");
     }
 
+    /**
+     * `slmops serve` in a child JVM with SLMOPS_API_KEY set and no --api-key: every endpoint but /health wants the
+     * key from the environment.
+     */
+    @Test
+    void theApiKeyComesFromTheEnvironment(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("tiny");
+        assertThat(Main.commandLine().execute("init", "--shape", "tiny-llama", "--dtype", "f32", "-o", model.toString()))
+                .isZero();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "serve", "--model", "tiny=" + model, "--port", "0", "--no-warmup", "--no-cache")
+                .redirectErrorStream(true);
+        pb.environment().put("SLMOPS_API_KEY", "sesame");
+        pb.environment().put("SLMOPS_HOME", tmp.resolve("home").toString());
+        Process p = pb.start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+            String line, seen = "";
+            int port = -1;
+            while (port < 0 && (line = out.readLine()) != null) { // "slmops serve: http://127.0.0.1:PORT/v1 ..."
+                seen += line + "\n";
+                var m = java.util.regex.Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)/v1").matcher(line);
+                if (m.find()) {
+                    port = Integer.parseInt(m.group(1));
+                    assertThat(line).contains("(API key required)");
+                }
+            }
+            assertThat(port).as(seen).isPositive();
+            int serverPort = port;
+            var http = java.net.http.HttpClient.newHttpClient();
+            java.util.function.BiFunction<String, String, Integer> get = (path, key) -> {
+                var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + serverPort + path));
+                if (key != null) b.header("Authorization", "Bearer " + key);
+                try {
+                    return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            };
+            assertThat(get.apply("/health", null)).isEqualTo(200);
+            assertThat(get.apply("/v1/models", null)).isEqualTo(401);
+            assertThat(get.apply("/v1/models", "wrong")).isEqualTo(401);
+            assertThat(get.apply("/v1/models", "sesame")).isEqualTo(200);
+        } finally {
+            p.destroy();
+            p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void durations() {
         assertThat(ServeCommand.duration("--ttl", "15m")).isEqualTo(Duration.ofMinutes(15));
