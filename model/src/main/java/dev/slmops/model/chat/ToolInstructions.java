@@ -19,11 +19,13 @@ public final class ToolInstructions {
     private ToolInstructions() {
     }
 
-    /** Whether {@code template} puts the tools into the prompt: its text differs with them and without them. */
+    /**
+     * Whether {@code template} puts the tools into the prompt: {@code renderedWithTools} (the generation prompt it
+     * rendered with them) differs from the one without them.
+     */
     public static boolean templateRendersTools(ChatTemplate template, List<ChatMessage> messages,
-                                               List<Map<String, Object>> tools) {
-        RenderOptions plain = RenderOptions.forGeneration();
-        return !template.render(messages, plain.withTools(tools)).equals(template.render(messages, plain));
+                                               String renderedWithTools) {
+        return !renderedWithTools.equals(template.render(messages, RenderOptions.forGeneration()));
     }
 
     /**

@@ -18,8 +18,9 @@ class ToolInstructionsTest {
         ChatTemplate chatMl = ChatTemplate.chatMlFallback();
         ChatTemplate withTools = ChatTemplate.of("{% if tools %}{% for t in tools %}{{ t.function.name }}\n{% endfor %}"
                 + "{% endif %}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}", null, null);
-        assertThat(ToolInstructions.templateRendersTools(chatMl, ASK, TOOLS)).isFalse();
-        assertThat(ToolInstructions.templateRendersTools(withTools, ASK, TOOLS)).isTrue();
+        RenderOptions ro = RenderOptions.forGeneration().withTools(TOOLS);
+        assertThat(ToolInstructions.templateRendersTools(chatMl, ASK, chatMl.render(ASK, ro))).isFalse();
+        assertThat(ToolInstructions.templateRendersTools(withTools, ASK, withTools.render(ASK, ro))).isTrue();
     }
 
     @Test

@@ -131,7 +131,7 @@ public final class Generations {
                 String text;
                 try {
                     text = template.render(messages, ro);
-                    if (toolFormat != null && !ToolInstructions.templateRendersTools(template, messages, tools)) {
+                    if (toolFormat != null && !ToolInstructions.templateRendersTools(template, messages, text)) {
                         // the template would drop the tools: tell the model about them in a system message (or, if
                         // the template takes no system role, in front of the first user message)
                         try {

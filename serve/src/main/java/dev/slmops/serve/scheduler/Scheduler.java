@@ -13,10 +13,7 @@ import dev.slmops.tensor.parallel.WorkerPool;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
@@ -240,10 +237,14 @@ public final class Scheduler implements AutoCloseable {
         long t1 = System.nanoTime();
         observer.step(stepping.size(), rows, t1 - t0);
         largestBatch = Math.max(largestBatch, stepping.size());
-        if (stepping.size() > mostAdaptersInOneStep) {
-            Set<Object> adapters = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (Sequence s : stepping) adapters.add(s.adapter == null ? Scheduler.class : s.adapter);
-            mostAdaptersInOneStep = Math.max(mostAdaptersInOneStep, adapters.size());
+        if (stepping.size() > mostAdaptersInOneStep) { // distinct adapters by identity, no allocation per step
+            int distinct = 0;
+            for (int i = 0; i < stepping.size(); i++) {
+                boolean seen = false;
+                for (int j = 0; j < i && !seen; j++) seen = stepping.get(j).adapter == stepping.get(i).adapter;
+                if (!seen) distinct++;
+            }
+            mostAdaptersInOneStep = Math.max(mostAdaptersInOneStep, distinct);
         }
 
         // Prompt bookkeeping (cheap, in order), then one sampled token per ready sequence: those draws are
