@@ -73,6 +73,15 @@ record Int8Activations(short[] q, float[] d, float[] sum) {
     }
 
     /**
+     * {@link #quantize} for Q4_0/Q5_0/Q8_0 weights (q8_0) into the caller's arrays, allocating nothing: q[0 .. k),
+     * d and sum [0 .. k/32). The same bits; the vector path only (the GEMMs that call it run with vectors).
+     */
+    static void quantizeInto(float[] x, int xOff, int k, short[] q, float[] d, float[] sum) {
+        if (k % 32 != 0) throw new IllegalArgumentException("q8_0 rounds rows of whole 32-blocks, not " + k);
+        for (int b = 0; b < k / 32; b++) q8_0BlockVector(x, xOff + 32 * b, q, d, sum, b, false);
+    }
+
+    /**
      * q8_0/q8_1 block b of x (at xo) into q, d[b] and sum[b], L floats at a time; the same operations on the same
      * floats as {@link ActivationRounding#q8_0Block} (max |x|, x * (127 / amax) rounded to even and clamped), and
      * the block's quants summed exactly (integers below 2^24 in float lanes).

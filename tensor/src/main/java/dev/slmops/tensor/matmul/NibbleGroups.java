@@ -287,6 +287,64 @@ final class NibbleGroups extends RowGroups {
         return fifth != null ? 8 : G == 16 ? 64 : super.gemmMinRows();
     }
 
+    /**
+     * Q4_0 with 512-bit vectors multiplies a prefill in 16-bit integer lanes ({@link Int16Gemm}), rounding x to
+     * q8_0 itself; not when x is to stay exact ({@link ActivationRounding#NONE}: the kernel tests, or
+     * {@code -Dslmops.exactActivations=true}).
+     */
+    @Override
+    boolean gemmRoundsInput(int m) {
+        return dtype == DType.Q4_0 && Int16Gemm.ENABLED && rounding != ActivationRounding.NONE && runsGemm(m);
+    }
+
+    @Override
+    void gemm(float[] x, int xOff, float[] y, int yOff, int m, dev.slmops.tensor.parallel.WorkerPool pool, boolean vector) {
+        if (gemmRoundsInput(m) && VectorPath.honoured(vector)) {
+            Int16Gemm.gemm(this, Int16Gemm.quantize(x, xOff, m, cols, pool), y, yOff, pool);
+        } else {
+            super.gemm(x, xOff, y, yOff, m, pool, vector);
+        }
+    }
+
+    /**
+     * {@link Int16Gemm}'s slab of panel p (groups 4p .. 4p+3; zeros past the last): 32-blocks [b0, b0 + blocks) as
+     * {@code weights[bi * 2048 + j * 128 + gi * 32 + 2r + e]} = q - 8 of row 16 gi + r at k = 32 (b0 + bi) + 2j + e
+     * (the chunk order widened: low nibbles are pairs 0..7, high nibbles 8..15), {@code scales[bi * 64 + gi * 16 + r]}
+     * that row's block scale.
+     */
+    void int16Panel(int p, int b0, int blocks, short[] weights, float[] scales) {
+        for (int gi = 0; gi < Int16Gemm.GROUPS_PER_PANEL; gi++) {
+            int g = Int16Gemm.GROUPS_PER_PANEL * p + gi;
+            for (int bi = 0; bi < blocks; bi++) {
+                int wo = bi * Int16Gemm.BLOCK_SHORTS + gi * CHUNK, so = bi * Int16Gemm.NR + gi * G;
+                if (g * G >= rows) {
+                    for (int j = 0; j < Int16Gemm.PAIRS; j++) {
+                        java.util.Arrays.fill(weights, wo + j * Int16Gemm.NR * 2, wo + j * Int16Gemm.NR * 2 + CHUNK, (short) 0);
+                    }
+                    java.util.Arrays.fill(scales, so, so + G, 0f);
+                    continue;
+                }
+                int gb = g * nb + b0 + bi;
+                for (int c = 0; c < 8; c++) {
+                    ShortVector v = widen(nib, gb * G * 16 + CHUNK * c);
+                    v.and((short) 0xF).sub((short) 8).intoArray(weights, wo + c * Int16Gemm.NR * 2);
+                    v.lanewise(VectorOperators.LSHR, 4).sub((short) 8).intoArray(weights, wo + (8 + c) * Int16Gemm.NR * 2);
+                }
+                for (int r = 0; r < G; r++) scales[so + r] = scaleAt(gb * G + r);
+            }
+        }
+    }
+
+    /** Row n's quants minus 8 (Q4_0: the centred values) into q[0 .. K) and its block scales into d[0 .. K/32). */
+    void centredQuants(int n, int[] q, float[] d) {
+        int g = n / G, r = n % G;
+        for (int b = 0; b < nb; b++) {
+            int gb = g * nb + b;
+            d[b] = scaleAt(gb * G + r);
+            for (int j = 0; j < 32; j++) q[32 * b + j] = quant(gb, r, j) - 8;
+        }
+    }
+
     /** Multi-row kernels for both: {@link #groupDot4Rows4}, {@link #groupDot5Rows4} (and their two-row forms). */
     @Override
     boolean hasMultiRowInt8() {

@@ -159,7 +159,7 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
     }
 
     /** Whether {@link #multiply} of m rows runs {@link #gemm}. */
-    private boolean runsGemm(int m) {
+    final boolean runsGemm(int m) {
         return !QuantRowsBatch.applies(this, m) && m >= gemmMinRows();
     }
 
@@ -174,9 +174,17 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
         }
     }
 
-    /** Whether {@link #matmul} of m rows rounds x into a buffer first (not when the int8 GEMVs round it). */
+    /**
+     * Whether {@link #matmul} of m rows rounds x into a buffer first (not when the int8 GEMVs round it, nor an int8
+     * GEMM: {@link #gemmRoundsInput}).
+     */
     private boolean roundsInput(int m) {
-        return rounding != ActivationRounding.NONE && !(roundsToInt8() && m < gemmMinRows());
+        return rounding != ActivationRounding.NONE && !(roundsToInt8() && m < gemmMinRows()) && !gemmRoundsInput(m);
+    }
+
+    /** Whether {@link #gemm} of m rows rounds the raw x itself, to int8 (Q4_0 on 512-bit vectors: {@link Int16Gemm}). */
+    boolean gemmRoundsInput(int m) {
+        return false;
     }
 
     /** Reused per calling thread (prefill rows can be megabytes; the pool's workers only read it). */
@@ -241,6 +249,13 @@ public abstract sealed class PackedWeights permits PanelWeights, Q8Rows, Q6Rows,
             fewRows &= m < w.gemmMinRows();
         }
         if (!fewRows || ws.length == 1) {
+            if (ws.length > 1 && VectorPath.ENABLED && Arrays.stream(ws).allMatch(w -> w.gemmRoundsInput(m))) {
+                // prefill q/k/v or gate/up of Q4_0: x rounded to int8 once, all the panels in one loop
+                for (int i = 0; i < ws.length; i++) ws[i].checkShapes(x, xOffset, ys[i], 0, m);
+                NibbleGroups[] nibbles = Arrays.copyOf(ws, ws.length, NibbleGroups[].class);
+                Int16Gemm.gemmAll(nibbles, Int16Gemm.quantize(x, xOffset, m, ws[0].cols, pool), ys, pool);
+                return;
+            }
             boolean roundOnce = ws.length > 1;
             for (PackedWeights w : ws) roundOnce &= w.roundsInput(m) && w.rounding == ws[0].rounding;
             if (roundOnce) { // prefill q/k/v or gate/up: one rounded x for all of them
