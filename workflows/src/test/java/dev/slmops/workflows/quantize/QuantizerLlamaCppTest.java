@@ -184,12 +184,12 @@ class QuantizerLlamaCppTest {
     }
 
     static LogitsDiff logitsAgainstLlamaCpp(Path gguf) throws IOException {
-        int[] tokens = new int[24];
+        int[] tokens = new int[72]; // past 64 rows: prefills take the GEMMs (Q4_0: Int16Gemm), not the GEMVs
         SplittableRandom r = new SplittableRandom(3);
         for (int i = 0; i < tokens.length; i++) tokens[i] = 3 + r.nextInt(250);
-        try (LoadedModel ours = LoadedModel.load(gguf, new LoadedModel.Options(64, 2));
+        try (LoadedModel ours = LoadedModel.load(gguf, new LoadedModel.Options(96, 2));
              LlamaCpp.Model ref = LlamaCpp.load(gguf);
-             LlamaCpp.Context ctx = ref.newContext(64, true)) {
+             LlamaCpp.Context ctx = ref.newContext(96, true)) {
             int v = ours.config().vocabSize();
             float[] flat = ours.transformer().forward(ours.newCache(), tokens, true);
             float[][] logits = new float[tokens.length][];
