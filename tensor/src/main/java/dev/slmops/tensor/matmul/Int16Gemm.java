@@ -8,6 +8,10 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+
 /**
  * Prefill GEMM of Q4_0 weights ({@link NibbleGroups}) in 16-bit integer lanes, as ggml computes its Q4_0 products:
  * x rounded to q8_0 (per row and 32-block, d = fp16(max |x| / 127), q = rint(x / d)), and per output and block the
@@ -17,18 +21,17 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Why: the Vector API has no 8-bit dot product (no VNNI), but one 16-bit multiply and one add cover 32 products
  * where an F32 FMA covers 16; a 32-block's products (|q - 8| <= 8, |qx| <= 127) sum exactly in 16 bits as pairs of
- * 16 (16 * 1016 per lane, 32512 per pair). Measured, one thread, Zen 5, 6 rows x 64 outputs x 576: ~120 G
- * multiply-adds/s here against ~80-110 for the F32 micro-kernel on expanded panels. In the engine (slmops bench,
- * pp512, 2 threads, same session, alternating runs): qwen2.5-0.5b Q4_0 ~370 -> ~424 tokens/s; smollm2-135m Q4_0
- * within the noise (~955 -> ~975): its products are small and the rest of a prefill weighs more.
+ * 16 (16 * 1016 per lane, 32512 per pair). Measured, one thread, Zen 5 (a probe timing gemm alone, 512 rows):
+ * 896 x 4864 ~205 GFLOPS, 1536 x 576 ~237, against ~165-180 for the F32 panel GEMM on expanded weights. In the
+ * engine (slmops bench, pp512, 2 threads, alternating runs of one session): see docs/benchmarks.md.
  *
  * <p>Layout: a panel is 64 outputs (4 groups of 16 rows); per 32-block, 16 k-pairs of [4 groups][32 short lanes]
- * (lane 2r + e: row r of the group, k = 2j + e), the {@link NibbleGroups} chunk order widened, quants minus 8.
- * x is rounded once per call into blocks of 6 rows, k-pairs as ints: {@code xq[2j] | xq[2j+1] << 16}, broadcast as
- * one int to every short pair. The micro-kernel keeps 6 x 4 short accumulators (24 registers) over one block, then
- * pair-sums them to ints; {@link #flush} scales and adds them to a float tile. Per output the blocks are summed in k
- * order by one FMA each, so the result does not depend on the threads; {@link #reference} is the scalar twin (same
- * bits).
+ * (lane 2r + e: row r of the group, k = 2j + e), the {@link NibbleGroups} chunk order widened, quants minus 8,
+ * expanded a slab of {@link #SLAB_BLOCKS} blocks at a time. x is rounded once per call into blocks of {@link #MR}
+ * rows, k-pairs as ints: {@code xq[2j] | xq[2j+1] << 16}, broadcast as one int to every short pair. The micro-kernel
+ * ({@link #slab}) keeps 3 x 4 short accumulators over one block, pair-sums them to ints and folds them into 3 x 4
+ * float accumulators, all in registers. Per output the blocks are summed in k order by one FMA each, so the result
+ * does not depend on the threads; {@link #reference} is the scalar twin (same bits).
  */
 final class Int16Gemm {
     private Int16Gemm() {
@@ -46,7 +49,7 @@ final class Int16Gemm {
             && ShortVector.SPECIES_PREFERRED.length() >= 32 && !"false".equals(System.getProperty("slmops.int16Gemm"));
 
     /** Rows of x per micro-kernel call. */
-    static final int MR = 6;
+    static final int MR = 3;
     /** Outputs per panel: 4 groups of 16. */
     static final int NR = 64;
     static final int GROUPS_PER_PANEL = NR / 16;
@@ -54,12 +57,12 @@ final class Int16Gemm {
     static final int PAIRS = 16;
     /** Shorts of one block of a panel: [16 pairs][4 groups][32 lanes]. */
     static final int BLOCK_SHORTS = PAIRS * NR * 2;
-    /** 32-blocks of weights expanded at a time: 32 x 4 KiB, kept in L2 while every row block passes. */
-    static final int SLAB_BLOCKS = 32;
+    /** 32-blocks of weights expanded at a time: 8 x 4 KiB, kept in L1 while every row block passes. */
+    static final int SLAB_BLOCKS = 8;
 
     /**
      * x [M, K] rounded to q8_0 in blocks of {@link #MR} rows (rows past M are zero): {@code pairs[(rb * K/2 + j) * MR
-     * + r]} holds row 6rb + r's quants 2j and 2j + 1, {@code d[(rb * K/32 + b) * MR + r]} its block scale.
+     * + r]} holds row 3rb + r's quants 2j and 2j + 1, {@code d[(rb * K/32 + b) * MR + r]} its block scale.
      */
     record Activations(int[] pairs, float[] d, int m, int k) {
         int rowBlocks() {
@@ -71,16 +74,28 @@ final class Int16Gemm {
     private static final ThreadLocal<Activations[]> ACTIVATIONS = ThreadLocal.withInitial(() -> new Activations[1]);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** A task's buffers: a slab of the panel's weights and scales, the block dots, the [rows][64] float tile. */
+    /**
+     * A thread's buffers: a slab of a panel's weights and scales, the [rows][64] float tile; a row's quants, block
+     * scales and sums while x is rounded.
+     */
     private static final class Scratch {
         final short[] weights = new short[SLAB_BLOCKS * BLOCK_SHORTS];
         final float[] scales = new float[SLAB_BLOCKS * NR];
-        final int[] dots = new int[MR * NR];
         float[] tile = new float[0];
+        short[] rowQ = new short[0];
+        float[] rowD = new float[0], rowSum = new float[0];
 
         float[] tile(int n) {
             if (tile.length < n) tile = new float[n];
             return tile;
+        }
+
+        void row(int k) {
+            if (rowQ.length < k) {
+                rowQ = new short[k];
+                rowD = new float[k / 32];
+                rowSum = new float[k / 32];
+            }
         }
     }
 
@@ -98,8 +113,10 @@ final class Int16Gemm {
         a = new Activations(pairs, d, m, k);
         held[0] = a;
         pool.parallelFor(rowBlocks, rb -> {
-            short[] q = new short[k];
-            float[] rowD = new float[nb], sum = new float[nb];
+            Scratch s = SCRATCH.get();
+            s.row(k);
+            short[] q = s.rowQ;
+            float[] rowD = s.rowD, sum = s.rowSum;
             int base = rb * (k / 2) * MR, dBase = rb * nb * MR;
             for (int r = 0; r < MR; r++) {
                 int row = rb * MR + r;
@@ -142,15 +159,13 @@ final class Int16Gemm {
         Scratch s = SCRATCH.get();
         int k = w.cols, nb = k / 32, rowBlocks = x.rowBlocks(), n = w.rows;
         float[] tile = s.tile(rowBlocks * MR * NR);
+        java.util.Arrays.fill(tile, 0, rowBlocks * MR * NR, 0f);
         for (int b0 = 0; b0 < nb; b0 += SLAB_BLOCKS) {
             int blocks = Math.min(SLAB_BLOCKS, nb - b0);
             w.int16Panel(p, b0, blocks, s.weights, s.scales);
             for (int rb = 0; rb < rowBlocks; rb++) {
-                int xo = rb * (k / 2) * MR, dxo = rb * nb * MR, to = rb * MR * NR;
-                for (int b = 0; b < blocks; b++) {
-                    blockDots(x.pairs(), xo + (b0 + b) * PAIRS * MR, s.weights, b * BLOCK_SHORTS, s.dots);
-                    flush(s.dots, s.scales, b * NR, x.d(), dxo + (b0 + b) * MR, tile, to, b0 + b == 0);
-                }
+                slab(x.pairs(), (rb * (k / 2) + b0 * PAIRS) * MR, x.d(), (rb * nb + b0) * MR, s.weights, s.scales,
+                        blocks, tile, rb * MR * NR);
             }
         }
         int n0 = p * NR, width = Math.min(NR, n - n0);
@@ -158,62 +173,75 @@ final class Int16Gemm {
     }
 
     /**
-     * The micro-kernel: dots[r * 64 + o] = sum over one 32-block of (qw - 8) * qx for the block's 6 rows r and 64
-     * outputs o, from 16 k-pairs of x ({@code xp[xo + j * 6 + r]}) and of the panel ({@code w[wo + j * 128 ..]}).
+     * The micro-kernel: 3 rows of x by the 64 outputs of a slab of {@code blocks} 32-blocks. Per block, the exact
+     * dots of (qw - 8) by qx in 3 x 4 short accumulators over its 16 k-pairs (x: {@code xp[xo + (16b + j) * 3 + r]},
+     * weights: {@code w[(16b + j) * 128 ..]}), then folded into 3 x 4 float accumulators held in registers:
+     * {@code f = fma(float(pair sum), dw[b] * dx[r][b], f)}. The float tile ({@code tile[to + 64r + o]}) is read
+     * before the slab and written after it.
+     *
+     * <p>One method of Vector API calls only: a helper of our own taking vectors is refused inlining here
+     * (NodeCountInliningCutoff) and then boxes them; the Vector API's own methods are force-inlined late. Holding
+     * the floats in registers instead of passing the block dots through memory to a separate flush was ~15-30%
+     * faster (JMH-like probe, one thread, Zen 5); so were slabs of 8 blocks (16 KiB, in L1) over 32.
      */
-    static void blockDots(int[] xp, int xo, short[] w, int wo, int[] dots) {
+    static void slab(int[] xp, int xo, float[] dx, int dxo, short[] w, float[] dw, int blocks, float[] tile, int to) {
+        FloatVector f00 = FloatVector.fromArray(F, tile, to + 0), f01 = FloatVector.fromArray(F, tile, to + 16);
+        FloatVector f02 = FloatVector.fromArray(F, tile, to + 32), f03 = FloatVector.fromArray(F, tile, to + 48);
+        FloatVector f10 = FloatVector.fromArray(F, tile, to + 64), f11 = FloatVector.fromArray(F, tile, to + 80);
+        FloatVector f12 = FloatVector.fromArray(F, tile, to + 96), f13 = FloatVector.fromArray(F, tile, to + 112);
+        FloatVector f20 = FloatVector.fromArray(F, tile, to + 128), f21 = FloatVector.fromArray(F, tile, to + 144);
+        FloatVector f22 = FloatVector.fromArray(F, tile, to + 160), f23 = FloatVector.fromArray(F, tile, to + 176);
         ShortVector z = ShortVector.zero(S);
-        ShortVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z,
-                a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z,
-                a40 = z, a41 = z, a42 = z, a43 = z, a50 = z, a51 = z, a52 = z, a53 = z;
-        for (int j = 0, wj = wo, xj = xo; j < PAIRS; j++, wj += 2 * NR, xj += MR) {
-            ShortVector w0 = ShortVector.fromArray(S, w, wj), w1 = ShortVector.fromArray(S, w, wj + 32);
-            ShortVector w2 = ShortVector.fromArray(S, w, wj + 64), w3 = ShortVector.fromArray(S, w, wj + 96);
-            ShortVector xv = IntVector.broadcast(I, xp[xj]).reinterpretAsShorts();
-            a00 = a00.add(w0.mul(xv)); a01 = a01.add(w1.mul(xv)); a02 = a02.add(w2.mul(xv)); a03 = a03.add(w3.mul(xv));
-            xv = IntVector.broadcast(I, xp[xj + 1]).reinterpretAsShorts();
-            a10 = a10.add(w0.mul(xv)); a11 = a11.add(w1.mul(xv)); a12 = a12.add(w2.mul(xv)); a13 = a13.add(w3.mul(xv));
-            xv = IntVector.broadcast(I, xp[xj + 2]).reinterpretAsShorts();
-            a20 = a20.add(w0.mul(xv)); a21 = a21.add(w1.mul(xv)); a22 = a22.add(w2.mul(xv)); a23 = a23.add(w3.mul(xv));
-            xv = IntVector.broadcast(I, xp[xj + 3]).reinterpretAsShorts();
-            a30 = a30.add(w0.mul(xv)); a31 = a31.add(w1.mul(xv)); a32 = a32.add(w2.mul(xv)); a33 = a33.add(w3.mul(xv));
-            xv = IntVector.broadcast(I, xp[xj + 4]).reinterpretAsShorts();
-            a40 = a40.add(w0.mul(xv)); a41 = a41.add(w1.mul(xv)); a42 = a42.add(w2.mul(xv)); a43 = a43.add(w3.mul(xv));
-            xv = IntVector.broadcast(I, xp[xj + 5]).reinterpretAsShorts();
-            a50 = a50.add(w0.mul(xv)); a51 = a51.add(w1.mul(xv)); a52 = a52.add(w2.mul(xv)); a53 = a53.add(w3.mul(xv));
-        }
-        // the short lanes as ints, lo + 2^16 hi: the pair sum (|.| <= 32512) is the top half of (v + (v << 16))
-        a00.reinterpretAsInts().intoArray(dots, 0); a01.reinterpretAsInts().intoArray(dots, 16);
-        a02.reinterpretAsInts().intoArray(dots, 32); a03.reinterpretAsInts().intoArray(dots, 48);
-        a10.reinterpretAsInts().intoArray(dots, 64); a11.reinterpretAsInts().intoArray(dots, 80);
-        a12.reinterpretAsInts().intoArray(dots, 96); a13.reinterpretAsInts().intoArray(dots, 112);
-        a20.reinterpretAsInts().intoArray(dots, 128); a21.reinterpretAsInts().intoArray(dots, 144);
-        a22.reinterpretAsInts().intoArray(dots, 160); a23.reinterpretAsInts().intoArray(dots, 176);
-        a30.reinterpretAsInts().intoArray(dots, 192); a31.reinterpretAsInts().intoArray(dots, 208);
-        a32.reinterpretAsInts().intoArray(dots, 224); a33.reinterpretAsInts().intoArray(dots, 240);
-        a40.reinterpretAsInts().intoArray(dots, 256); a41.reinterpretAsInts().intoArray(dots, 272);
-        a42.reinterpretAsInts().intoArray(dots, 288); a43.reinterpretAsInts().intoArray(dots, 304);
-        a50.reinterpretAsInts().intoArray(dots, 320); a51.reinterpretAsInts().intoArray(dots, 336);
-        a52.reinterpretAsInts().intoArray(dots, 352); a53.reinterpretAsInts().intoArray(dots, 368);
-    }
-
-    /**
-     * tile[to + r * 64 + o] = fma(float(dot), dw[o] * dx[r], tile or 0 when {@code first}) for the 6 rows and 64
-     * outputs of one block, the dot being the pair sum of {@code dots}' short lanes.
-     */
-    static void flush(int[] dots, float[] dw, int dwo, float[] dx, int dxo, float[] tile, int to, boolean first) {
-        for (int r = 0; r < MR; r++) {
-            float d = dx[dxo + r];
-            for (int v = 0; v < NR; v += 16) {
-                IntVector pi = IntVector.fromArray(I, dots, r * NR + v);
-                FloatVector dot = (FloatVector) pi.add(pi.lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                FloatVector scale = FloatVector.fromArray(F, dw, dwo + v).mul(d);
-                int at = to + r * NR + v;
-                FloatVector acc = first ? FloatVector.zero(F) : FloatVector.fromArray(F, tile, at);
-                dot.fma(scale, acc).intoArray(tile, at);
+        for (int b = 0; b < blocks; b++) {
+            ShortVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+            ShortVector a20 = z, a21 = z, a22 = z, a23 = z;
+            for (int j = 0, wj = b * BLOCK_SHORTS, xj = xo + b * PAIRS * MR; j < PAIRS; j++, wj += 2 * NR, xj += MR) {
+                ShortVector w0 = ShortVector.fromArray(S, w, wj), w1 = ShortVector.fromArray(S, w, wj + 32);
+                ShortVector w2 = ShortVector.fromArray(S, w, wj + 64), w3 = ShortVector.fromArray(S, w, wj + 96);
+                ShortVector xv = IntVector.broadcast(I, xp[xj]).reinterpretAsShorts();
+                a00 = a00.add(w0.mul(xv)); a01 = a01.add(w1.mul(xv)); a02 = a02.add(w2.mul(xv)); a03 = a03.add(w3.mul(xv));
+                xv = IntVector.broadcast(I, xp[xj + 1]).reinterpretAsShorts();
+                a10 = a10.add(w0.mul(xv)); a11 = a11.add(w1.mul(xv)); a12 = a12.add(w2.mul(xv)); a13 = a13.add(w3.mul(xv));
+                xv = IntVector.broadcast(I, xp[xj + 2]).reinterpretAsShorts();
+                a20 = a20.add(w0.mul(xv)); a21 = a21.add(w1.mul(xv)); a22 = a22.add(w2.mul(xv)); a23 = a23.add(w3.mul(xv));
             }
+            // the short lanes as ints, lo + 2^16 hi: the pair sum (|.| <= 32512) is the top half of (v + (v << 16))
+            int sb = b * NR, db = dxo + b * MR;
+            FloatVector s0 = FloatVector.fromArray(F, dw, sb), s1 = FloatVector.fromArray(F, dw, sb + 16);
+            FloatVector s2 = FloatVector.fromArray(F, dw, sb + 32), s3 = FloatVector.fromArray(F, dw, sb + 48);
+            float d0 = dx[db], d1 = dx[db + 1], d2 = dx[db + 2];
+            IntVector i;
+            i = a00.reinterpretAsInts();
+            f00 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s0.mul(d0), f00);
+            i = a01.reinterpretAsInts();
+            f01 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s1.mul(d0), f01);
+            i = a02.reinterpretAsInts();
+            f02 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s2.mul(d0), f02);
+            i = a03.reinterpretAsInts();
+            f03 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s3.mul(d0), f03);
+            i = a10.reinterpretAsInts();
+            f10 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s0.mul(d1), f10);
+            i = a11.reinterpretAsInts();
+            f11 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s1.mul(d1), f11);
+            i = a12.reinterpretAsInts();
+            f12 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s2.mul(d1), f12);
+            i = a13.reinterpretAsInts();
+            f13 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s3.mul(d1), f13);
+            i = a20.reinterpretAsInts();
+            f20 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s0.mul(d2), f20);
+            i = a21.reinterpretAsInts();
+            f21 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s1.mul(d2), f21);
+            i = a22.reinterpretAsInts();
+            f22 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s2.mul(d2), f22);
+            i = a23.reinterpretAsInts();
+            f23 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s3.mul(d2), f23);
         }
+        f00.intoArray(tile, to + 0); f01.intoArray(tile, to + 16);
+        f02.intoArray(tile, to + 32); f03.intoArray(tile, to + 48);
+        f10.intoArray(tile, to + 64); f11.intoArray(tile, to + 80);
+        f12.intoArray(tile, to + 96); f13.intoArray(tile, to + 112);
+        f20.intoArray(tile, to + 128); f21.intoArray(tile, to + 144);
+        f22.intoArray(tile, to + 160); f23.intoArray(tile, to + 176);
     }
 
     /**

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class Int16GemmTest {
     private static final WorkerPool POOL = new WorkerPool(2);
 
-    /** {n outputs, k inputs, m rows}: 1088 = 34 blocks passes one slab of 32. */
+    /** {n outputs, k inputs, m rows}: 1088 = 34 blocks, four slabs of 8 and a partial one; m = 70, 133: partial row blocks. */
     private static final int[][] SHAPES = {{100, 224, 70}, {64, 1088, 64}, {17, 32, 6}, {200, 96, 133}, {130, 64, 1}};
 
     @Test
