@@ -61,8 +61,9 @@ final class Int16Gemm {
     static final int SLAB_BLOCKS = 8;
 
     /**
-     * x [M, K] rounded to q8_0 in blocks of {@link #MR} rows (rows past M are zero): {@code pairs[(rb * K/2 + j) * MR
-     * + r]} holds row 3rb + r's quants 2j and 2j + 1, {@code d[(rb * K/32 + b) * MR + r]} its block scale.
+     * x [M, K] rounded to q8_0, rows padded with zeros to whole blocks of {@link #MR}: {@code pairs[row * K/2 + j]}
+     * holds the row's quants 2j and 2j + 1 (the little-endian int of the two shorts), {@code d[row * K/32 + b]} its
+     * block scales.
      */
     record Activations(int[] pairs, float[] d, int m, int k) {
         int rowBlocks() {
@@ -107,7 +108,7 @@ final class Int16Gemm {
         int rowBlocks = (m + MR - 1) / MR, nb = k / 32;
         Activations[] held = ACTIVATIONS.get();
         Activations a = held[0];
-        int pairsNeeded = rowBlocks * (k / 2) * MR, dNeeded = rowBlocks * nb * MR;
+        int pairsNeeded = rowBlocks * MR * (k / 2), dNeeded = rowBlocks * MR * nb;
         int[] pairs = a != null && a.pairs.length >= pairsNeeded ? a.pairs : new int[pairsNeeded];
         float[] d = a != null && a.d.length >= dNeeded ? a.d : new float[dNeeded];
         a = new Activations(pairs, d, m, k);
@@ -117,16 +118,17 @@ final class Int16Gemm {
             s.row(k);
             short[] q = s.rowQ;
             float[] rowD = s.rowD, sum = s.rowSum;
-            int base = rb * (k / 2) * MR, dBase = rb * nb * MR;
-            for (int r = 0; r < MR; r++) {
-                int row = rb * MR + r;
+            for (int row = rb * MR; row < rb * MR + MR; row++) {
+                int base = row * (k / 2), dBase = row * nb;
                 if (row < m) {
                     Int8Activations.quantizeInto(x, xOff + row * k, k, q, rowD, sum);
-                    for (int j = 0; j < k / 2; j++) pairs[base + j * MR + r] = (q[2 * j] & 0xFFFF) | (q[2 * j + 1] << 16);
-                    for (int b = 0; b < nb; b++) d[dBase + b * MR + r] = rowD[b];
+                    for (int j = 0; j < k; j += 32) {
+                        ShortVector.fromArray(S, q, j).reinterpretAsInts().intoArray(pairs, base + j / 2);
+                    }
+                    System.arraycopy(rowD, 0, d, dBase, nb);
                 } else {
-                    for (int j = 0; j < k / 2; j++) pairs[base + j * MR + r] = 0;
-                    for (int b = 0; b < nb; b++) d[dBase + b * MR + r] = 0f;
+                    java.util.Arrays.fill(pairs, base, base + k / 2, 0);
+                    java.util.Arrays.fill(d, dBase, dBase + nb, 0f);
                 }
             }
         });
@@ -164,8 +166,9 @@ final class Int16Gemm {
             int blocks = Math.min(SLAB_BLOCKS, nb - b0);
             w.int16Panel(p, b0, blocks, s.weights, s.scales);
             for (int rb = 0; rb < rowBlocks; rb++) {
-                slab(x.pairs(), (rb * (k / 2) + b0 * PAIRS) * MR, x.d(), (rb * nb + b0) * MR, s.weights, s.scales,
-                        blocks, tile, rb * MR * NR);
+                int row = rb * MR;
+                slab(x.pairs(), row * (k / 2) + b0 * PAIRS, k / 2, x.d(), row * nb + b0, nb, s.weights, s.scales,
+                        blocks, tile, row * NR);
             }
         }
         int n0 = p * NR, width = Math.min(NR, n - n0);
@@ -174,7 +177,7 @@ final class Int16Gemm {
 
     /**
      * The micro-kernel: 3 rows of x by the 64 outputs of a slab of {@code blocks} 32-blocks. Per block, the exact
-     * dots of (qw - 8) by qx in 3 x 4 short accumulators over its 16 k-pairs (x: {@code xp[xo + (16b + j) * 3 + r]},
+     * dots of (qw - 8) by qx in 3 x 4 short accumulators over its 16 k-pairs (x: {@code xp[xo + r * xs + 16b + j]},
      * weights: {@code w[(16b + j) * 128 ..]}), then folded into 3 x 4 float accumulators held in registers:
      * {@code f = fma(float(pair sum), dw[b] * dx[r][b], f)}. The float tile ({@code tile[to + 64r + o]}) is read
      * before the slab and written after it.
@@ -184,8 +187,9 @@ final class Int16Gemm {
      * the floats in registers instead of passing the block dots through memory to a separate flush was ~15-30%
      * faster (JMH-like probe, one thread, Zen 5); so were slabs of 8 blocks (16 KiB, in L1) over 32.
      */
-    static void slab(int[] xp, int xo, float[] dx, int dxo, short[] w, float[] dw, int blocks, float[] tile, int to) {
-        FloatVector f00 = FloatVector.fromArray(F, tile, to + 0), f01 = FloatVector.fromArray(F, tile, to + 16);
+    static void slab(int[] xp, int xo, int xs, float[] dx, int dxo, int ds, short[] w, float[] dw, int blocks,
+            float[] tile, int to) {
+        FloatVector f00 = FloatVector.fromArray(F, tile, to), f01 = FloatVector.fromArray(F, tile, to + 16);
         FloatVector f02 = FloatVector.fromArray(F, tile, to + 32), f03 = FloatVector.fromArray(F, tile, to + 48);
         FloatVector f10 = FloatVector.fromArray(F, tile, to + 64), f11 = FloatVector.fromArray(F, tile, to + 80);
         FloatVector f12 = FloatVector.fromArray(F, tile, to + 96), f13 = FloatVector.fromArray(F, tile, to + 112);
@@ -195,21 +199,21 @@ final class Int16Gemm {
         for (int b = 0; b < blocks; b++) {
             ShortVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             ShortVector a20 = z, a21 = z, a22 = z, a23 = z;
-            for (int j = 0, wj = b * BLOCK_SHORTS, xj = xo + b * PAIRS * MR; j < PAIRS; j++, wj += 2 * NR, xj += MR) {
+            for (int j = 0, wj = b * BLOCK_SHORTS, xj = xo + b * PAIRS; j < PAIRS; j++, wj += 2 * NR, xj++) {
                 ShortVector w0 = ShortVector.fromArray(S, w, wj), w1 = ShortVector.fromArray(S, w, wj + 32);
                 ShortVector w2 = ShortVector.fromArray(S, w, wj + 64), w3 = ShortVector.fromArray(S, w, wj + 96);
                 ShortVector xv = IntVector.broadcast(I, xp[xj]).reinterpretAsShorts();
                 a00 = a00.add(w0.mul(xv)); a01 = a01.add(w1.mul(xv)); a02 = a02.add(w2.mul(xv)); a03 = a03.add(w3.mul(xv));
-                xv = IntVector.broadcast(I, xp[xj + 1]).reinterpretAsShorts();
+                xv = IntVector.broadcast(I, xp[xj + xs]).reinterpretAsShorts();
                 a10 = a10.add(w0.mul(xv)); a11 = a11.add(w1.mul(xv)); a12 = a12.add(w2.mul(xv)); a13 = a13.add(w3.mul(xv));
-                xv = IntVector.broadcast(I, xp[xj + 2]).reinterpretAsShorts();
+                xv = IntVector.broadcast(I, xp[xj + 2 * xs]).reinterpretAsShorts();
                 a20 = a20.add(w0.mul(xv)); a21 = a21.add(w1.mul(xv)); a22 = a22.add(w2.mul(xv)); a23 = a23.add(w3.mul(xv));
             }
             // the short lanes as ints, lo + 2^16 hi: the pair sum (|.| <= 32512) is the top half of (v + (v << 16))
-            int sb = b * NR, db = dxo + b * MR;
+            int sb = b * NR, db = dxo + b;
             FloatVector s0 = FloatVector.fromArray(F, dw, sb), s1 = FloatVector.fromArray(F, dw, sb + 16);
             FloatVector s2 = FloatVector.fromArray(F, dw, sb + 32), s3 = FloatVector.fromArray(F, dw, sb + 48);
-            float d0 = dx[db], d1 = dx[db + 1], d2 = dx[db + 2];
+            float d0 = dx[db], d1 = dx[db + ds], d2 = dx[db + 2 * ds];
             IntVector i;
             i = a00.reinterpretAsInts();
             f00 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s0.mul(d0), f00);
@@ -236,7 +240,7 @@ final class Int16Gemm {
             i = a23.reinterpretAsInts();
             f23 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s3.mul(d2), f23);
         }
-        f00.intoArray(tile, to + 0); f01.intoArray(tile, to + 16);
+        f00.intoArray(tile, to); f01.intoArray(tile, to + 16);
         f02.intoArray(tile, to + 32); f03.intoArray(tile, to + 48);
         f10.intoArray(tile, to + 64); f11.intoArray(tile, to + 80);
         f12.intoArray(tile, to + 96); f13.intoArray(tile, to + 112);
