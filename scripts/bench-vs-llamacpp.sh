@@ -2,6 +2,7 @@
 # slmops against llama.cpp, side by side, in one run: the same GGUF files, the same threads, the same tests.
 #
 #   scripts/bench-vs-llamacpp.sh [--quick] [--threads N (2)] [--reps R (5)] [--kv-type f16|f32 (f16)]
+#                                [--shapes smollm2-135m,qwen2.5-0.5b] [--types f16,q8_0,q4_0,q4_k_m]
 #
 # For the smollm2-135m and qwen2.5-0.5b shapes (random weights: speed does not depend on their values) it makes,
 # once, into .cache/bench/ (git-ignored):
@@ -15,6 +16,7 @@
 # then, file by file, runs `slmops bench --output json` and llama.cpp's pp/tg tests (testkit's LlamaBench: what
 # llama-bench does, through llama.cpp's C API) one after the other, and prints the markdown table with the ratios
 # slmops / llama.cpp for pp512, tg128 and peak RSS. --quick: -p 64 -n 16 -r 1 on smollm2-135m F16 only.
+# --shapes, --types: only these rows of the table (comma-separated, from the lists above), to re-measure one.
 # --kv-type: the KV cache type of both engines, F16 by default as llama-bench's (slmops' own default is F32: with
 # --kv-type f32 both cache F32).
 # Results (each tool's JSON, the table) go to .cache/bench/results/<time>/.
@@ -30,11 +32,15 @@ quick=0
 threads=2
 reps=""
 kv=f16
+only_shapes=""
+only_types=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --threads) [ $# -ge 2 ] || { echo "--threads needs a value" >&2; exit 2; }; threads="$2"; shift ;;
     --reps) [ $# -ge 2 ] || { echo "--reps needs a value" >&2; exit 2; }; reps="$2"; shift ;;
+    --shapes) [ $# -ge 2 ] || { echo "--shapes needs a list" >&2; exit 2; }; only_shapes="$2"; shift ;;
+    --types) [ $# -ge 2 ] || { echo "--types needs a list" >&2; exit 2; }; only_types="$2"; shift ;;
     --kv-type) [ $# -ge 2 ] || { echo "--kv-type needs f16 or f32" >&2; exit 2; }; kv="$2"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown argument $1 (try --help)" >&2; exit 2 ;;
@@ -48,6 +54,21 @@ else
   p=512; n=128; r=5; shapes=(smollm2-135m qwen2.5-0.5b); types=(f16 q8_0 q4_0 q4_k_m)
 fi
 r="${reps:-$r}"
+# keep_only NAME LIST ALLOWED...: the ALLOWED entries named in the comma-separated LIST (all when it is empty)
+keep_only() {
+  local what="$1" list="$2" a w; shift 2
+  if [ -z "$list" ]; then printf '%s\n' "$@"; return; fi
+  for w in ${list//,/ }; do
+    for a in "$@"; do [ "$a" = "$w" ] && continue 2; done
+    echo "--$what: $w is not one of: $*" >&2; return 2
+  done
+  for a in "$@"; do [[ ",$list," == *",$a,"* ]] && echo "$a"; done
+  return 0
+}
+shapes_text="$(keep_only shapes "$only_shapes" "${shapes[@]}")" || exit 2
+types_text="$(keep_only types "$only_types" "${types[@]}")" || exit 2
+mapfile -t shapes <<<"$shapes_text"
+mapfile -t types <<<"$types_text"
 [[ "$r" =~ ^[1-9][0-9]*$ && "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--reps and --threads take whole numbers >= 1" >&2; exit 2; }
 [[ "$kv" == f16 || "$kv" == f32 ]] || { echo "--kv-type takes f16 or f32, not $kv" >&2; exit 2; }
 
