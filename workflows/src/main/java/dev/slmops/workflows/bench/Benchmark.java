@@ -3,7 +3,9 @@ package dev.slmops.workflows.bench;
 import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.engine.Transformer;
 import dev.slmops.model.format.StoredTensor;
+import dev.slmops.model.format.gguf.GgufKeys;
 import dev.slmops.model.load.LoadedModel;
+import dev.slmops.workflows.quantize.QuantType;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -119,7 +121,7 @@ public final class Benchmark {
             long perToken = bytesPerToken(m);
             double bandwidth = Bandwidth.measureGbs(m.pool());
             double tg = tests.stream().filter(t -> t.nGen() > 0).mapToDouble(t -> t.tokensPerS().mean()).findFirst().orElse(0);
-            return new Result("slmops", o.model().toString(), dominantType(m), modelBytes, params, m.pool().threads(),
+            return new Result("slmops", o.model().toString(), modelType(m), modelBytes, params, m.pool().threads(),
                     tests, peakRss, ttft, perToken, bandwidth, tg * perToken / (bandwidth * 1e9));
         }
     }
@@ -183,7 +185,21 @@ public final class Benchmark {
         return m.config().tieEmbeddings() ? total : total - embedding;
     }
 
-    /** The type most of the weight bytes are stored in (as llama-bench names the model by its file type). */
+    /**
+     * The model's type as llama-bench names it, by its file type: a GGUF's {@code general.file_type} where it names
+     * one of {@link QuantType}'s (Q4_K_M for that mix of Q4_K, Q6_K and fallbacks), else {@link #dominantType}.
+     */
+    static String modelType(LoadedModel m) {
+        Object fileType = m.files().gguf().map(g -> g.metadata().get(GgufKeys.FILE_TYPE)).orElse(null);
+        if (fileType instanceof Number n) {
+            for (QuantType t : QuantType.values()) {
+                if (t.ftype == n.longValue()) return t.name();
+            }
+        }
+        return dominantType(m);
+    }
+
+    /** The type most of the weight bytes are stored in. */
     static String dominantType(LoadedModel m) {
         java.util.Map<String, Long> bytes = new java.util.HashMap<>();
         for (StoredTensor t : m.files().storedTensors()) bytes.merge(t.dtype().name(), t.byteSize(), Long::sum);

@@ -11,12 +11,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** Small random Llama-shaped models written as F32 GGUF files with the project's own writers. */
-final class TinyModels {
+public final class TinyModels {
     private TinyModels() {
     }
 
     /** initializer_range 0.02 (a real model's init: residual-dominated, not chaotic), norms at identity. */
-    static Path llamaF32(Path dir, String name, int hidden, int ffn, int layers, int heads, int kvHeads, boolean tied)
+    public static Path llamaF32(Path dir, String name, int hidden, int ffn, int layers, int heads, int kvHeads, boolean tied)
             throws IOException {
         ObjectNode c = ModelInit.shapeConfig("tiny-llama");
         c.put("hidden_size", hidden).put("intermediate_size", ffn).put("num_hidden_layers", layers)
