@@ -156,31 +156,40 @@ final class Int16Gemm {
         return (w.rows + NR - 1) / NR;
     }
 
-    /** Outputs [64p, 64p + 64) of every row: slab by slab of weights, every block of rows into the float tile. */
+    /** Zeros: the float accumulators' start for a panel's first slab (read at row stride 0). */
+    private static final float[] ZEROS = new float[NR];
+
+    /**
+     * Outputs [64p, 64p + 64) of every row, slab by slab of weights: the running sums in the float tile between
+     * slabs, the last slab's straight into y where a block of rows is whole and the panel full width.
+     */
     private static void panel(NibbleGroups w, int p, Activations x, float[] y, int yOff) {
         Scratch s = SCRATCH.get();
-        int k = w.cols, nb = k / 32, rowBlocks = x.rowBlocks(), n = w.rows;
+        int k = w.cols, nb = k / 32, rowBlocks = x.rowBlocks(), n = w.rows, m = x.m();
+        int n0 = p * NR, width = Math.min(NR, n - n0);
         float[] tile = s.tile(rowBlocks * MR * NR);
-        java.util.Arrays.fill(tile, 0, rowBlocks * MR * NR, 0f);
         for (int b0 = 0; b0 < nb; b0 += SLAB_BLOCKS) {
             int blocks = Math.min(SLAB_BLOCKS, nb - b0);
+            boolean first = b0 == 0, last = b0 + blocks == nb;
             w.int16Panel(p, b0, blocks, s.weights, s.scales);
             for (int rb = 0; rb < rowBlocks; rb++) {
                 int row = rb * MR;
+                boolean direct = last && width == NR && row + MR <= m;
                 slab(x.pairs(), row * (k / 2) + b0 * PAIRS, k / 2, x.d(), row * nb + b0, nb, s.weights, s.scales,
-                        blocks, tile, row * NR);
+                        blocks, first ? ZEROS : tile, first ? 0 : row * NR, first ? 0 : NR,
+                        direct ? y : tile, direct ? yOff + row * n + n0 : row * NR, direct ? n : NR);
             }
         }
-        int n0 = p * NR, width = Math.min(NR, n - n0);
-        for (int r = 0; r < x.m(); r++) System.arraycopy(tile, r * NR, y, yOff + r * n + n0, width);
+        int fromTile = width == NR ? m / MR * MR : 0; // rows [fromTile, m) are in the tile
+        for (int r = fromTile; r < m; r++) System.arraycopy(tile, r * NR, y, yOff + r * n + n0, width);
     }
 
     /**
      * The micro-kernel: 3 rows of x by the 64 outputs of a slab of {@code blocks} 32-blocks. Per block, the exact
      * dots of (qw - 8) by qx in 3 x 4 short accumulators over its 16 k-pairs (x: {@code xp[xo + r * xs + 16b + j]},
      * weights: {@code w[(16b + j) * 128 ..]}), then folded into 3 x 4 float accumulators held in registers:
-     * {@code f = fma(float(pair sum), dw[b] * dx[r][b], f)}. The float tile ({@code tile[to + 64r + o]}) is read
-     * before the slab and written after it.
+     * {@code f = fma(float(pair sum), dw[b] * dx[r][b], f)}. The floats start from {@code in[io + r * is + o]}
+     * and end in {@code out[oo + r * os + o]}.
      *
      * <p>One method of Vector API calls only: a helper of our own taking vectors is refused inlining here
      * (NodeCountInliningCutoff) and then boxes them; the Vector API's own methods are force-inlined late. Holding
@@ -188,13 +197,14 @@ final class Int16Gemm {
      * faster (JMH-like probe, one thread, Zen 5); so were slabs of 8 blocks (16 KiB, in L1) over 32.
      */
     static void slab(int[] xp, int xo, int xs, float[] dx, int dxo, int ds, short[] w, float[] dw, int blocks,
-            float[] tile, int to) {
-        FloatVector f00 = FloatVector.fromArray(F, tile, to), f01 = FloatVector.fromArray(F, tile, to + 16);
-        FloatVector f02 = FloatVector.fromArray(F, tile, to + 32), f03 = FloatVector.fromArray(F, tile, to + 48);
-        FloatVector f10 = FloatVector.fromArray(F, tile, to + 64), f11 = FloatVector.fromArray(F, tile, to + 80);
-        FloatVector f12 = FloatVector.fromArray(F, tile, to + 96), f13 = FloatVector.fromArray(F, tile, to + 112);
-        FloatVector f20 = FloatVector.fromArray(F, tile, to + 128), f21 = FloatVector.fromArray(F, tile, to + 144);
-        FloatVector f22 = FloatVector.fromArray(F, tile, to + 160), f23 = FloatVector.fromArray(F, tile, to + 176);
+            float[] in, int io, int is, float[] out, int oo, int os) {
+        FloatVector f00 = FloatVector.fromArray(F, in, io), f01 = FloatVector.fromArray(F, in, io + 16);
+        FloatVector f02 = FloatVector.fromArray(F, in, io + 32), f03 = FloatVector.fromArray(F, in, io + 48);
+        FloatVector f10 = FloatVector.fromArray(F, in, io + is), f11 = FloatVector.fromArray(F, in, io + is + 16);
+        FloatVector f12 = FloatVector.fromArray(F, in, io + is + 32), f13 = FloatVector.fromArray(F, in, io + is + 48);
+        int io2 = io + 2 * is, oo2 = oo + 2 * os;
+        FloatVector f20 = FloatVector.fromArray(F, in, io2), f21 = FloatVector.fromArray(F, in, io2 + 16);
+        FloatVector f22 = FloatVector.fromArray(F, in, io2 + 32), f23 = FloatVector.fromArray(F, in, io2 + 48);
         ShortVector z = ShortVector.zero(S);
         for (int b = 0; b < blocks; b++) {
             ShortVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
@@ -240,12 +250,12 @@ final class Int16Gemm {
             i = a23.reinterpretAsInts();
             f23 = ((FloatVector) i.add(i.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0)).fma(s3.mul(d2), f23);
         }
-        f00.intoArray(tile, to); f01.intoArray(tile, to + 16);
-        f02.intoArray(tile, to + 32); f03.intoArray(tile, to + 48);
-        f10.intoArray(tile, to + 64); f11.intoArray(tile, to + 80);
-        f12.intoArray(tile, to + 96); f13.intoArray(tile, to + 112);
-        f20.intoArray(tile, to + 128); f21.intoArray(tile, to + 144);
-        f22.intoArray(tile, to + 160); f23.intoArray(tile, to + 176);
+        f00.intoArray(out, oo); f01.intoArray(out, oo + 16);
+        f02.intoArray(out, oo + 32); f03.intoArray(out, oo + 48);
+        f10.intoArray(out, oo + os); f11.intoArray(out, oo + os + 16);
+        f12.intoArray(out, oo + os + 32); f13.intoArray(out, oo + os + 48);
+        f20.intoArray(out, oo2); f21.intoArray(out, oo2 + 16);
+        f22.intoArray(out, oo2 + 32); f23.intoArray(out, oo2 + 48);
     }
 
     /**
