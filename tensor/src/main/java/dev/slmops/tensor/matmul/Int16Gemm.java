@@ -76,15 +76,15 @@ final class Int16Gemm {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
-     * A thread's buffers: a slab of a panel's weights and scales, the [rows][64] float tile; a row's quants, block
-     * scales and sums while x is rounded.
+     * A thread's buffers: a slab of a panel's weights and scales, the [rows][64] float tile; a row's quants and block
+     * scales while x is rounded.
      */
     private static final class Scratch {
         final short[] weights = new short[SLAB_BLOCKS * BLOCK_SHORTS];
         final float[] scales = new float[SLAB_BLOCKS * NR];
         float[] tile = new float[0];
         short[] rowQ = new short[0];
-        float[] rowD = new float[0], rowSum = new float[0];
+        float[] rowD = new float[0];
 
         float[] tile(int n) {
             if (tile.length < n) tile = new float[n];
@@ -95,7 +95,6 @@ final class Int16Gemm {
             if (rowQ.length < k) {
                 rowQ = new short[k];
                 rowD = new float[k / 32];
-                rowSum = new float[k / 32];
             }
         }
     }
@@ -117,11 +116,11 @@ final class Int16Gemm {
             Scratch s = SCRATCH.get();
             s.row(k);
             short[] q = s.rowQ;
-            float[] rowD = s.rowD, sum = s.rowSum;
+            float[] rowD = s.rowD;
             for (int row = rb * MR; row < rb * MR + MR; row++) {
                 int base = row * (k / 2), dBase = row * nb;
                 if (row < m) {
-                    Int8Activations.quantizeInto(x, xOff + row * k, k, q, rowD, sum);
+                    Int8Activations.quantizeInto(x, xOff + row * k, k, q, rowD);
                     for (int j = 0; j < k; j += 32) {
                         ShortVector.fromArray(S, q, j).reinterpretAsInts().intoArray(pairs, base + j / 2);
                     }

@@ -73,18 +73,19 @@ record Int8Activations(short[] q, float[] d, float[] sum) {
     }
 
     /**
-     * {@link #quantize} for Q4_0/Q5_0/Q8_0 weights (q8_0) into the caller's arrays, allocating nothing: q[0 .. k),
-     * d and sum [0 .. k/32). The same bits; the vector path only (the GEMMs that call it run with vectors).
+     * {@link #quantize} for Q4_0/Q5_0/Q8_0 weights (q8_0) into the caller's arrays, allocating nothing: q[0 .. k)
+     * and d [0 .. k/32), the block sums left out. The same bits; the vector path only (the GEMMs that call it run
+     * with vectors).
      */
-    static void quantizeInto(float[] x, int xOff, int k, short[] q, float[] d, float[] sum) {
+    static void quantizeInto(float[] x, int xOff, int k, short[] q, float[] d) {
         if (k % 32 != 0) throw new IllegalArgumentException("q8_0 rounds rows of whole 32-blocks, not " + k);
-        for (int b = 0; b < k / 32; b++) q8_0BlockVector(x, xOff + 32 * b, q, d, sum, b, false);
+        for (int b = 0; b < k / 32; b++) q8_0BlockVector(x, xOff + 32 * b, q, d, null, b, false);
     }
 
     /**
      * q8_0/q8_1 block b of x (at xo) into q, d[b] and sum[b], L floats at a time; the same operations on the same
      * floats as {@link ActivationRounding#q8_0Block} (max |x|, x * (127 / amax) rounded to even and clamped), and
-     * the block's quants summed exactly (integers below 2^24 in float lanes).
+     * the block's quants summed exactly (integers below 2^24 in float lanes) unless {@code sum} is null.
      */
     private static void q8_0BlockVector(float[] x, int xo, short[] q, float[] d, float[] sum, int b, boolean q81) {
         var f = VectorPath.F;
@@ -100,8 +101,9 @@ record Int8Activations(short[] q, float[] d, float[] sum) {
             ((ShortVector) qv.convertShape(VectorOperators.F2S, VectorPath.S, 0)).intoArray(q, 32 * b + j);
             qsumV = qv.add(qsumV);
         }
-        int qsum = (int) qsumV.reduceLanes(VectorOperators.ADD);
         d[b] = db;
+        if (sum == null) return;
+        int qsum = (int) qsumV.reduceLanes(VectorOperators.ADD);
         // q8_1's s is fp16(d * sum q) with d before its own F16 rounding (amax / 127, as q8Scale); q8_0 has no s: the
         // kernels' offset term (Q4_0's -8 * scale) then multiplies the exact d * sum q, as ggml's (q4 - 8) . q8 does
         sum[b] = q81 ? Float.float16ToFloat(Float.floatToFloat16(amax / 127f * qsum)) : db * qsum;
