@@ -281,10 +281,16 @@ final class NibbleGroups extends RowGroups {
      * the GEMM (with the multi-row kernel throughout it ran 248 tokens/s, not 312-332). The 5-bit multi-row kernel
      * gains less over its GEMV: Q5_0 4864x896, one thread, Zen 5, microseconds per call, multi-row vs GEMM (GEMV
      * per row at 2): 196 vs 289 at 2 rows, 337 vs 530 at 4, 614 vs 647 at 8, 1218 vs 948 at 16: GEMM from 8 rows.
+     * Q4_0's 16-bit integer GEMM ({@link Int16Gemm}) overtakes the multi-row kernel earlier: one thread, Zen 5, Q4_0
+     * 4864x896, ns per weight and row, Int16Gemm vs multi-row: 0.0122 vs 0.0118 at 16 rows, 0.0093 vs 0.0112-0.0113
+     * at 24 and 32, 0.0090 vs 0.0115 at 48; two threads, 896x4864 (down), 0.0061-0.0065 vs 0.0062 at 24-32, 0.0054
+     * vs 0.0062 at 48. So Q4_0 takes it from 32 rows (a server's batch of 32-63 sequences).
      */
     @Override
     int gemmMinRows() {
-        return fifth != null ? 8 : G == 16 ? 64 : super.gemmMinRows();
+        if (fifth != null) return 8;
+        if (G != 16) return super.gemmMinRows();
+        return dtype == DType.Q4_0 && Int16Gemm.ENABLED && rounding != ActivationRounding.NONE ? 32 : 64;
     }
 
     /**

@@ -3,9 +3,12 @@ package dev.slmops.tensor.matmul;
 import dev.slmops.tensor.DType;
 import dev.slmops.tensor.parallel.WorkerPool;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -59,17 +62,22 @@ class Int16GemmTest {
         }
     }
 
-    /** A Q4_0 prefill through matmul, and q/k/v through matmulAll, run this GEMM: the twin's bits. */
-    @Test
-    void matmulAndMatmulAllOfAQ4_0PrefillRunIt() {
+    /**
+     * A Q4_0 prefill through matmul, and q/k/v through matmulAll, run this GEMM from 32 rows (a server's batch of
+     * 40 sequences too): the twin's bits.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {40, 77})
+    void matmulAndMatmulAllOfAQ4_0PrefillRunIt(int m) {
         assumeThat(Int16Gemm.ENABLED).as("512-bit vectors with the int8 paths on").isTrue();
-        int k = 320, m = 77;
+        int k = 320;
         int[] ns = {192, 71, 64};
         PackedWeights[] ws = new PackedWeights[ns.length];
         for (int i = 0; i < ns.length; i++) {
             ws[i] = PackedWeights.pack(DType.Q4_0, RandomWeights.of(DType.Q4_0, ns[i], k, 70 + i), 0, ns[i], k, true,
                     ActivationRounding.forWeights(DType.Q4_0));
             assumeThat(ws[i]).isInstanceOf(NibbleGroups.class);
+            assertThat(ws[i].gemmRoundsInput(m)).as("rows %d take Int16Gemm", m).isTrue();
         }
         float[] x = RandomWeights.activations(m * k, 5), xCopy = x.clone();
         float[][] ys = new float[ns.length][];
