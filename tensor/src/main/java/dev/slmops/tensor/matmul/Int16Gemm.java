@@ -193,7 +193,7 @@ final class Int16Gemm {
      * <p>One method of Vector API calls only: a helper of our own taking vectors is refused inlining here
      * (NodeCountInliningCutoff) and then boxes them; the Vector API's own methods are force-inlined late. Holding
      * the floats in registers instead of passing the block dots through memory to a separate flush was ~15-30%
-     * faster (JMH-like probe, one thread, Zen 5); so were slabs of 8 blocks (16 KiB, in L1) over 32.
+     * faster (a timing probe, one thread, Zen 5); so were slabs of 8 blocks (32 KiB, in L1) over 32.
      */
     static void slab(int[] xp, int xo, int xs, float[] dx, int dxo, int ds, short[] w, float[] dw, int blocks,
             float[] in, int io, int is, float[] out, int oo, int os) {

@@ -284,13 +284,14 @@ final class NibbleGroups extends RowGroups {
      * Q4_0's 16-bit integer GEMM ({@link Int16Gemm}) overtakes the multi-row kernel earlier: one thread, Zen 5, Q4_0
      * 4864x896, ns per weight and row, Int16Gemm vs multi-row: 0.0122 vs 0.0118 at 16 rows, 0.0093 vs 0.0112-0.0113
      * at 24 and 32, 0.0090 vs 0.0115 at 48; two threads, 896x4864 (down), 0.0061-0.0065 vs 0.0062 at 24-32, 0.0054
-     * vs 0.0062 at 48. So Q4_0 takes it from 32 rows (a server's batch of 32-63 sequences).
+     * vs 0.0062 at 48; 4864x896, 0.0051 vs 0.0061 at 24. So Q4_0 takes it from 24 rows: a server's batches of 32
+     * clients run 31-32 sequences a pass, and at 32 as the threshold a pass of 31 took the slower kernel.
      */
     @Override
     int gemmMinRows() {
         if (fifth != null) return 8;
         if (G != 16) return super.gemmMinRows();
-        return dtype == DType.Q4_0 && Int16Gemm.ENABLED && rounding != ActivationRounding.NONE ? 32 : 64;
+        return dtype == DType.Q4_0 && Int16Gemm.ENABLED && rounding != ActivationRounding.NONE ? 24 : 64;
     }
 
     /**

@@ -63,11 +63,11 @@ class Int16GemmTest {
     }
 
     /**
-     * A Q4_0 prefill through matmul, and q/k/v through matmulAll, run this GEMM from 32 rows (a server's batch of
-     * 40 sequences too): the twin's bits.
+     * A Q4_0 prefill through matmul, and q/k/v through matmulAll, run this GEMM from 24 rows (a server's batch of
+     * 25 sequences too): the twin's bits.
      */
     @ParameterizedTest
-    @ValueSource(ints = {40, 77})
+    @ValueSource(ints = {25, 77})
     void matmulAndMatmulAllOfAQ4_0PrefillRunIt(int m) {
         assumeThat(Int16Gemm.ENABLED).as("512-bit vectors with the int8 paths on").isTrue();
         int k = 320;
