@@ -194,6 +194,12 @@ final class Int16Gemm {
      * (NodeCountInliningCutoff) and then boxes them; the Vector API's own methods are force-inlined late. Holding
      * the floats in registers instead of passing the block dots through memory to a separate flush was ~15-30%
      * faster (a timing probe, one thread, Zen 5); so were slabs of 8 blocks (32 KiB, in L1) over 32.
+     *
+     * <p>What the per-block flush costs (the same probe, this method alone, 2026-11-29): 128-140 G multiply-adds/s,
+     * against 180-190 for its multiply-add loop with no flush. Each (row, output, block) needs its own scale product,
+     * pair sum, conversion and FMA; dropping the products alone gave +14%, the pair sums +10-13%, the conversions
+     * 0-3%. One output per short lane (no pair sums, x broadcast per k instead of per k-pair) ran 100: the extra
+     * broadcasts cost more than the pair sums. F32 FMAs mixed into the integer loop ran slower than either alone.
      */
     static void slab(int[] xp, int xo, int xs, float[] dx, int dxo, int ds, short[] w, float[] dw, int blocks,
             float[] in, int io, int is, float[] out, int oo, int os) {
