@@ -2,25 +2,55 @@ package dev.slmops.cli;
 
 import dev.slmops.model.generate.Generator;
 import dev.slmops.model.load.LoadedModel;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Continue a prompt, streaming the text as it is generated.",
-                "--chat wraps the prompt in the model's chat template."})
+                "--chat wraps the prompt in the model's chat template; -f reads the prompt from a file (- for stdin)."})
 final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     RunOptions run;
 
-    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt text.")
-    String prompt;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource source;
+
+    /** The prompt: given inline, or read from a file as llama-cli's -f does. */
+    static final class PromptSource {
+        @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt text.")
+        String text;
+
+        @Option(names = {"-f", "--file"}, required = true,
+                description = "Read the prompt from this UTF-8 text file (- reads standard input to its end).")
+        String file;
+
+        /** The prompt; a missing or unreadable file is an IOException (one line and exit 2, as for any input file). */
+        String read() throws IOException {
+            if (text != null) return text;
+            byte[] bytes = "-".equals(file) ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            } catch (CharacterCodingException e) {
+                throw new IllegalArgumentException("the prompt file " + file + " is not UTF-8 text: convert it to UTF-8"
+                        + " (e.g. iconv -t UTF-8) or pass the prompt with -p");
+            }
+        }
+    }
 
     @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
     boolean chat;
@@ -34,6 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var params = sampling.toParams();
+        String prompt = source.read();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (LoadedModel m = run.load()) {
             String text = chat ? ChatPrompts.userTurn(m, prompt) : prompt;

@@ -66,8 +66,29 @@ class CliTest {
         assertThat(again.exit()).isEqualTo(2);
         assertThat(again.err()).contains("already exists; pass --force");
 
-        Run gen = run("generate", "-m", gguf.toString(), "-p", "Hello", "-n", "8", "--temp", "0");
+        Run gen = run("generate", "-m", gguf.toString(), "-p", "Hello there", "-n", "8", "--temp", "0");
         assertThat(gen.exit()).isZero();
+        // the prompt from a file, as llama-cli's -f: the same greedy text
+        Path promptFile = tmp.resolve("prompt.txt");
+        Files.writeString(promptFile, "Hello there");
+        Run fromFile = run("generate", "-m", gguf.toString(), "-f", promptFile.toString(), "-n", "8", "--temp", "0");
+        assertThat(fromFile.exit()).isZero();
+        assertThat(fromFile.out()).isEqualTo(gen.out());
+
+        Run both = run("generate", "-m", gguf.toString(), "-p", "Hi", "-f", promptFile.toString());
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+        Run neither = run("generate", "-m", gguf.toString());
+        assertThat(neither.exit()).isEqualTo(2);
+        assertThat(neither.err()).contains("--prompt").contains("--file");
+        Run missing = run("generate", "-m", gguf.toString(), "-f", tmp.resolve("nope.txt").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("no such file or directory").contains("nope.txt");
+        Path latin1 = tmp.resolve("latin1.txt");
+        Files.write(latin1, new byte[]{'c', 'a', 'f', (byte) 0xE9});
+        Run notUtf8 = run("generate", "-m", gguf.toString(), "-f", latin1.toString());
+        assertThat(notUtf8.exit()).isEqualTo(2);
+        assertThat(notUtf8.err()).contains("is not UTF-8 text");
     }
 
     @Test
