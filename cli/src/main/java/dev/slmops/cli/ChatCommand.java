@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat with a model in the terminal, through its chat template.",
-                "Type /reset to start over, /exit (or end of input) to leave."})
+                "Type /reset to start over, /exit (or end of input) to leave.",
+                "When the conversation outgrows the context, its oldest turns are dropped (the system message stays)."})
 final class ChatCommand implements Callable<Integer> {
 
     @Mixin
@@ -57,7 +58,21 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 if (line.isBlank()) continue;
                 history.add(ChatMessage.user(line));
-                int[] ids = m.tokenizer().encode(ChatPrompts.render(m, history), false);
+                ChatWindow.Fitted fitted = ChatWindow.fit(history,
+                        h -> m.tokenizer().encode(ChatPrompts.render(m, h), false), cache.capacity(),
+                        ChatWindow.replyRoom(cache.capacity(), params.maxTokens()));
+                if (fitted == null) {
+                    System.err.println("error: that message does not fit the " + cache.capacity()
+                            + "-token context with the chat template; write a shorter one, or start again with a"
+                            + " longer --ctx");
+                    continue;
+                }
+                if (fitted.dropped() > 0) {
+                    System.err.println("note: the conversation outgrew the " + cache.capacity() + "-token context:"
+                            + " dropped the oldest " + fitted.dropped() + " message" + (fitted.dropped() == 1 ? "" : "s")
+                            + " (a longer --ctx keeps more)");
+                }
+                int[] ids = fitted.ids();
                 int common = commonPrefix(cached, ids, cache.length());
                 cache.truncate(common);
                 StringBuilder reply = new StringBuilder();
