@@ -2,7 +2,7 @@
 # slmops against llama.cpp, side by side, in one run: the same GGUF files, the same threads, the same tests.
 #
 #   scripts/bench-vs-llamacpp.sh [--quick] [--threads N (2)] [--reps R (5)] [--kv-type f16|f32 (f16)]
-#                                [--shapes smollm2-135m,qwen2.5-0.5b] [--types f16,q8_0,q4_0,q4_k_m]
+#                                [--shapes smollm2-135m,qwen2.5-0.5b] [--types f16,q8_0,q4_0,q4_k_m,q5_k_m,q6_k]
 #
 # For the smollm2-135m and qwen2.5-0.5b shapes (random weights: speed does not depend on their values) it makes,
 # once, into .cache/bench/ (git-ignored):
@@ -13,6 +13,7 @@
 #   SHAPE-q4_k_m.gguf  llama.cpp's own Q4_K_M mix (not --pure: Q4_K with Q6_K for some tensors, and its fallbacks
 #                      Q5_0/Q8_0 where a row is not a multiple of 256, as in every qwen2.5-0.5b and smollm2 matrix of
 #                      width 896 or 576), so both engines run the file llama.cpp users get
+#   SHAPE-q5_k_m.gguf, SHAPE-q6_k.gguf  the same for those mixes, only when --types names them
 # then, file by file, runs `slmops bench --output json` and llama.cpp's pp/tg tests (testkit's LlamaBench: what
 # llama-bench does, through llama.cpp's C API) one after the other, and prints the markdown table with the ratios
 # slmops / llama.cpp for pp512, tg128 and peak RSS. --quick: -p 64 -n 16 -r 1 on smollm2-135m F16 only.
@@ -53,6 +54,7 @@ if [ "$quick" = 1 ]; then
 else
   p=512; n=128; r=5; shapes=(smollm2-135m qwen2.5-0.5b); types=(f16 q8_0 q4_0 q4_k_m)
 fi
+[ -n "$only_types" ] && types=(f16 q8_0 q4_0 q4_k_m q5_k_m q6_k) # --types may also name the other K-quant mixes
 r="${reps:-$r}"
 # keep_only NAME LIST ALLOWED...: the ALLOWED entries named in the comma-separated LIST (all when it is empty)
 keep_only() {
@@ -106,7 +108,7 @@ make_models() {
     [ "$t" = f16 ] && continue
     if [ ! -f "$cache/$shape-$t.gguf" ]; then
       local pure=(--pure) # one type for every matrix, except for the named mixes
-      [ "$t" = q4_k_m ] && pure=()
+      [[ "$t" == q*_k* ]] && pure=() # the K-quant mixes as llama.cpp users get them
       echo "bench: llama.cpp quantize $shape -> ${t^^} ${pure[*]}" >&2
       "${hostjvm[@]}" dev.slmops.testkit.llama.LlamaQuantizeMain "$f16" "$cache/$shape-$t.gguf" "$t" "${pure[@]}" \
         --threads "$threads" 2>"$cache/quantize.log" || { cat "$cache/quantize.log" >&2; exit 1; }
