@@ -2,6 +2,7 @@ package dev.slmops.cli;
 
 import dev.slmops.model.chat.ChatMessage;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
@@ -24,15 +25,23 @@ final class ChatWindow {
      * {@code capacity}, or only the system message and the newest message are left.
      *
      * @param encode the conversation's token ids as the model will read them (its chat template, then its tokenizer)
-     * @return the prompt and the messages dropped; null when the newest message does not fit even alone (then it is
-     *         removed from {@code history}, and nothing else is)
+     * @return the prompt and the messages dropped; null when the newest message does not fit even with only the
+     *         system messages before it (then it is removed from {@code history}, and nothing else is)
      */
     static Fitted fit(List<ChatMessage> history, Function<List<ChatMessage>, int[]> encode, int capacity, int replyRoom) {
-        int dropped = 0;
         int[] ids = encode.apply(history);
+        if (ids.length + replyRoom <= capacity) return new Fitted(ids, 0);
+        List<ChatMessage> alone = new ArrayList<>(); // the system messages and the newest one: the least that can run
+        for (int i = 0; i < history.size() - 1; i++) if (history.get(i).role().equals("system")) alone.add(history.get(i));
+        alone.add(history.getLast());
+        if (encode.apply(alone).length >= capacity) { // not even one token of reply: the newest message is too long
+            history.removeLast();
+            return null;
+        }
+        int dropped = 0;
         while (ids.length + replyRoom > capacity) {
             int oldest = firstDroppable(history);
-            if (oldest < 0) break;
+            if (oldest < 0) break; // only the system messages and the newest are left: run with less room
             history.remove(oldest);
             dropped++;
             // an assistant message with no user turn before it reads oddly to most templates: it goes too
@@ -41,10 +50,6 @@ final class ChatWindow {
                 dropped++;
             }
             ids = encode.apply(history);
-        }
-        if (ids.length >= capacity) { // not even one token of reply: the newest message is too long
-            history.removeLast();
-            return null;
         }
         return new Fitted(ids, dropped);
     }

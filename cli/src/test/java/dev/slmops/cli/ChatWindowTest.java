@@ -43,7 +43,7 @@ class ChatWindowTest {
         List<ChatMessage> history = new ArrayList<>(List.of(ChatMessage.system("sys"),
                 ChatMessage.user("aa"), ChatMessage.assistant("bb"), ChatMessage.user("x".repeat(60))));
         assertThat(ChatWindow.fit(history, ENCODE, 50, 10)).isNull();
-        assertThat(history).extracting(ChatMessage::content).containsExactly("sys");
+        assertThat(history).extracting(ChatMessage::content).containsExactly("sys", "aa", "bb");
         // room for the reply is given up before the newest message: it runs if at least one token is left
         List<ChatMessage> tight = new ArrayList<>(List.of(ChatMessage.user("x".repeat(45))));
         assertThat(ChatWindow.fit(tight, ENCODE, 50, 10).ids()).hasSize(47);
