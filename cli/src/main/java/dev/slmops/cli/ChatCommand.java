@@ -16,10 +16,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat with a model in the terminal, through its chat template.",
-                "Type /reset to start over, /exit (or end of input) to leave.",
+                "Type /reset to start over, /exit (or end of input) to leave; Ctrl-C stops a reply as it streams.",
                 "When the conversation outgrows the context, its oldest turns are dropped (the system message stays)."})
 final class ChatCommand implements Callable<Integer> {
 
@@ -76,13 +77,18 @@ final class ChatCommand implements Callable<Integer> {
                 int common = commonPrefix(cached, ids, cache.length());
                 cache.truncate(common);
                 StringBuilder reply = new StringBuilder();
-                Generator.Result r = generator.generate(Arrays.copyOfRange(ids, common, ids.length), params, cache,
-                        (piece, token, lp) -> {
-                            out.print(piece);
-                            reply.append(piece);
-                            return true;
-                        });
+                AtomicBoolean stopped = new AtomicBoolean();
+                Generator.Result r;
+                try (AutoCloseable ctrlC = Interrupts.whileOpen(() -> stopped.set(true))) {
+                    r = generator.generate(Arrays.copyOfRange(ids, common, ids.length), params, cache,
+                            (piece, token, lp) -> {
+                                out.print(piece);
+                                reply.append(piece);
+                                return !stopped.get();
+                            });
+                }
                 out.println();
+                if (r.finish() == Generator.FinishReason.CANCELLED) System.err.println("(stopped: the reply so far is kept)");
                 history.add(ChatMessage.assistant(reply.toString()));
                 cached = concat(ids, r.tokens());
             }
