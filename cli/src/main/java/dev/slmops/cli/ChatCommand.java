@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat with a model in the terminal, through its chat template.",
                 "Type /reset to start over, /exit (or end of input) to leave; Ctrl-C stops a reply as it streams.",
+                "A line ending in \\ continues on the next; \"\"\" opens and closes a block of several lines.",
                 "When the conversation outgrows the context, its oldest turns are dropped (the system message stays)."})
 final class ChatCommand implements Callable<Integer> {
 
@@ -49,7 +50,7 @@ final class ChatCommand implements Callable<Integer> {
             int[] cached = new int[0]; // the tokens the cache holds, to reuse the shared prefix of each turn
             while (true) {
                 out.print("> ");
-                String line = in.readLine();
+                String line = ChatInput.read(in, out);
                 if (line == null || line.strip().equals("/exit")) break;
                 if (line.strip().equals("/reset")) {
                     history.removeIf(msg -> !msg.role().equals("system"));
