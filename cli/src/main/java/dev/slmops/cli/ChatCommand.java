@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat with a model in the terminal, through its chat template.",
-                "Type /reset to start over, /exit (or end of input) to leave; Ctrl-C stops a reply as it streams.",
+                "Type /reset (or /clear) to start over, /exit (or /bye, or end of input) to leave, /? for help;"
+                        + " Ctrl-C stops a reply as it streams.",
                 "A line ending in \\ continues on the next; \"\"\" opens and closes a block of several lines.",
                 "When the conversation outgrows the context, its oldest turns are dropped (the system message stays)."})
 final class ChatCommand implements Callable<Integer> {
@@ -33,6 +34,13 @@ final class ChatCommand implements Callable<Integer> {
 
     @Mixin
     SamplingOptions sampling;
+
+    private static final String HELP = String.join("\n",
+            "/reset, /clear   start a new conversation (the --system message stays)",
+            "/exit, /bye      leave (so does the end of input)",
+            "/?, /help        this list",
+            "Ctrl-C           stop the reply being written",
+            "a line ending in \\ goes on to the next; \"\"\" starts and ends a block of several lines");
 
     @Override
     public Integer call() throws Exception {
@@ -51,11 +59,22 @@ final class ChatCommand implements Callable<Integer> {
             while (true) {
                 out.print("> ");
                 String line = ChatInput.read(in, out);
-                if (line == null || line.strip().equals("/exit")) break;
-                if (line.strip().equals("/reset")) {
+                String command = line == null ? "/exit" : line.strip();
+                if (command.equals("/exit") || command.equals("/bye")) break;
+                if (command.equals("/reset") || command.equals("/clear")) {
                     history.removeIf(msg -> !msg.role().equals("system"));
                     cache.truncate(0);
                     cached = new int[0];
+                    System.err.println("(a new conversation" + (system == null ? "" : ", with the same system message") + ")");
+                    continue;
+                }
+                if (command.equals("/?") || command.equals("/help")) {
+                    System.err.println(HELP);
+                    continue;
+                }
+                if (command.matches("/[a-z?]+")) {
+                    System.err.println("unknown command " + command + "; /? lists them (a message starting with / needs"
+                            + " a word after it, or a space before it)");
                     continue;
                 }
                 if (line.isBlank()) continue;

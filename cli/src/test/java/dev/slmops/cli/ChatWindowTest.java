@@ -2,21 +2,14 @@ package dev.slmops.cli;
 
 import dev.slmops.model.chat.ChatMessage;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A terminal conversation kept inside the context: oldest turns dropped, the system message kept, no exit. */
+/** A terminal conversation kept inside the context: oldest turns dropped, the system message kept. */
 class ChatWindowTest {
     /** One token per character of each message's content, plus 2 for its header. */
     private static final Function<List<ChatMessage>, int[]> ENCODE =
@@ -49,30 +42,5 @@ class ChatWindowTest {
         assertThat(ChatWindow.fit(tight, ENCODE, 50, 10).ids()).hasSize(47);
         assertThat(ChatWindow.replyRoom(4096, 256)).isEqualTo(256);
         assertThat(ChatWindow.replyRoom(64, 256)).isEqualTo(16);
-    }
-
-    @Test
-    void theChatCommandCarriesOnPastTheContext(@TempDir Path tmp) {
-        Path hf = tmp.resolve("tiny");
-        assertThat(CliTest.run("init", "--shape", "tiny-llama", "--dtype", "f32", "-o", hf.toString()).exit()).isZero();
-        String input = "hello there, how are you today?\nplease tell me about the sea and the sky\n"
-                + "and what about the mountains far away\n" + "word ".repeat(200) + "\nthank you\n/exit\n";
-        InputStream savedIn = System.in;
-        PrintStream savedErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        CliTest.Run r;
-        try {
-            r = CliTest.run("chat", "-m", hf.toString(), "-c", "64", "-n", "8", "--temp", "0");
-        } finally {
-            System.setIn(savedIn);
-            System.setErr(savedErr);
-        }
-        String stderr = err.toString(StandardCharsets.UTF_8);
-        assertThat(r.exit()).as(stderr + r.err()).isZero();
-        assertThat(stderr).contains("outgrew the 64-token context: dropped the oldest")
-                .contains("that message does not fit the 64-token context");
-        assertThat(r.out().split("> ", -1)).hasSizeGreaterThanOrEqualTo(6); // a prompt for every line read
     }
 }
