@@ -1,5 +1,6 @@
 package dev.slmops.cli;
 
+import dev.slmops.model.chat.ChatMessage;
 import dev.slmops.model.generate.Generator;
 import dev.slmops.model.load.LoadedModel;
 import picocli.CommandLine.ArgGroup;
@@ -15,6 +16,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -55,6 +57,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
     boolean chat;
 
+    @Option(names = {"-sys", "--system"}, description = "A system message before the prompt (implies --chat), as llama-cli's -sys.")
+    String system;
+
     @Option(names = "--stats", description = "Print timing statistics to stderr at the end.")
     boolean stats;
 
@@ -67,8 +72,10 @@ final class GenerateCommand implements Callable<Integer> {
         String prompt = source.read();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (LoadedModel m = run.load()) {
-            String text = chat ? ChatPrompts.userTurn(m, prompt) : prompt;
-            int[] ids = m.tokenizer().encode(text, !chat);
+            boolean templated = chat || system != null;
+            String text = system != null ? ChatPrompts.render(m, List.of(ChatMessage.system(system), ChatMessage.user(prompt)))
+                    : chat ? ChatPrompts.userTurn(m, prompt) : prompt;
+            int[] ids = m.tokenizer().encode(text, !templated);
             Generator.Result r = m.generator().generate(ids, params, m.newCache(), (piece, token, lp) -> {
                 if (lp != null) {
                     out.printf(Locale.ROOT, "%s\t[%d logprob %.4f]%n", piece, token, lp.logprob());

@@ -75,6 +75,15 @@ class CliTest {
         assertThat(fromFile.exit()).isZero();
         assertThat(fromFile.out()).isEqualTo(gen.out());
 
+        // a system message (llama-cli's -sys) goes through the chat template before the prompt
+        Run withSystem = run("generate", "-m", gguf.toString(), "-sys", "Be brief.", "-p", "Hello there", "-n", "8",
+                "--temp", "0", "--logprobs", "0");
+        Run chatOnly = run("generate", "-m", gguf.toString(), "--chat", "-p", "Hello there", "-n", "8", "--temp", "0",
+                "--logprobs", "0");
+        assertThat(withSystem.exit()).isZero();
+        assertThat(chatOnly.exit()).isZero();
+        assertThat(withSystem.out()).as("the system message changes what the model reads").isNotEqualTo(chatOnly.out());
+
         Run both = run("generate", "-m", gguf.toString(), "-p", "Hi", "-f", promptFile.toString());
         assertThat(both.exit()).isEqualTo(2);
         assertThat(both.err()).contains("mutually exclusive");
