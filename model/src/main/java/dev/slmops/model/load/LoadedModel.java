@@ -85,10 +85,7 @@ public final class LoadedModel implements AutoCloseable {
                 adapter = under.pairs();
             }
             int ctx = options.contextLength() > 0 ? options.contextLength() : Math.min(c.contextLength(), 4096);
-            if (ctx > c.contextLength()) {
-                throw new IllegalArgumentException("a context of " + ctx + " tokens exceeds the model's "
-                        + c.contextLength() + ": use a context of at most " + c.contextLength() + " tokens (--ctx)");
-            }
+            if (ctx > c.contextLength()) throw new ContextTooLongException(ctx, c.contextLength());
             if (options.threads() < 0) throw new IllegalArgumentException("threads must be >= 0, got " + options.threads());
             files.tokenizer(); // fail early on a missing or unreadable tokenizer
             pool = options.threads() > 0 ? new WorkerPool(options.threads()) : WorkerPool.ofAvailableProcessors();

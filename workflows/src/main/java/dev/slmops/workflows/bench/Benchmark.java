@@ -4,6 +4,7 @@ import dev.slmops.model.engine.KvCache;
 import dev.slmops.model.engine.Transformer;
 import dev.slmops.model.format.StoredTensor;
 import dev.slmops.model.format.gguf.GgufKeys;
+import dev.slmops.model.load.ContextTooLongException;
 import dev.slmops.model.load.LoadedModel;
 import dev.slmops.workflows.quantize.QuantType;
 
@@ -83,8 +84,8 @@ public final class Benchmark {
     }
 
     public static Result run(Options o) throws IOException {
-        try (LoadedModel m = LoadedModel.load(o.model(), new LoadedModel.Options(
-                Math.max(64, o.promptTokens() + o.genTokens() + 16), o.threads(), o.kvType()))) {
+        int context = Math.max(64, o.promptTokens() + o.genTokens() + 16);
+        try (LoadedModel m = load(o, context)) {
             Transformer model = m.transformer();
             int V = m.config().vocabSize();
             SplittableRandom random = new SplittableRandom(1234);
@@ -123,6 +124,17 @@ public final class Benchmark {
             double tg = tests.stream().filter(t -> t.nGen() > 0).mapToDouble(t -> t.tokensPerS().mean()).findFirst().orElse(0);
             return new Result("slmops", o.model().toString(), modelType(m), modelBytes, params, m.pool().threads(),
                     tests, peakRss, ttft, perToken, bandwidth, tg * perToken / (bandwidth * 1e9));
+        }
+    }
+
+    /** The model with room for the tests; a model too short for them is told in the benchmark's own terms. */
+    private static LoadedModel load(Options o, int context) throws IOException {
+        try {
+            return LoadedModel.load(o.model(), new LoadedModel.Options(context, o.threads(), o.kvType()));
+        } catch (ContextTooLongException e) {
+            throw new IllegalArgumentException("-p " + o.promptTokens() + " and -n " + o.genTokens() + " need a context of "
+                    + e.requested() + " tokens (prompt + generated + 16), more than this model's " + e.limit()
+                    + ": use a smaller -p or -n (together at most " + (e.limit() - 16) + ")", e);
         }
     }
 
