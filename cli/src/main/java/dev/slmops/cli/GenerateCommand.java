@@ -1,7 +1,13 @@
 package dev.slmops.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.slmops.model.chat.ChatMessage;
 import dev.slmops.model.generate.Generator;
+import dev.slmops.model.generate.constrain.JsonConstraints;
+import dev.slmops.model.generate.constrain.TokenConstraint;
+import dev.slmops.model.generate.constrain.TokenVocabulary;
 import dev.slmops.model.load.LoadedModel;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -66,6 +72,33 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Option(names = {"-j", "--json-schema"}, paramLabel = "SCHEMA",
+            description = "Constrain the output to JSON valid against this JSON Schema (inline JSON text), as llama-cli's -j; {} for any JSON object.")
+    String jsonSchema;
+
+    @Option(names = {"-jf", "--json-schema-file"}, paramLabel = "FILE",
+            description = "The same, with the schema read from a file (llama-cli's -jf).")
+    Path jsonSchemaFile;
+
+    /** The structured-output constraint of -j or -jf (the server's json_schema), or null for free text. */
+    private TokenConstraint jsonConstraint(LoadedModel m) throws IOException {
+        if (jsonSchema != null && jsonSchemaFile != null) {
+            throw new IllegalArgumentException("give the JSON schema inline (-j) or in a file (-jf), not both");
+        }
+        String text = jsonSchemaFile != null ? Files.readString(jsonSchemaFile) : jsonSchema;
+        if (text == null) return null;
+        JsonNode schema;
+        try {
+            schema = new ObjectMapper().readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the JSON schema" + (jsonSchemaFile != null ? " in " + jsonSchemaFile : "")
+                    + " is not valid JSON: " + e.getOriginalMessage());
+        }
+        JsonConstraints.JsonGrammar grammar = schema == null || (schema.isObject() && schema.isEmpty())
+                ? JsonConstraints.anyObject() : JsonConstraints.schema(schema);
+        return grammar.constraint(TokenVocabulary.of(m.tokenizer()));
+    }
+
     @Override
     public Integer call() throws Exception {
         var params = sampling.toParams();
@@ -76,6 +109,7 @@ final class GenerateCommand implements Callable<Integer> {
             String text = system != null ? ChatPrompts.render(m, List.of(ChatMessage.system(system), ChatMessage.user(prompt)))
                     : chat ? ChatPrompts.userTurn(m, prompt) : prompt;
             int[] ids = m.tokenizer().encode(text, !templated);
+            TokenConstraint constraint = jsonConstraint(m);
             Generator.Result r = m.generator().generate(ids, params, m.newCache(), (piece, token, lp) -> {
                 if (lp != null) {
                     out.printf(Locale.ROOT, "%s\t[%d logprob %.4f]%n", piece, token, lp.logprob());
@@ -83,7 +117,7 @@ final class GenerateCommand implements Callable<Integer> {
                     out.print(piece);
                 }
                 return true;
-            });
+            }, constraint);
             out.println();
             if (stats) {
                 System.err.printf(Locale.ROOT, "prompt %d tokens in %.1f ms (%.1f t/s); generated %d tokens, %.2f t/s; finish: %s%n",

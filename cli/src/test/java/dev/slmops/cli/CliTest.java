@@ -84,6 +84,25 @@ class CliTest {
         assertThat(chatOnly.exit()).isZero();
         assertThat(withSystem.out()).as("the system message changes what the model reads").isNotEqualTo(chatOnly.out());
 
+        // structured output as llama-cli's -j / -jf: even a random model answers with JSON the schema accepts
+        String schema = "{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"}},\"required\":[\"ok\"],"
+                + "\"additionalProperties\":false}";
+        Run json = run("generate", "-m", gguf.toString(), "-p", "Answer:", "-j", schema, "-n", "200", "--temp", "0");
+        assertThat(json.exit()).as(json.err()).isZero();
+        JsonNode answer = new ObjectMapper().readTree(json.out());
+        assertThat(answer.get("ok").isBoolean()).as(json.out()).isTrue();
+        assertThat(answer.size()).isEqualTo(1);
+        Path schemaFile = tmp.resolve("schema.json");
+        Files.writeString(schemaFile, schema);
+        assertThat(run("generate", "-m", gguf.toString(), "-p", "Answer:", "-jf", schemaFile.toString(), "-n", "200",
+                "--temp", "0").out()).isEqualTo(json.out());
+        Run notJson = run("generate", "-m", gguf.toString(), "-p", "Hi", "-j", "{\"type\": obj");
+        assertThat(notJson.exit()).isEqualTo(2);
+        assertThat(notJson.err()).contains("the JSON schema is not valid JSON");
+        Run twoSchemas = run("generate", "-m", gguf.toString(), "-p", "Hi", "-j", "{}", "-jf", schemaFile.toString());
+        assertThat(twoSchemas.exit()).isEqualTo(2);
+        assertThat(twoSchemas.err()).contains("not both");
+
         Run both = run("generate", "-m", gguf.toString(), "-p", "Hi", "-f", promptFile.toString());
         assertThat(both.exit()).isEqualTo(2);
         assertThat(both.err()).contains("mutually exclusive");
