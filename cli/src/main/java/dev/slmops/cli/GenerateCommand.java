@@ -63,7 +63,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
     boolean chat;
 
-    @Option(names = {"-sys", "--system"}, description = "A system message before the prompt (implies --chat), as llama-cli's -sys.")
+    @Option(names = {"-sys", "--system"},
+            description = "A system message before the prompt (implies --chat), as llama-cli's -sys.")
     String system;
 
     @Option(names = "--stats", description = "Print timing statistics to stderr at the end.")
@@ -73,15 +74,16 @@ final class GenerateCommand implements Callable<Integer> {
     SamplingOptions sampling;
 
     @Option(names = {"-j", "--json-schema"}, paramLabel = "SCHEMA",
-            description = "Constrain the output to JSON valid against this JSON Schema (inline JSON text), as llama-cli's -j; {} for any JSON object.")
+            description = "Constrain the output to JSON valid against this JSON Schema (inline JSON text), as"
+                    + " llama-cli's -j; {} for any JSON object.")
     String jsonSchema;
 
     @Option(names = {"-jf", "--json-schema-file"}, paramLabel = "FILE",
             description = "The same, with the schema read from a file (llama-cli's -jf).")
     Path jsonSchemaFile;
 
-    /** The structured-output constraint of -j or -jf (the server's json_schema), or null for free text. */
-    private TokenConstraint jsonConstraint(LoadedModel m) throws IOException {
+    /** The structured-output grammar of -j or -jf (the server's json_schema), or null for free text. */
+    private JsonConstraints.JsonGrammar jsonGrammar() throws IOException {
         if (jsonSchema != null && jsonSchemaFile != null) {
             throw new IllegalArgumentException("give the JSON schema inline (-j) or in a file (-jf), not both");
         }
@@ -94,22 +96,22 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the JSON schema" + (jsonSchemaFile != null ? " in " + jsonSchemaFile : "")
                     + " is not valid JSON: " + e.getOriginalMessage());
         }
-        JsonConstraints.JsonGrammar grammar = schema == null || (schema.isObject() && schema.isEmpty())
-                ? JsonConstraints.anyObject() : JsonConstraints.schema(schema);
-        return grammar.constraint(TokenVocabulary.of(m.tokenizer()));
+        return schema.isObject() && schema.isEmpty() ? JsonConstraints.anyObject() : JsonConstraints.schema(schema);
     }
 
     @Override
     public Integer call() throws Exception {
         var params = sampling.toParams();
         String prompt = source.read();
+        JsonConstraints.JsonGrammar grammar = jsonGrammar(); // bad input fails before the model loads
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (LoadedModel m = run.load()) {
             boolean templated = chat || system != null;
-            String text = system != null ? ChatPrompts.render(m, List.of(ChatMessage.system(system), ChatMessage.user(prompt)))
+            String text = system != null
+                    ? ChatPrompts.render(m, List.of(ChatMessage.system(system), ChatMessage.user(prompt)))
                     : chat ? ChatPrompts.userTurn(m, prompt) : prompt;
             int[] ids = m.tokenizer().encode(text, !templated);
-            TokenConstraint constraint = jsonConstraint(m);
+            TokenConstraint constraint = grammar == null ? null : grammar.constraint(TokenVocabulary.of(m.tokenizer()));
             Generator.Result r = m.generator().generate(ids, params, m.newCache(), (piece, token, lp) -> {
                 if (lp != null) {
                     out.printf(Locale.ROOT, "%s\t[%d logprob %.4f]%n", piece, token, lp.logprob());
