@@ -107,6 +107,9 @@ final class GenerateCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (LoadedModel m = run.load()) {
             boolean templated = chat || system != null;
+            if (templated && m.chatTemplate().isFallback()) {
+                System.err.println("note: the model has no chat template; using the ChatML fallback");
+            }
             String text = system != null
                     ? ChatPrompts.render(m, List.of(ChatMessage.system(system), ChatMessage.user(prompt)))
                     : chat ? ChatPrompts.userTurn(m, prompt) : prompt;
